@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Load figures for the release build, on 127.0.0.1 only, bounded in time:
+# requests/s, p50 and p99 latency at 32 connections for the home page, and for static files
+# served by the same server (the ceiling). Prints a table.
+set -euo pipefail
+# shellcheck source=.ci/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+CONNECTIONS="${BENCH_CONNECTIONS:-32}"
+DURATION="${BENCH_DURATION:-15s}"
+PORT="${BENCH_PORT:-3199}"
+BASE="http://127.0.0.1:$PORT"
+
+ensure_build_tools
+if ! command -v wrk >/dev/null; then
+  say "Installing wrk (Debian)"
+  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+
+say "Building the release profile (precompressed assets)"
+# Release builds take no erase_components flag: do not pass the dev one through.
+env -u RUSTFLAGS cargo leptos build --release --precompress
+
+TMP="$(mktemp -d)"
+cleanup() { [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"; }
+trap cleanup EXIT
+say "Starting the release build on $BASE (fresh SQLite database, demo data)"
+DATABASE_URL="sqlite://$TMP/bench.db" PORTAL_LISTEN="127.0.0.1:$PORT" PORTAL_DEMO=true \
+  LEPTOS_SITE_ROOT="$ROOT/target/site" RUST_LOG=warn \
+  "$CARGO_TARGET_DIR/release/portal" >"$TMP/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 100); do curl -fsS "$BASE/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -fsS "$BASE/readyz" >/dev/null
+
+css_hash="$(awk -F': ' '$1 == "css" { print $2 }' "$CARGO_TARGET_DIR/release/hash.txt")"
+CSS="/pkg/portal.$css_hash.css"
+
+# wrk prints latencies as 812.00us, 1.23ms or 1.01s: convert to milliseconds.
+to_ms() { awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } printf "%.2f", v }'; }
+
+declare -a ROWS
+measure() {
+  local label="$1" path="$2"; shift 2
+  wrk -t2 -c"$CONNECTIONS" -d3s "$@" "$BASE$path" >/dev/null # warm-up
+  local out
+  out="$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$BASE$path")"
+  local rps p50 p99 non2xx errors
+  rps="$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")"
+  p50="$(awk '$1 == "50%" { print $2 }' <<<"$out" | to_ms)"
+  p99="$(awk '$1 == "99%" { print $2 }' <<<"$out" | to_ms)"
+  non2xx="$(awk '/Non-2xx or 3xx responses:/ { print $5 }' <<<"$out")"
+  errors="$(awk '/Socket errors:/ { print $4 $6 $8 $10 }' <<<"$out" | tr -d ',')"
+  ROWS+=("$(printf '| %-34s | %9s | %8s | %8s | %s |' "$label" "$rps" "$p50" "$p99" "${non2xx:-0} non-2xx${errors:+, socket errors $errors}")")
+}
+
+say "Measuring: $CONNECTIONS connections, $DURATION per target"
+measure "home page /" "/"
+measure "home page /, gzip" "/" -H "Accept-Encoding: gzip"
+measure "static file /favicon.svg (ceiling)" "/favicon.svg"
+measure "stylesheet (precompressed br)" "$CSS" -H "Accept-Encoding: br"
+
+echo
+echo "Release build, $(nproc) cores, wrk -t2 -c$CONNECTIONS -d$DURATION on 127.0.0.1 ($(date -u +%Y-%m-%dT%H:%MZ))"
+echo "| target                             |  req/s    | p50 ms   | p99 ms   | errors |"
+echo "|------------------------------------|-----------|----------|----------|--------|"
+printf '%s\n' "${ROWS[@]}"

@@ -1,0 +1,96 @@
+# Shared set-up for the portal's scripts: one environment, and idempotent installers for every tool
+# the build needs. Sourced by .ci/dev.sh; not meant to be run on its own.
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT" || exit 1
+
+export PATH="$ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+# cargo-leptos compiles dev builds with these two set. Every other cargo command here sets them
+# too, so tests, clippy and the browser suite share one set of build artefacts instead of
+# rebuilding leptos for each.
+export LEPTOS_OUTPUT_NAME=portal
+export RUSTFLAGS="--cfg erase_components"
+
+CARGO_LEPTOS_VERSION=0.3.10
+
+say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+note() { printf '    %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "need root for: $*" >&2; return 1; fi
+}
+
+ensure_rust() {
+  if ! command -v cargo >/dev/null; then
+    echo "Rust is not installed: install it with rustup (https://rustup.rs), then run this again." >&2
+    exit 1
+  fi
+  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    say "Adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+ensure_cargo_leptos() {
+  if ! cargo leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION"; then
+    say "Installing cargo-leptos $CARGO_LEPTOS_VERSION (the first time takes about 15 minutes)"
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+  fi
+}
+
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}
+
+ensure_wasm_bindgen() {
+  local want
+  want="$(wasm_bindgen_version)"
+  if ! wasm-bindgen --version 2>/dev/null | grep -q " $want\$"; then
+    say "Installing wasm-bindgen-cli $want (to match Cargo.lock)"
+    # Without --locked: its lock file names a crate version the registry no longer serves.
+    cargo install wasm-bindgen-cli --version "$want"
+  fi
+}
+
+ensure_npm_packages() {
+  if ! command -v npm >/dev/null; then
+    echo "Node.js and npm are needed (for Sass, wasm-opt and Playwright): install them, then run this again." >&2
+    exit 1
+  fi
+  # npm ci only when package-lock.json changed since the last install.
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "Installing npm packages (govuk-frontend, sass, binaryen, Playwright)"
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+  fi
+}
+
+ensure_chromium() {
+  if [ -z "${CHROMIUM_PATH:-}" ]; then
+    CHROMIUM_PATH="$(command -v chromium || true)"
+  fi
+  if [ -z "$CHROMIUM_PATH" ]; then
+    say "Installing Debian's Chromium for the browser tests"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    CHROMIUM_PATH="$(command -v chromium)"
+  fi
+  export CHROMIUM_PATH
+}
+
+ensure_build_tools() {
+  ensure_rust
+  ensure_npm_packages
+  ensure_cargo_leptos
+  ensure_wasm_bindgen
+}
+
+# Builds the site (CSS, JS, WASM into target/site) and the server binary, dev profile.
+build_dev() {
+  say "Building the portal (dev profile)"
+  cargo leptos build
+}
+
+portal_bin() { echo "$CARGO_TARGET_DIR/debug/portal"; }

@@ -1,0 +1,12 @@
+# Two commands do everything on a fresh machine (Rust, Node/npm and apt present):
+#   make run    installs what is missing, builds, serves the portal on SQLite in demo mode
+#   make test   installs what is missing, runs every check and test, ends with one summary line
+# and one more for performance figures:
+#   make bench  release build, then requests/s and latency percentiles on 127.0.0.1
+.PHONY: run test bench
+run:
+	@bash .ci/dev.sh run
+test:
+	@bash .ci/dev.sh test
+bench:
+	@bash .ci/dev.sh bench

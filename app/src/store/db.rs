@@ -1,0 +1,262 @@
+use std::{str::FromStr, time::Duration};
+
+use sqlx::{
+    migrate::Migrator,
+    postgres::{PgConnectOptions, PgPoolOptions},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    PgPool, Postgres, Sqlite, SqlitePool, Transaction,
+};
+
+use super::StoreError;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// Runs the same expression against whichever pool a [`Db`] holds: `on_db!(db, pool => query.fetch_all(pool).await)`.
+#[macro_export]
+macro_rules! on_db {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::store::Db::Sqlite($pool) => $body,
+            $crate::store::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs the same expression inside whichever transaction a [`Tx`] holds:
+/// `on_tx!(tx, conn => query.execute(&mut **conn).await)`.
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::store::Tx::Sqlite($conn) => $body,
+            $crate::store::Tx::Postgres($conn) => $body,
+        }
+    };
+}
+
+/// Which database engine a pool talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// Chooses the backend from a database URL.
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl(redact_url(url)))
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// Pool tuning that applies to both backends.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The portal's connection pool: SQLite (the embedded default) or Postgres (production).
+#[derive(Debug, Clone)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A write transaction on either backend. On SQLite it holds the write lock from its first
+/// statement (`BEGIN IMMEDIATE`), so concurrent writers queue on `busy_timeout` instead of failing.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Db {
+    /// Connects to the database the URL names. A SQLite file (and its folder) is created if
+    /// missing, with WAL, `synchronous=FULL`, foreign keys and a busy timeout.
+    pub async fn connect(url: &str, settings: &PoolSettings) -> Result<Self, StoreError> {
+        match Backend::from_url(url)? {
+            Backend::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10));
+                if let Some(dir) = options.get_filename().parent() {
+                    if !dir.as_os_str().is_empty() {
+                        std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                            path: dir.display().to_string(),
+                            source,
+                        })?;
+                    }
+                }
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(settings.max_connections)
+                    .acquire_timeout(settings.acquire_timeout)
+                    .connect_with(options)
+                    .await?;
+                Ok(Self::Sqlite(pool))
+            }
+            Backend::Postgres => {
+                let options = PgConnectOptions::from_str(url)?.application_name("connection-portal");
+                let pool = PgPoolOptions::new()
+                    .max_connections(settings.max_connections)
+                    .acquire_timeout(settings.acquire_timeout)
+                    .max_lifetime(Duration::from_secs(30 * 60))
+                    .connect_with(options)
+                    .await?;
+                Ok(Self::Postgres(pool))
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    fn migrator(&self) -> &'static Migrator {
+        match self {
+            Self::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Self::Postgres(_) => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// Applies any migrations not yet applied. On Postgres the migrator holds an advisory lock,
+    /// so several instances starting together apply each migration once.
+    #[tracing::instrument(skip(self), fields(backend = self.backend().name()))]
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        on_db!(self, pool => self.migrator().run(pool).await)?;
+        Ok(())
+    }
+
+    /// True when every migration this build knows has been applied successfully.
+    pub async fn is_migrated(&self) -> Result<bool, StoreError> {
+        const SQL: &str = "SELECT version FROM _sqlx_migrations WHERE success = TRUE";
+        let applied: Vec<i64> = match on_db!(self, pool => sqlx::query_scalar(SQL).fetch_all(pool).await) {
+            Ok(v) => v,
+            // No migrations table yet: nothing applied.
+            Err(sqlx::Error::Database(_)) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(self
+            .migrator()
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration())
+            .all(|m| applied.contains(&m.version)))
+    }
+
+    /// A cheap round trip to the database.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_db!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Starts a write transaction (see [`Tx`]).
+    pub async fn begin_write(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Self::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// Closes the pool after the last request. On SQLite the WAL is checkpointed into the main
+    /// file first, so a copy of `portal.db` alone is complete.
+    pub async fn close(&self) {
+        match self {
+            Self::Sqlite(pool) => {
+                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(pool)
+                    .await
+                {
+                    tracing::warn!(error = %e, "WAL checkpoint at shutdown failed");
+                }
+                pool.close().await;
+            }
+            Self::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        on_tx!(self, tx => tx.commit().await)?;
+        Ok(())
+    }
+}
+
+/// A database URL fit for an error message or a log line: any password is replaced.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_follows_the_url_scheme() {
+        assert_eq!(Backend::from_url("sqlite://data/portal.db").unwrap(), Backend::Sqlite);
+        assert_eq!(Backend::from_url("sqlite::memory:").unwrap(), Backend::Sqlite);
+        assert_eq!(Backend::from_url("postgres://u@h/db").unwrap(), Backend::Postgres);
+        assert_eq!(Backend::from_url("postgresql://u@h/db").unwrap(), Backend::Postgres);
+        assert!(matches!(
+            Backend::from_url("mysql://root@localhost/db"),
+            Err(StoreError::UnsupportedUrl(_))
+        ));
+    }
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(
+            redact_url("postgres://portal:s3cret@db:5432/portal"),
+            "postgres://portal:***@db:5432/portal"
+        );
+        assert_eq!(redact_url("postgres://portal@db/portal"), "postgres://portal@db/portal");
+        assert_eq!(redact_url("sqlite://data/portal.db"), "sqlite://data/portal.db");
+    }
+
+    #[test]
+    fn unsupported_url_error_does_not_leak_the_password() {
+        let err = Backend::from_url("mysql://root:hunter2@localhost/db").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"));
+    }
+}

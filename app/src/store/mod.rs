@@ -1,0 +1,16 @@
+//! Server-only data access. One module per aggregate; `db` holds the pool that is either SQLite or
+//! Postgres.
+//!
+//! **One SQL text where the dialects agree.** Every query is written once, with `$1`-style
+//! placeholders (both SQLite and Postgres accept them), and run through [`on_db!`] or [`on_tx!`],
+//! which expand the same code once per backend. Each expansion is type-checked against that
+//! backend's sqlx driver, so a type that only one database can bind or decode fails the build.
+//! Where the dialects really differ (DDL, upserts with backend-specific syntax), write both texts
+//! side by side in a `match` on [`Db`].
+
+mod db;
+mod error;
+pub mod organisations;
+
+pub use db::{redact_url, Backend, Db, PoolSettings, Tx};
+pub use error::StoreError;

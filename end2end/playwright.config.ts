@@ -1,0 +1,54 @@
+import { defineConfig } from '@playwright/test';
+
+// The portal under test: the dev build of the server binary, on its own port, with a fresh
+// database (made by .ci/test.sh) in demo mode. Every test runs twice: hydrated, and with
+// JavaScript off (the no-JS project skips files named *.js-only.spec.ts).
+const port = Number(process.env.E2E_PORT ?? 3111);
+const baseURL = `http://127.0.0.1:${port}`;
+
+export default defineConfig({
+  testDir: './tests',
+  outputDir: './test-results/artifacts',
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: true,
+  workers: 2,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  reporter: [['list'], ['json', { outputFile: 'test-results/results.json' }]],
+  use: {
+    baseURL,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    },
+  },
+  projects: [
+    { name: 'js', use: { javaScriptEnabled: true } },
+    { name: 'nojs', use: { javaScriptEnabled: false }, testIgnore: /.*\.js-only\.spec\.ts/ },
+  ],
+  webServer: {
+    command: process.env.PORTAL_BIN ?? '../target/debug/portal',
+    url: `${baseURL}/readyz`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: {
+      DATABASE_URL: process.env.E2E_DATABASE_URL ?? 'sqlite://../target/e2e/e2e.db',
+      PORTAL_LISTEN: `127.0.0.1:${port}`,
+      PORTAL_DEMO: 'true',
+      LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? '../target/site',
+      RUST_LOG: 'warn',
+    },
+  },
+});

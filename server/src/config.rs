@@ -1,0 +1,365 @@
+//! Configuration from command-line flags and environment variables.
+//!
+//! `Settings` is what the user typed; `Config` is the checked result the portal runs on. Every
+//! rule that spans several settings (production safety, public URL, cookie security) lives in
+//! [`Config::from_settings`], so a bad combination is one clear line at start-up, never a panic.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use app::store::{Backend, PoolSettings};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "portal",
+    version,
+    about = "Pensions dashboards connection portal",
+    long_about = "Serves the pensions dashboards connection portal. Every flag can also be set by the environment variable shown with it."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Serve the portal (the default).
+    Serve,
+    /// Apply database migrations, then exit.
+    Migrate,
+    /// Check the configuration, print a summary without secrets, then exit.
+    CheckConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    Dev,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines (the default in dev mode).
+    Pretty,
+    /// One JSON object per line (the default in production mode).
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    /// On when the public URL is https.
+    Auto,
+    On,
+    Off,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Database: sqlite://path/to/file.db (embedded default) or postgres://user@host/db.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/portal.db")]
+    pub database_url: String,
+
+    /// Address and port to listen on. Port 0 picks a free port.
+    #[arg(long, env = "PORTAL_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+
+    /// dev or production. Production refuses demo data and plain-http public URLs.
+    #[arg(long, env = "PORTAL_MODE", value_enum, default_value_t = Mode::Dev)]
+    pub mode: Mode,
+
+    /// The address users reach the portal at, e.g. https://connect.example.org. Defaults to http://<listen>.
+    #[arg(long, env = "PORTAL_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Let production mode run behind a public URL that is not https (for a TLS-terminating setup you trust).
+    #[arg(long, env = "PORTAL_ALLOW_INSECURE_PUBLIC_URL")]
+    pub allow_insecure_public_url: bool,
+
+    /// Mark cookies Secure (and use the __Host- prefix): auto, on or off.
+    #[arg(long, env = "PORTAL_SECURE_COOKIES", value_enum, default_value_t = Switch::Auto)]
+    pub secure_cookies: Switch,
+
+    /// pretty or json. Defaults to pretty in dev mode and json in production.
+    #[arg(long, env = "PORTAL_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+
+    /// Seed demonstration data and print the demo sign-ins. Refused in production mode.
+    #[arg(long, env = "PORTAL_DEMO")]
+    pub demo: bool,
+
+    /// Folder holding the built site (pkg/ with CSS, JS and WASM, and the public assets).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+
+    /// The file cargo-leptos writes with the hashes of the built assets. Defaults to hash.txt
+    /// beside the executable (or one folder up).
+    #[arg(long, env = "PORTAL_HASH_FILE")]
+    pub hash_file: Option<PathBuf>,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "PORTAL_BODY_LIMIT", default_value_t = 64 * 1024)]
+    pub body_limit: usize,
+
+    /// A request still running after this many seconds is answered with 503.
+    #[arg(long, env = "PORTAL_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
+    /// On SIGTERM or Ctrl-C, report not-ready for this many seconds before closing the listener.
+    #[arg(long, env = "PORTAL_SHUTDOWN_DELAY_SECS", default_value_t = 0)]
+    pub shutdown_delay_secs: u64,
+
+    /// How long in-flight requests may take to finish once shutdown starts.
+    #[arg(long, env = "PORTAL_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
+    pub shutdown_timeout_secs: u64,
+
+    /// Most database connections held at once.
+    #[arg(long, env = "PORTAL_DB_MAX_CONNECTIONS", default_value_t = 10)]
+    pub db_max_connections: u32,
+}
+
+/// The checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub backend: Backend,
+    pub listen: SocketAddr,
+    pub mode: Mode,
+    /// Scheme, host and port, no trailing slash: `https://connect.example.org`.
+    pub public_origin: String,
+    pub secure_cookies: bool,
+    pub log_format: LogFormat,
+    pub demo: bool,
+    pub site_root: PathBuf,
+    pub hash_file: Option<PathBuf>,
+    pub body_limit: usize,
+    pub request_timeout: Duration,
+    pub shutdown_delay: Duration,
+    pub shutdown_timeout: Duration,
+    pub pool: PoolSettings,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("DATABASE_URL must start with sqlite: or postgres://, got {0:?}")]
+    DatabaseUrl(String),
+    #[error("PORTAL_PUBLIC_URL must be an absolute http or https URL with no path, like https://connect.example.org, got {0:?}")]
+    PublicUrl(String),
+    #[error("demo mode cannot run in production mode: unset PORTAL_DEMO or use PORTAL_MODE=dev")]
+    DemoInProduction,
+    #[error("production mode needs an https PORTAL_PUBLIC_URL (got {0:?}); set PORTAL_ALLOW_INSECURE_PUBLIC_URL=true only if TLS is handled in front of the portal")]
+    InsecurePublicUrl(String),
+    #[error("PORTAL_BODY_LIMIT must be between 1024 and 16777216 bytes, got {0}")]
+    BodyLimit(usize),
+    #[error("{0} must be between 1 and 600 seconds, got {1}")]
+    Seconds(&'static str, u64),
+    #[error("PORTAL_DB_MAX_CONNECTIONS must be between 1 and 200, got {0}")]
+    PoolSize(u32),
+}
+
+impl Config {
+    pub fn from_settings(s: Settings) -> Result<Self, ConfigError> {
+        let backend = Backend::from_url(&s.database_url)
+            .map_err(|_| ConfigError::DatabaseUrl(app::store::redact_url(&s.database_url)))?;
+        let public_origin = match &s.public_url {
+            Some(url) => parse_origin(url).ok_or_else(|| ConfigError::PublicUrl(url.clone()))?,
+            None => format!("http://{}", s.listen),
+        };
+        let https = public_origin.starts_with("https://");
+        if s.mode == Mode::Production {
+            if s.demo {
+                return Err(ConfigError::DemoInProduction);
+            }
+            if !https && !s.allow_insecure_public_url {
+                return Err(ConfigError::InsecurePublicUrl(public_origin));
+            }
+        }
+        if !(1024..=16 * 1024 * 1024).contains(&s.body_limit) {
+            return Err(ConfigError::BodyLimit(s.body_limit));
+        }
+        for (name, secs, min) in [
+            ("PORTAL_REQUEST_TIMEOUT_SECS", s.request_timeout_secs, 1),
+            ("PORTAL_SHUTDOWN_TIMEOUT_SECS", s.shutdown_timeout_secs, 1),
+            ("PORTAL_SHUTDOWN_DELAY_SECS", s.shutdown_delay_secs, 0),
+        ] {
+            if secs < min || secs > 600 {
+                return Err(ConfigError::Seconds(name, secs));
+            }
+        }
+        if !(1..=200).contains(&s.db_max_connections) {
+            return Err(ConfigError::PoolSize(s.db_max_connections));
+        }
+        let secure_cookies = match s.secure_cookies {
+            Switch::Auto => https,
+            Switch::On => true,
+            Switch::Off => false,
+        };
+        let log_format = s.log_format.unwrap_or(match s.mode {
+            Mode::Dev => LogFormat::Pretty,
+            Mode::Production => LogFormat::Json,
+        });
+        Ok(Self {
+            database_url: s.database_url,
+            backend,
+            listen: s.listen,
+            mode: s.mode,
+            public_origin,
+            secure_cookies,
+            log_format,
+            demo: s.demo,
+            site_root: s.site_root,
+            hash_file: s.hash_file,
+            body_limit: s.body_limit,
+            request_timeout: Duration::from_secs(s.request_timeout_secs),
+            shutdown_delay: Duration::from_secs(s.shutdown_delay_secs),
+            shutdown_timeout: Duration::from_secs(s.shutdown_timeout_secs),
+            pool: PoolSettings {
+                max_connections: s.db_max_connections,
+                ..PoolSettings::default()
+            },
+        })
+    }
+
+    /// A configuration for tests and tools: dev mode, given database, a free port on 127.0.0.1.
+    pub fn for_tests(database_url: &str, site_root: PathBuf) -> Result<Self, ConfigError> {
+        let cli = Cli::parse_from(["portal"]);
+        Self::from_settings(Settings {
+            database_url: database_url.to_string(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            site_root,
+            ..cli.settings
+        })
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.mode == Mode::Production
+    }
+}
+
+/// `https://host[:port]` from a URL with an empty or "/" path, lower-cased scheme and host.
+fn parse_origin(raw: &str) -> Option<String> {
+    let uri: http::Uri = raw.trim().parse().ok()?;
+    let scheme = uri.scheme_str()?.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let authority = uri.authority()?;
+    if authority.as_str().contains('@') || authority.host().is_empty() {
+        return None;
+    }
+    match uri.path_and_query().map(|pq| pq.as_str()) {
+        None | Some("") | Some("/") => {}
+        Some(_) => return None,
+    }
+    Some(format!(
+        "{scheme}://{}",
+        authority.as_str().to_ascii_lowercase()
+    ))
+}
+
+/// Turns a clap error into one line: what was wrong and, where clap knows them, the allowed values.
+pub fn one_line_clap_error(err: &clap::Error) -> String {
+    let rendered = err.to_string();
+    let parts: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .collect();
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(args: &[&str]) -> Settings {
+        let mut argv = vec!["portal"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).expect("valid flags").settings
+    }
+
+    #[test]
+    fn defaults_are_dev_on_sqlite_at_port_3000() {
+        let config = Config::from_settings(settings(&["--database-url", "sqlite://x.db"])).unwrap();
+        assert_eq!(config.mode, Mode::Dev);
+        assert_eq!(config.backend, Backend::Sqlite);
+        assert_eq!(config.public_origin, "http://127.0.0.1:3000");
+        assert!(!config.secure_cookies);
+        assert_eq!(config.log_format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn production_refuses_demo_data() {
+        let err = Config::from_settings(settings(&[
+            "--mode", "production", "--demo", "--public-url", "https://connect.example.org",
+        ]))
+        .unwrap_err();
+        assert_eq!(err, ConfigError::DemoInProduction);
+    }
+
+    #[test]
+    fn production_refuses_plain_http_unless_overridden() {
+        let err = Config::from_settings(settings(&["--mode", "production", "--public-url", "http://connect.example.org"]))
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::InsecurePublicUrl(_)));
+        let ok = Config::from_settings(settings(&[
+            "--mode",
+            "production",
+            "--public-url",
+            "http://connect.example.org",
+            "--allow-insecure-public-url",
+        ]))
+        .unwrap();
+        assert!(!ok.secure_cookies);
+        assert_eq!(ok.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn https_public_url_turns_secure_cookies_on() {
+        let config = Config::from_settings(settings(&[
+            "--mode", "production", "--public-url", "https://Connect.Example.org/",
+        ]))
+        .unwrap();
+        assert!(config.secure_cookies);
+        assert_eq!(config.public_origin, "https://connect.example.org");
+    }
+
+    #[test]
+    fn public_urls_with_paths_credentials_or_other_schemes_are_refused() {
+        for bad in ["https://x.org/portal", "ftp://x.org", "https://u:p@x.org", "x.org", ""] {
+            assert!(
+                matches!(Config::from_settings(settings(&["--public-url", bad])), Err(ConfigError::PublicUrl(_))),
+                "{bad:?} should be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_database_schemes_are_refused_without_echoing_passwords() {
+        let err = Config::from_settings(settings(&["--database-url", "mysql://root:hunter2@db/x"])).unwrap_err();
+        assert!(matches!(err, ConfigError::DatabaseUrl(_)));
+        assert!(!err.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn bad_flag_values_become_one_line() {
+        let err = Cli::try_parse_from(["portal", "--mode", "prod"]).unwrap_err();
+        let line = one_line_clap_error(&err);
+        assert!(!line.contains('\n'));
+        assert!(line.contains("prod"), "{line}");
+        assert!(line.contains("production"), "{line}");
+    }
+
+    #[test]
+    fn limits_are_range_checked() {
+        assert_eq!(
+            Config::from_settings(settings(&["--body-limit", "10"])).unwrap_err(),
+            ConfigError::BodyLimit(10)
+        );
+        assert!(matches!(
+            Config::from_settings(settings(&["--request-timeout-secs", "0"])).unwrap_err(),
+            ConfigError::Seconds("PORTAL_REQUEST_TIMEOUT_SECS", 0)
+        ));
+    }
+}

@@ -1,0 +1,14 @@
+//! The connection portal's server: configuration, start-up, middleware, operations endpoints and
+//! command-line subcommands around the Leptos application in the `app` crate.
+
+pub mod assets;
+pub mod config;
+pub mod demo;
+pub mod error_page;
+pub mod health;
+pub mod middleware;
+pub mod startup;
+pub mod telemetry;
+
+pub use config::Config;
+pub use startup::{AppState, Application, Lifecycle};

@@ -1,0 +1,85 @@
+//! `portal`: serves the connection portal, or runs one of its administrative subcommands.
+
+use std::{process::ExitCode, sync::Arc};
+
+use app::clock::SystemClock;
+use clap::Parser;
+use server::{
+    config::{one_line_clap_error, Cli, Command, Config},
+    startup::{shutdown_signal, Application},
+    telemetry,
+};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help or --version
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("portal: {}", one_line_clap_error(&e));
+            return ExitCode::from(2);
+        }
+    };
+    let command = cli.command.clone().unwrap_or(Command::Serve);
+    let config = match Config::from_settings(cli.settings) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("portal: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("portal: could not start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "portal stopped with an error");
+            eprintln!("portal: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::CheckConfig => {
+            println!("mode: {:?}", config.mode);
+            println!("database: {}", app::store::redact_url(&config.database_url));
+            println!("listen: {}", config.listen);
+            println!("public origin: {}", config.public_origin);
+            println!("secure cookies: {}", config.secure_cookies);
+            println!("demo: {}", config.demo);
+            Ok(())
+        }
+        Command::Migrate => {
+            let db = app::store::Db::connect(&config.database_url, &config.pool).await?;
+            db.migrate().await?;
+            db.close().await;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Serve => {
+            let demo = config.demo;
+            let mode = config.mode;
+            let backend = config.backend;
+            let application = Application::build(config, Arc::new(SystemClock)).await?;
+            let addr = application.local_addr()?;
+            tracing::info!(%addr, ?mode, backend = backend.name(), demo, "portal listening");
+            // A plain line on stdout for scripts and people: where to point the browser.
+            println!("Portal listening on http://{addr}");
+            if demo {
+                server::demo::print_banner(&addr);
+            }
+            application.run_until(shutdown_signal()).await
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! Response headers every response gets, cache rules, and the per-request log span.
+
+use std::time::Duration;
+
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    http::{header, HeaderValue, Response},
+    middleware::Next,
+};
+use tower_http::{request_id::RequestId, trace::MakeSpan};
+use tracing::Span;
+
+use crate::startup::AppState;
+
+const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), \
+     magnetometer=(), microphone=(), payment=(), usb=(), interest-cohort=()";
+const HSTS: &str = "max-age=31536000; includeSubDomains";
+/// Hashed build outputs never change under the same name.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// Unhashed public files (favicon and the like).
+pub const SHORT_PUBLIC: &str = "public, max-age=3600";
+
+/// Security headers on every response, whatever produced it (pages, server functions, static
+/// files, 404s, panics). Pages bring their own CSP with a nonce; everything else gets the same
+/// policy without one. Responses that did not choose a cache policy are `no-store`.
+pub async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response<Body> {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert("permissions-policy", HeaderValue::from_static(PERMISSIONS_POLICY));
+    headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    headers.insert("cross-origin-resource-policy", HeaderValue::from_static("same-origin"));
+    if state.config.is_production() {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    }
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        if let Ok(v) = HeaderValue::from_str(&app::security::content_security_policy(None)) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    headers.remove(header::SERVER);
+    response
+}
+
+/// Long cache lifetimes for hashed build outputs under `/pkg`, but only on success: a 404 must
+/// not be cached for a year.
+pub async fn immutable_assets(request: Request, next: Next) -> Response<Body> {
+    let mut response = next.run(request).await;
+    if response.status().is_success() || response.status() == axum::http::StatusCode::NOT_MODIFIED {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
+    }
+    response
+}
+
+/// Opens one span per request carrying the request id, method and path (never the query string,
+/// which may hold tokens).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RequestSpan;
+
+impl<B> MakeSpan<B> for RequestSpan {
+    fn make_span(&mut self, request: &axum::http::Request<B>) -> Span {
+        let request_id = request
+            .extensions()
+            .get::<RequestId>()
+            .and_then(|id| id.header_value().to_str().ok())
+            .unwrap_or("-");
+        tracing::info_span!(
+            "request",
+            request_id = %request_id,
+            method = %request.method(),
+            path = %request.uri().path(),
+        )
+    }
+}
+
+/// Logs the outcome of each request inside its span: status and latency in milliseconds.
+pub fn log_response<B>(response: &axum::http::Response<B>, latency: Duration, _span: &Span) {
+    let status = response.status().as_u16();
+    let latency_ms = latency.as_secs_f64() * 1000.0;
+    if status >= 500 {
+        tracing::error!(status, latency_ms, "request failed");
+    } else {
+        tracing::info!(status, latency_ms, "request finished");
+    }
+}

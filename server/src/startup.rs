@@ -1,0 +1,315 @@
+//! Building the application (database, migrations, router, middleware) and running it until a
+//! shutdown signal, with a bounded drain.
+
+use std::{
+    future::{Future, IntoFuture},
+    net::SocketAddr,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+use anyhow::Context;
+use app::{clock::Clock, services::Services, shell, store::Db, App};
+use axum::{
+    extract::FromRef,
+    http::{header, HeaderValue, StatusCode},
+    middleware::{from_fn, from_fn_with_state},
+    routing::get,
+    serve::ListenerExt,
+    Router,
+};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    compression::CompressionLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    sensitive_headers::SetSensitiveRequestHeadersLayer,
+    services::{ServeDir, ServeFile},
+    set_header::SetResponseHeaderLayer,
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+use crate::{
+    assets::AssetHashes,
+    config::{Config, Mode},
+    demo, error_page, health,
+    middleware::{self, RequestSpan},
+};
+
+/// The name cargo-leptos gives the built CSS, JS and WASM files.
+pub const OUTPUT_NAME: &str = "portal";
+
+/// Whether the server has started to shut down (readiness turns 503).
+#[derive(Debug, Default)]
+pub struct Lifecycle {
+    shutting_down: AtomicBool,
+}
+
+impl Lifecycle {
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+
+    pub fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Everything handlers, pages and server functions share.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub services: Services,
+    pub config: Arc<Config>,
+    pub lifecycle: Arc<Lifecycle>,
+    pub assets: Arc<AssetHashes>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// A built application bound to its listener, not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects to the database, applies migrations, seeds demo data when asked, and binds the
+    /// listener. Nothing is served until [`Application::run_until`].
+    pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        Self::build_with_routes(config, clock, Router::new()).await
+    }
+
+    /// As [`Application::build`], with extra routes merged in under the full middleware stack
+    /// (tests use this to reach panics and slow handlers).
+    pub async fn build_with_routes(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        extra: Router<AppState>,
+    ) -> anyhow::Result<Self> {
+        let redacted = app::store::redact_url(&config.database_url);
+        let db = Db::connect(&config.database_url, &config.pool)
+            .await
+            .with_context(|| format!("could not open the database at {redacted}"))?;
+        db.migrate().await.context("could not apply database migrations")?;
+        let services = Services { db, clock };
+        if config.demo {
+            demo::seed(&services).await.context("could not seed demo data")?;
+        }
+        let assets = AssetHashes::locate(config.hash_file.as_deref());
+        if assets.file.is_none() {
+            tracing::warn!("no hash.txt found for the built assets; serving unhashed names");
+        }
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("could not listen on {}", config.listen))?;
+        let state = AppState {
+            leptos_options: leptos_options(&config, &assets),
+            services,
+            config: Arc::new(config),
+            lifecycle: Arc::new(Lifecycle::default()),
+            assets: Arc::new(assets),
+        };
+        let router = router(state.clone(), extra);
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `signal` completes, then: readiness turns 503, the listener stays open for the
+    /// configured delay, in-flight requests get up to the shutdown timeout to finish, and the pool
+    /// is closed.
+    pub async fn run_until<F>(self, signal: F) -> anyhow::Result<()>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let Self {
+            listener,
+            router,
+            state,
+        } = self;
+        let delay = state.config.shutdown_delay;
+        let drain = state.config.shutdown_timeout;
+        let lifecycle = state.lifecycle.clone();
+        let (began_tx, mut began_rx) = tokio::sync::watch::channel(false);
+        let shutdown = async move {
+            signal.await;
+            lifecycle.begin_shutdown();
+            let _ = began_tx.send(true);
+            tracing::info!(delay_secs = delay.as_secs(), "shutdown started: no longer ready");
+            tokio::time::sleep(delay).await;
+        };
+        let listener = listener.tap_io(|tcp| {
+            // Without this, responses written in several pieces meet delayed ACKs (40 ms stalls).
+            let _ = tcp.set_nodelay(true);
+        });
+        let server = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .into_future();
+        let deadline = async move {
+            if began_rx.wait_for(|began| *began).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(delay + drain).await;
+        };
+        tokio::select! {
+            result = server => result.context("server error")?,
+            _ = deadline => tracing::warn!(drain_secs = drain.as_secs(), "requests still running after the shutdown timeout were cut off"),
+        }
+        state.services.db.close().await;
+        tracing::info!("shutdown complete");
+        Ok(())
+    }
+}
+
+fn leptos_options(config: &Config, assets: &AssetHashes) -> LeptosOptions {
+    let builder = LeptosOptions::builder()
+        .output_name(OUTPUT_NAME)
+        .site_root(config.site_root.to_string_lossy().as_ref())
+        .site_pkg_dir("pkg")
+        .site_addr(config.listen)
+        .env(match config.mode {
+            Mode::Dev => leptos::config::Env::DEV,
+            Mode::Production => leptos::config::Env::PROD,
+        });
+    match &assets.file {
+        Some(path) => builder
+            .hash_files(true)
+            .hash_file(Arc::from(path.to_string_lossy().as_ref()))
+            .build(),
+        None => builder.hash_files(false).build(),
+    }
+}
+
+fn router(state: AppState, extra: Router<AppState>) -> Router {
+    let config = state.config.clone();
+    let services = state.services.clone();
+    let context = move || provide_context(services.clone());
+    let leptos_options = state.leptos_options.clone();
+    let site_root = config.site_root.clone();
+
+    let pkg = ServeDir::new(site_root.join("pkg"))
+        .precompressed_br()
+        .precompressed_gzip();
+    let public_file = |name: &str| {
+        ServiceBuilder::new()
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static(middleware::SHORT_PUBLIC),
+            ))
+            .service(ServeFile::new(site_root.join(name)))
+    };
+
+    let pages = Router::new()
+        .leptos_routes_with_context(&state, generate_route_list(App), context.clone(), {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .nest_service(
+            "/pkg",
+            ServiceBuilder::new()
+                .layer(from_fn(middleware::immutable_assets))
+                .service(pkg),
+        )
+        .route_service("/favicon.svg", public_file("favicon.svg"))
+        .route_service("/robots.txt", public_file("robots.txt"))
+        .merge(extra)
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .with_state(state.clone());
+
+    let ops = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .with_state(state.clone());
+
+    let css_href = state.assets.css_href(OUTPUT_NAME);
+    let on_panic = move |panic: Box<dyn std::any::Any + Send + 'static>| {
+        let detail = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("(no message)");
+        let reference = error_page::new_reference();
+        tracing::error!(reference = %reference, panic = %detail, "handler panicked");
+        error_page::service_error_response(&css_href, &reference)
+    };
+
+    // Each `layer` wraps everything before it: the last one added sees the request first.
+    ops.merge(pages)
+        .layer(CompressionLayer::new())
+        .layer(RequestBodyLimitLayer::new(config.body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            config.request_timeout,
+        ))
+        .layer(CatchPanicLayer::custom(on_panic))
+        .layer(from_fn_with_state(state, middleware::security_headers))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(RequestSpan)
+                .on_response(middleware::log_response),
+        )
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            header::COOKIE,
+            header::AUTHORIZATION,
+        ]))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Waits for SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "could not listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("Ctrl-C received"),
+        _ = terminate => tracing::info!("SIGTERM received"),
+    }
+}
+
+/// How long to wait for a test server to come up.
+pub const STARTUP_WAIT: Duration = Duration::from_secs(10);

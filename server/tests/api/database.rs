@@ -1,0 +1,196 @@
+//! The data layer on whichever backend the run uses.
+
+use std::sync::Arc;
+
+use app::{
+    clock::SystemClock,
+    domain::{OrganisationKind, OrganisationName},
+    store::{organisations, Backend, Db, StoreError},
+};
+use chrono::{TimeZone, Utc};
+use server::{config::Config, Application};
+
+use crate::helpers::{site_root, spawn_app, TestDatabase};
+
+fn name(s: &str) -> OrganisationName {
+    OrganisationName::parse(s).unwrap()
+}
+
+#[tokio::test]
+async fn migrations_are_idempotent() {
+    let app = spawn_app().await;
+    let count = |db: Db| async move {
+        let sql = "SELECT COUNT(*) FROM _sqlx_migrations";
+        let n: i64 = app::on_db!(&db, pool => sqlx::query_scalar(sql).fetch_one(pool).await).unwrap();
+        n
+    };
+    let before = count(app.db.clone()).await;
+    assert!(before >= 1);
+    app.db.migrate().await.expect("second run is a no-op");
+    app.db.migrate().await.expect("third run is a no-op");
+    assert_eq!(count(app.db.clone()).await, before);
+    assert!(app.db.is_migrated().await.unwrap());
+}
+
+#[tokio::test]
+async fn two_instances_starting_together_both_succeed() {
+    let database = TestDatabase::create().await;
+    let build = || async {
+        let config = Config::for_tests(&database.url, site_root()).unwrap();
+        Application::build(config, Arc::new(SystemClock)).await
+    };
+    let (a, b) = tokio::join!(build(), build());
+    let a = a.expect("first instance starts");
+    let b = b.expect("second instance starts");
+    assert!(a.state().services.db.is_migrated().await.unwrap());
+    assert!(b.state().services.db.is_migrated().await.unwrap());
+}
+
+#[tokio::test]
+async fn organisations_round_trip_with_real_types() {
+    let app = spawn_app().await;
+    let created = Utc.with_ymd_and_hms(2026, 3, 29, 0, 30, 15).unwrap();
+    let mut tx = app.db.begin_write().await.unwrap();
+    let id = organisations::insert(&mut tx, &name("Acme Pensions"), OrganisationKind::PensionScheme, created)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let org = organisations::get(&app.db, id).await.unwrap().expect("stored");
+    assert_eq!(org.name.as_str(), "Acme Pensions");
+    assert_eq!(org.kind, OrganisationKind::PensionScheme);
+    assert_eq!(org.created_at, created);
+    assert!(organisations::get(&app.db, id + 1000).await.unwrap().is_none());
+    let found = organisations::find_by_name(&app.db, &name("ACME pensions")).await.unwrap();
+    assert_eq!(found.map(|o| o.id), Some(id));
+}
+
+#[tokio::test]
+async fn organisation_names_are_unique_regardless_of_case() {
+    let app = spawn_app().await;
+    let now = Utc::now();
+    let mut tx = app.db.begin_write().await.unwrap();
+    organisations::insert(&mut tx, &name("Acme Pensions"), OrganisationKind::PensionProvider, now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = app.db.begin_write().await.unwrap();
+    let err = organisations::insert(&mut tx, &name("ACME PENSIONS"), OrganisationKind::PensionProvider, now)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Duplicate("organisation name")), "{err:?}");
+    drop(tx);
+    assert_eq!(organisations::count(&app.db).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn an_uncommitted_transaction_changes_nothing() {
+    let app = spawn_app().await;
+    {
+        let mut tx = app.db.begin_write().await.unwrap();
+        organisations::insert(&mut tx, &name("Ghost Ltd"), OrganisationKind::PensionProvider, Utc::now())
+            .await
+            .unwrap();
+        // dropped without commit, as when a request fails half way
+    }
+    assert_eq!(organisations::count(&app.db).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn the_database_refuses_invalid_rows_itself() {
+    let app = spawn_app().await;
+    let sql = "INSERT INTO organisations (name, kind, created_at) VALUES ($1, $2, $3)";
+    let result = app::on_db!(&app.db, pool => sqlx::query(sql)
+        .bind("Bad Kind Ltd")
+        .bind("bank")
+        .bind(Utc::now())
+        .execute(pool)
+        .await
+        .map(|_| ()));
+    assert!(result.is_err(), "CHECK constraint on kind");
+}
+
+#[tokio::test]
+async fn list_is_sorted_by_name_ignoring_case() {
+    let app = spawn_app().await;
+    let mut tx = app.db.begin_write().await.unwrap();
+    for n in ["beta Ltd", "Alpha Ltd", "Gamma Ltd"] {
+        organisations::insert(&mut tx, &name(n), OrganisationKind::PensionProvider, Utc::now())
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let names: Vec<String> = organisations::list(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.name.to_string())
+        .collect();
+    assert_eq!(names, ["Alpha Ltd", "beta Ltd", "Gamma Ltd"]);
+}
+
+#[tokio::test]
+async fn concurrent_writers_queue_instead_of_failing() {
+    let app = spawn_app().await;
+    let writers = (0..25).map(|i| {
+        let db = app.db.clone();
+        tokio::spawn(async move {
+            let mut tx = db.begin_write().await?;
+            let count = organisations::count(&db).await?;
+            organisations::insert(
+                &mut tx,
+                &name(&format!("Writer {i} (saw {count})")),
+                OrganisationKind::PensionProvider,
+                Utc::now(),
+            )
+            .await?;
+            tx.commit().await
+        })
+    });
+    for result in futures::future::join_all(writers).await {
+        result.unwrap().expect("no 'database is locked'");
+    }
+    assert_eq!(organisations::count(&app.db).await.unwrap(), 25);
+}
+
+#[tokio::test]
+async fn demo_seed_is_idempotent() {
+    let app = spawn_app().await;
+    server::demo::seed(&app.state.services).await.unwrap();
+    server::demo::seed(&app.state.services).await.unwrap();
+    let all = organisations::list(&app.db).await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].name.as_str(), server::demo::DEMO_ORGANISATION);
+}
+
+#[tokio::test]
+async fn sqlite_runs_with_wal_full_sync_and_foreign_keys() {
+    let app = spawn_app().await;
+    let Db::Sqlite(pool) = &app.db else {
+        assert_eq!(app.database.backend, Backend::Postgres);
+        return; // SQLite-only settings
+    };
+    let journal: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(pool).await.unwrap();
+    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(pool).await.unwrap();
+    let fks: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(pool).await.unwrap();
+    let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(pool).await.unwrap();
+    assert_eq!(journal, "wal");
+    assert_eq!(sync, 2, "synchronous=FULL");
+    assert_eq!(fks, 1);
+    assert!(busy >= 5000);
+}
+
+#[tokio::test]
+async fn postgres_keeps_real_timestamp_types() {
+    let app = spawn_app().await;
+    let Db::Postgres(pool) = &app.db else {
+        return; // Postgres-only check
+    };
+    let ty: String = sqlx::query_scalar(
+        "SELECT data_type FROM information_schema.columns WHERE table_name = 'organisations' AND column_name = 'created_at'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(ty, "timestamp with time zone");
+}

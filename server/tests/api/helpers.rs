@@ -1,0 +1,210 @@
+use std::{
+    path::PathBuf,
+    sync::{Arc, LazyLock},
+};
+
+use app::{
+    clock::FixedClock,
+    store::{Backend, Db},
+};
+use axum::Router;
+use chrono::{TimeZone, Utc};
+use server::{config::Config, AppState, Application};
+use tokio::{sync::oneshot, task::JoinHandle};
+
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    if std::env::var("TEST_LOG").is_ok() {
+        server::telemetry::init(server::config::LogFormat::Pretty);
+    }
+});
+
+/// The built site (CSS, JS, WASM) that `cargo leptos build` leaves in `target/site`.
+pub fn site_root() -> PathBuf {
+    match std::env::var("LEPTOS_SITE_ROOT") {
+        Ok(p) if PathBuf::from(&p).is_absolute() => PathBuf::from(p),
+        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site"),
+    }
+}
+
+/// A database of its own for one test.
+pub struct TestDatabase {
+    pub url: String,
+    pub backend: Backend,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    pub async fn create() -> Self {
+        let target = std::env::var("PORTAL_TEST_DATABASE").unwrap_or_else(|_| "sqlite".into());
+        if target == "sqlite" {
+            let dir = tempfile::tempdir().expect("temporary directory");
+            let url = format!("sqlite://{}", dir.path().join("portal.db").display());
+            return Self {
+                url,
+                backend: Backend::Sqlite,
+                cleanup: Cleanup::Sqlite(dir),
+            };
+        }
+        assert!(
+            target.starts_with("postgres://") || target.starts_with("postgresql://"),
+            "PORTAL_TEST_DATABASE must be 'sqlite' or a postgres:// URL"
+        );
+        let name = format!("portal_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = Db::connect(&target, &Default::default())
+            .await
+            .expect("connect to the Postgres server named by PORTAL_TEST_DATABASE");
+        if let Db::Postgres(pool) = &admin {
+            sqlx::query(&format!(r#"CREATE DATABASE "{name}""#))
+                .execute(pool)
+                .await
+                .expect("create test database");
+        }
+        admin.close().await;
+        let base = target
+            .rsplit_once('/')
+            .map(|(base, _)| base.to_string())
+            .expect("postgres URL with a database name");
+        Self {
+            url: format!("{base}/{name}"),
+            backend: Backend::Postgres,
+            cleanup: Cleanup::Postgres {
+                admin_url: target,
+                name,
+            },
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs inside the test's runtime; use a thread with its own.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(async move {
+                    if let Ok(Db::Postgres(pool)) = Db::connect(&admin_url, &Default::default()).await {
+                        let _ = sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
+                            .execute(&pool)
+                            .await;
+                        pool.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// A running portal and a client for it.
+pub struct TestApp {
+    pub address: String,
+    /// Keeps cookies, never follows redirects (so tests see every 30x).
+    pub client: reqwest::Client,
+    pub db: Db,
+    pub state: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+    pub database: TestDatabase,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}, Router::new()).await
+}
+
+/// Starts the portal with a tweaked configuration and extra routes under the full middleware.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config), extra: Router<AppState>) -> TestApp {
+    LazyLock::force(&TRACING);
+    let database = TestDatabase::create().await;
+    let mut config = Config::for_tests(&database.url, site_root()).expect("test configuration");
+    configure(&mut config);
+    let clock = FixedClock::at(Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap());
+    let application = Application::build_with_routes(config, Arc::new(clock), extra)
+        .await
+        .expect("application builds");
+    let address = format!("http://{}", application.local_addr().expect("bound"));
+    let state = application.state().clone();
+    let db = state.services.db.clone();
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(application.run_until(async move {
+        let _ = rx.await;
+    }));
+    TestApp {
+        address,
+        client: client(),
+        db,
+        state,
+        shutdown: Some(tx),
+        server: Some(server),
+        database,
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("http client")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("request sent")
+    }
+
+    pub async fn get_html(&self, path: &str) -> (reqwest::StatusCode, String) {
+        let response = self.get(path).await;
+        let status = response.status();
+        (status, response.text().await.expect("body"))
+    }
+
+    /// Starts shutdown as SIGTERM would.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Shuts down and waits for the server task; returns what `run_until` returned.
+    pub async fn stop(&mut self) -> anyhow::Result<()> {
+        self.begin_shutdown();
+        match self.server.take() {
+            Some(handle) => handle.await.expect("server task did not panic"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.begin_shutdown();
+        if let Some(handle) = self.server.take() {
+            handle.abort();
+        }
+    }
+}
+
+/// The `<title>` of a page.
+pub fn title_of(html: &str) -> &str {
+    let start = html.find("<title>").map(|i| i + "<title>".len()).unwrap_or(0);
+    let end = html[start..].find("</title>").map(|i| start + i).unwrap_or(start);
+    &html[start..end]
+}
+
+/// A handler that panics, with a message that must never reach the user.
+pub async fn panicking_handler() -> &'static str {
+    panic!("secret internal detail: table organisations is on fire")
+}

@@ -1,0 +1,12 @@
+//! Black-box tests: the real application on a random port with a fresh database.
+//!
+//! The database comes from `PORTAL_TEST_DATABASE`: unset or `sqlite` gives a new SQLite file per
+//! test; a `postgres://` URL gives a new Postgres database per test (created from that URL's
+//! server, dropped afterwards). The test command runs this binary once for each.
+
+mod database;
+mod health;
+mod helpers;
+mod pages;
+mod process;
+mod responses;

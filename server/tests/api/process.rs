@@ -1,0 +1,101 @@
+//! The real `portal` binary: start-up errors, and a clean exit on SIGTERM.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use crate::helpers::{site_root, TestDatabase};
+
+fn portal() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_portal"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LEPTOS_SITE_ROOT", site_root())
+        .env("RUST_LOG", "warn");
+    cmd
+}
+
+#[test]
+fn a_bad_flag_value_is_one_clear_line_and_exit_2() {
+    let out = portal().args(["--mode", "prod"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.contains("prod") && stderr.contains("production"), "{stderr}");
+    assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn production_refuses_demo_and_plain_http() {
+    let out = portal()
+        .args(["--mode", "production", "--demo", "--public-url", "https://connect.example.org"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("demo mode cannot run in production"));
+
+    let out = portal()
+        .args(["--mode", "production", "--public-url", "http://connect.example.org"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("https"));
+}
+
+#[test]
+fn an_unreachable_database_is_a_clear_error_not_a_panic() {
+    let out = portal()
+        .env("DATABASE_URL", "postgres://nobody:pw@127.0.0.1:1/none")
+        .env("PORTAL_LISTEN", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("could not open the database"), "{stderr}");
+    assert!(!stderr.contains(":pw@"), "password not echoed: {stderr}");
+    assert!(!stderr.contains("panicked"));
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_server_cleanly() {
+    let database = TestDatabase::create().await;
+    let mut child = portal()
+        .env("DATABASE_URL", &database.url)
+        .env("PORTAL_LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap_or(0) > 0 {
+            if line.starts_with("Portal listening on ") {
+                return Some(line.trim().to_string());
+            }
+            line.clear();
+        }
+        None
+    })
+    .await
+    .unwrap()
+    .expect("the portal says where it listens");
+    let base = line.trim_start_matches("Portal listening on ").to_string();
+    let health = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    assert_eq!(health.status(), reqwest::StatusCode::OK);
+
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let started = Instant::now();
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "portal did not stop after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(exit.success(), "exit code 0 after SIGTERM, got {exit:?}");
+}
