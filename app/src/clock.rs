@@ -27,14 +27,20 @@ impl FixedClock {
     }
 
     pub fn set(&self, instant: DateTime<Utc>) {
-        let mut guard = self.0.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = self
+            .0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         *guard = instant;
     }
 }
 
 impl Clock for FixedClock {
     fn now(&self) -> DateTime<Utc> {
-        *self.0.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+        *self
+            .0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

@@ -264,7 +264,9 @@ pub fn one_line_clap_error(err: &clap::Error) -> String {
     let parts: Vec<&str> = rendered
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information")
+        })
         .collect();
     parts.join(" ")
 }
@@ -292,7 +294,11 @@ mod tests {
     #[test]
     fn production_refuses_demo_data() {
         let err = Config::from_settings(settings(&[
-            "--mode", "production", "--demo", "--public-url", "https://connect.example.org",
+            "--mode",
+            "production",
+            "--demo",
+            "--public-url",
+            "https://connect.example.org",
         ]))
         .unwrap_err();
         assert_eq!(err, ConfigError::DemoInProduction);
@@ -300,8 +306,13 @@ mod tests {
 
     #[test]
     fn production_refuses_plain_http_unless_overridden() {
-        let err = Config::from_settings(settings(&["--mode", "production", "--public-url", "http://connect.example.org"]))
-            .unwrap_err();
+        let err = Config::from_settings(settings(&[
+            "--mode",
+            "production",
+            "--public-url",
+            "http://connect.example.org",
+        ]))
+        .unwrap_err();
         assert!(matches!(err, ConfigError::InsecurePublicUrl(_)));
         let ok = Config::from_settings(settings(&[
             "--mode",
@@ -318,7 +329,10 @@ mod tests {
     #[test]
     fn https_public_url_turns_secure_cookies_on() {
         let config = Config::from_settings(settings(&[
-            "--mode", "production", "--public-url", "https://Connect.Example.org/",
+            "--mode",
+            "production",
+            "--public-url",
+            "https://Connect.Example.org/",
         ]))
         .unwrap();
         assert!(config.secure_cookies);
@@ -327,9 +341,18 @@ mod tests {
 
     #[test]
     fn public_urls_with_paths_credentials_or_other_schemes_are_refused() {
-        for bad in ["https://x.org/portal", "ftp://x.org", "https://u:p@x.org", "x.org", ""] {
+        for bad in [
+            "https://x.org/portal",
+            "ftp://x.org",
+            "https://u:p@x.org",
+            "x.org",
+            "",
+        ] {
             assert!(
-                matches!(Config::from_settings(settings(&["--public-url", bad])), Err(ConfigError::PublicUrl(_))),
+                matches!(
+                    Config::from_settings(settings(&["--public-url", bad])),
+                    Err(ConfigError::PublicUrl(_))
+                ),
                 "{bad:?} should be refused"
             );
         }
@@ -337,7 +360,8 @@ mod tests {
 
     #[test]
     fn unknown_database_schemes_are_refused_without_echoing_passwords() {
-        let err = Config::from_settings(settings(&["--database-url", "mysql://root:hunter2@db/x"])).unwrap_err();
+        let err = Config::from_settings(settings(&["--database-url", "mysql://root:hunter2@db/x"]))
+            .unwrap_err();
         assert!(matches!(err, ConfigError::DatabaseUrl(_)));
         assert!(!err.to_string().contains("hunter2"));
     }

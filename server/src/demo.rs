@@ -20,7 +20,14 @@ pub async fn seed(services: &Services) -> Result<(), StoreError> {
         return Ok(());
     }
     let mut tx: store::Tx = db.begin_write().await?;
-    match organisations::insert(&mut tx, &name, OrganisationKind::PensionProvider, services.clock.now()).await {
+    match organisations::insert(
+        &mut tx,
+        &name,
+        OrganisationKind::PensionProvider,
+        services.clock.now(),
+    )
+    .await
+    {
         Ok(id) => {
             tx.commit().await?;
             tracing::info!(organisation_id = id, "demo organisation created");

@@ -104,10 +104,14 @@ impl Application {
         let db = Db::connect(&config.database_url, &config.pool)
             .await
             .with_context(|| format!("could not open the database at {redacted}"))?;
-        db.migrate().await.context("could not apply database migrations")?;
+        db.migrate()
+            .await
+            .context("could not apply database migrations")?;
         let services = Services { db, clock };
         if config.demo {
-            demo::seed(&services).await.context("could not seed demo data")?;
+            demo::seed(&services)
+                .await
+                .context("could not seed demo data")?;
         }
         let assets = AssetHashes::locate(config.hash_file.as_deref());
         if assets.file.is_none() {
@@ -159,7 +163,10 @@ impl Application {
             signal.await;
             lifecycle.begin_shutdown();
             let _ = began_tx.send(true);
-            tracing::info!(delay_secs = delay.as_secs(), "shutdown started: no longer ready");
+            tracing::info!(
+                delay_secs = delay.as_secs(),
+                "shutdown started: no longer ready"
+            );
             tokio::time::sleep(delay).await;
         };
         let listener = listener.tap_io(|tcp| {
@@ -240,7 +247,10 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
         .route_service("/favicon.svg", public_file("favicon.svg"))
         .route_service("/robots.txt", public_file("robots.txt"))
         .merge(extra)
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
         .with_state(state.clone());
 
     let ops = Router::new()

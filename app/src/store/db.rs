@@ -17,7 +17,7 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
 macro_rules! on_db {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
-            $crate::store::Db::Sqlite($pool) => $body,
+            $crate::store::Db::Sqlite($crate::store::SqliteDb { pool: $pool, .. }) => $body,
             $crate::store::Db::Postgres($pool) => $body,
         }
     };
@@ -81,8 +81,17 @@ impl Default for PoolSettings {
 /// The portal's connection pool: SQLite (the embedded default) or Postgres (production).
 #[derive(Debug, Clone)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqliteDb),
     Postgres(PgPool),
+}
+
+/// SQLite has one writer at a time. Write transactions take the single connection of `writer`,
+/// so they queue in the pool (without holding a connection while they wait) and never starve
+/// the readers in `pool`.
+#[derive(Debug, Clone)]
+pub struct SqliteDb {
+    pub pool: SqlitePool,
+    pub writer: SqlitePool,
 }
 
 /// A write transaction on either backend. On SQLite it holds the write lock from its first
@@ -112,15 +121,21 @@ impl Db {
                         })?;
                     }
                 }
+                let writer = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(settings.acquire_timeout * 3)
+                    .connect_with(options.clone())
+                    .await?;
                 let pool = SqlitePoolOptions::new()
                     .max_connections(settings.max_connections)
                     .acquire_timeout(settings.acquire_timeout)
                     .connect_with(options)
                     .await?;
-                Ok(Self::Sqlite(pool))
+                Ok(Self::Sqlite(SqliteDb { pool, writer }))
             }
             Backend::Postgres => {
-                let options = PgConnectOptions::from_str(url)?.application_name("connection-portal");
+                let options =
+                    PgConnectOptions::from_str(url)?.application_name("connection-portal");
                 let pool = PgPoolOptions::new()
                     .max_connections(settings.max_connections)
                     .acquire_timeout(settings.acquire_timeout)
@@ -157,7 +172,8 @@ impl Db {
     /// True when every migration this build knows has been applied successfully.
     pub async fn is_migrated(&self) -> Result<bool, StoreError> {
         const SQL: &str = "SELECT version FROM _sqlx_migrations WHERE success = TRUE";
-        let applied: Vec<i64> = match on_db!(self, pool => sqlx::query_scalar(SQL).fetch_all(pool).await) {
+        let applied: Vec<i64> = match on_db!(self, pool => sqlx::query_scalar(SQL).fetch_all(pool).await)
+        {
             Ok(v) => v,
             // No migrations table yet: nothing applied.
             Err(sqlx::Error::Database(_)) => return Ok(false),
@@ -179,7 +195,7 @@ impl Db {
     /// Starts a write transaction (see [`Tx`]).
     pub async fn begin_write(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Self::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Self::Sqlite(db) => Tx::Sqlite(db.writer.begin_with("BEGIN IMMEDIATE").await?),
             Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
@@ -188,14 +204,16 @@ impl Db {
     /// file first, so a copy of `portal.db` alone is complete.
     pub async fn close(&self) {
         match self {
-            Self::Sqlite(pool) => {
+            Self::Sqlite(db) => {
+                // Readers first: a truncating checkpoint waits for every open reader.
+                db.pool.close().await;
                 if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                    .execute(pool)
+                    .execute(&db.writer)
                     .await
                 {
                     tracing::warn!(error = %e, "WAL checkpoint at shutdown failed");
                 }
-                pool.close().await;
+                db.writer.close().await;
             }
             Self::Postgres(pool) => pool.close().await,
         }
@@ -234,10 +252,22 @@ mod tests {
 
     #[test]
     fn backend_follows_the_url_scheme() {
-        assert_eq!(Backend::from_url("sqlite://data/portal.db").unwrap(), Backend::Sqlite);
-        assert_eq!(Backend::from_url("sqlite::memory:").unwrap(), Backend::Sqlite);
-        assert_eq!(Backend::from_url("postgres://u@h/db").unwrap(), Backend::Postgres);
-        assert_eq!(Backend::from_url("postgresql://u@h/db").unwrap(), Backend::Postgres);
+        assert_eq!(
+            Backend::from_url("sqlite://data/portal.db").unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            Backend::from_url("sqlite::memory:").unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db").unwrap(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://u@h/db").unwrap(),
+            Backend::Postgres
+        );
         assert!(matches!(
             Backend::from_url("mysql://root@localhost/db"),
             Err(StoreError::UnsupportedUrl(_))
@@ -250,8 +280,14 @@ mod tests {
             redact_url("postgres://portal:s3cret@db:5432/portal"),
             "postgres://portal:***@db:5432/portal"
         );
-        assert_eq!(redact_url("postgres://portal@db/portal"), "postgres://portal@db/portal");
-        assert_eq!(redact_url("sqlite://data/portal.db"), "sqlite://data/portal.db");
+        assert_eq!(
+            redact_url("postgres://portal@db/portal"),
+            "postgres://portal@db/portal"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/portal.db"),
+            "sqlite://data/portal.db"
+        );
     }
 
     #[test]

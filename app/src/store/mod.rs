@@ -12,5 +12,5 @@ mod db;
 mod error;
 pub mod organisations;
 
-pub use db::{redact_url, Backend, Db, PoolSettings, Tx};
+pub use db::{redact_url, Backend, Db, PoolSettings, SqliteDb, Tx};
 pub use error::StoreError;

@@ -74,7 +74,10 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<Organisation>, StoreError> {
 }
 
 /// One organisation by name, ignoring case.
-pub async fn find_by_name(db: &Db, name: &OrganisationName) -> Result<Option<Organisation>, StoreError> {
+pub async fn find_by_name(
+    db: &Db,
+    name: &OrganisationName,
+) -> Result<Option<Organisation>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM organisations WHERE lower(name) = lower($1)");
     let row: Option<Row> =
         on_db!(db, pool => sqlx::query_as(&sql).bind(name.as_str()).fetch_optional(pool).await)?;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use app::{
     clock::SystemClock,
     domain::{OrganisationKind, OrganisationName},
-    store::{organisations, Backend, Db, StoreError},
+    store::{organisations, Backend, Db, SqliteDb, StoreError},
 };
 use chrono::{TimeZone, Utc};
 use server::{config::Config, Application};
@@ -21,7 +21,8 @@ async fn migrations_are_idempotent() {
     let app = spawn_app().await;
     let count = |db: Db| async move {
         let sql = "SELECT COUNT(*) FROM _sqlx_migrations";
-        let n: i64 = app::on_db!(&db, pool => sqlx::query_scalar(sql).fetch_one(pool).await).unwrap();
+        let n: i64 =
+            app::on_db!(&db, pool => sqlx::query_scalar(sql).fetch_one(pool).await).unwrap();
         n
     };
     let before = count(app.db.clone()).await;
@@ -51,17 +52,30 @@ async fn organisations_round_trip_with_real_types() {
     let app = spawn_app().await;
     let created = Utc.with_ymd_and_hms(2026, 3, 29, 0, 30, 15).unwrap();
     let mut tx = app.db.begin_write().await.unwrap();
-    let id = organisations::insert(&mut tx, &name("Acme Pensions"), OrganisationKind::PensionScheme, created)
-        .await
-        .unwrap();
+    let id = organisations::insert(
+        &mut tx,
+        &name("Acme Pensions"),
+        OrganisationKind::PensionScheme,
+        created,
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
 
-    let org = organisations::get(&app.db, id).await.unwrap().expect("stored");
+    let org = organisations::get(&app.db, id)
+        .await
+        .unwrap()
+        .expect("stored");
     assert_eq!(org.name.as_str(), "Acme Pensions");
     assert_eq!(org.kind, OrganisationKind::PensionScheme);
     assert_eq!(org.created_at, created);
-    assert!(organisations::get(&app.db, id + 1000).await.unwrap().is_none());
-    let found = organisations::find_by_name(&app.db, &name("ACME pensions")).await.unwrap();
+    assert!(organisations::get(&app.db, id + 1000)
+        .await
+        .unwrap()
+        .is_none());
+    let found = organisations::find_by_name(&app.db, &name("ACME pensions"))
+        .await
+        .unwrap();
     assert_eq!(found.map(|o| o.id), Some(id));
 }
 
@@ -70,15 +84,28 @@ async fn organisation_names_are_unique_regardless_of_case() {
     let app = spawn_app().await;
     let now = Utc::now();
     let mut tx = app.db.begin_write().await.unwrap();
-    organisations::insert(&mut tx, &name("Acme Pensions"), OrganisationKind::PensionProvider, now)
-        .await
-        .unwrap();
+    organisations::insert(
+        &mut tx,
+        &name("Acme Pensions"),
+        OrganisationKind::PensionProvider,
+        now,
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     let mut tx = app.db.begin_write().await.unwrap();
-    let err = organisations::insert(&mut tx, &name("ACME PENSIONS"), OrganisationKind::PensionProvider, now)
-        .await
-        .unwrap_err();
-    assert!(matches!(err, StoreError::Duplicate("organisation name")), "{err:?}");
+    let err = organisations::insert(
+        &mut tx,
+        &name("ACME PENSIONS"),
+        OrganisationKind::PensionProvider,
+        now,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Duplicate("organisation name")),
+        "{err:?}"
+    );
     drop(tx);
     assert_eq!(organisations::count(&app.db).await.unwrap(), 1);
 }
@@ -88,9 +115,14 @@ async fn an_uncommitted_transaction_changes_nothing() {
     let app = spawn_app().await;
     {
         let mut tx = app.db.begin_write().await.unwrap();
-        organisations::insert(&mut tx, &name("Ghost Ltd"), OrganisationKind::PensionProvider, Utc::now())
-            .await
-            .unwrap();
+        organisations::insert(
+            &mut tx,
+            &name("Ghost Ltd"),
+            OrganisationKind::PensionProvider,
+            Utc::now(),
+        )
+        .await
+        .unwrap();
         // dropped without commit, as when a request fails half way
     }
     assert_eq!(organisations::count(&app.db).await.unwrap(), 0);
@@ -115,9 +147,14 @@ async fn list_is_sorted_by_name_ignoring_case() {
     let app = spawn_app().await;
     let mut tx = app.db.begin_write().await.unwrap();
     for n in ["beta Ltd", "Alpha Ltd", "Gamma Ltd"] {
-        organisations::insert(&mut tx, &name(n), OrganisationKind::PensionProvider, Utc::now())
-            .await
-            .unwrap();
+        organisations::insert(
+            &mut tx,
+            &name(n),
+            OrganisationKind::PensionProvider,
+            Utc::now(),
+        )
+        .await
+        .unwrap();
     }
     tx.commit().await.unwrap();
     let names: Vec<String> = organisations::list(&app.db)
@@ -130,16 +167,15 @@ async fn list_is_sorted_by_name_ignoring_case() {
 }
 
 #[tokio::test]
-async fn concurrent_writers_queue_instead_of_failing() {
+async fn concurrent_writers_queue_and_readers_are_not_starved() {
     let app = spawn_app().await;
     let writers = (0..25).map(|i| {
         let db = app.db.clone();
         tokio::spawn(async move {
             let mut tx = db.begin_write().await?;
-            let count = organisations::count(&db).await?;
             organisations::insert(
                 &mut tx,
-                &name(&format!("Writer {i} (saw {count})")),
+                &name(&format!("Writer {i}")),
                 OrganisationKind::PensionProvider,
                 Utc::now(),
             )
@@ -147,8 +183,18 @@ async fn concurrent_writers_queue_instead_of_failing() {
             tx.commit().await
         })
     });
-    for result in futures::future::join_all(writers).await {
-        result.unwrap().expect("no 'database is locked'");
+    let readers = (0..25).map(|_| {
+        let db = app.db.clone();
+        tokio::spawn(async move { organisations::list(&db).await.map(|_| ()) })
+    });
+    let (writes, reads) = tokio::join!(
+        futures::future::join_all(writers),
+        futures::future::join_all(readers)
+    );
+    for result in writes.into_iter().chain(reads) {
+        result
+            .unwrap()
+            .expect("no 'database is locked', no pool time-out");
     }
     assert_eq!(organisations::count(&app.db).await.unwrap(), 25);
 }
@@ -166,14 +212,26 @@ async fn demo_seed_is_idempotent() {
 #[tokio::test]
 async fn sqlite_runs_with_wal_full_sync_and_foreign_keys() {
     let app = spawn_app().await;
-    let Db::Sqlite(pool) = &app.db else {
+    let Db::Sqlite(SqliteDb { pool, .. }) = &app.db else {
         assert_eq!(app.database.backend, Backend::Postgres);
         return; // SQLite-only settings
     };
-    let journal: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(pool).await.unwrap();
-    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(pool).await.unwrap();
-    let fks: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(pool).await.unwrap();
-    let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(pool).await.unwrap();
+    let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let fks: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+        .fetch_one(pool)
+        .await
+        .unwrap();
     assert_eq!(journal, "wal");
     assert_eq!(sync, 2, "synchronous=FULL");
     assert_eq!(fks, 1);

@@ -36,13 +36,19 @@ async fn without_a_database_healthz_stays_ok_but_readyz_is_503() {
 
 #[tokio::test]
 async fn readyz_is_503_while_shutting_down() {
-    let mut app = spawn_app_with(|c| c.shutdown_delay = Duration::from_secs(3), Router::new()).await;
+    let mut app =
+        spawn_app_with(|c| c.shutdown_delay = Duration::from_secs(3), Router::new()).await;
     assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
     app.begin_shutdown();
     let mut status = StatusCode::OK;
     for _ in 0..50 {
         // A new client: a fresh connection, as a load balancer's probe would use.
-        status = client().get(app.url("/readyz")).send().await.unwrap().status();
+        status = client()
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status();
         if status == StatusCode::SERVICE_UNAVAILABLE {
             break;
         }
@@ -50,7 +56,15 @@ async fn readyz_is_503_while_shutting_down() {
     }
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     // Liveness is unaffected while draining.
-    assert_eq!(client().get(app.url("/healthz")).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        client()
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
     app.stop().await.expect("clean shutdown");
 }
 
@@ -70,7 +84,10 @@ async fn shutdown_lets_in_flight_requests_finish_then_refuses_new_ones() {
     };
     tokio::time::sleep(Duration::from_millis(200)).await;
     app.begin_shutdown();
-    let response = in_flight.await.unwrap().expect("in-flight request completes");
+    let response = in_flight
+        .await
+        .unwrap()
+        .expect("in-flight request completes");
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.text().await.unwrap(), "finished");
     app.stop().await.expect("clean shutdown");
@@ -92,5 +109,8 @@ async fn shutdown_cuts_off_requests_that_outlive_the_timeout() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let started = std::time::Instant::now();
     app.stop().await.expect("shutdown returns");
-    assert!(started.elapsed() < Duration::from_secs(10), "drain is bounded");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "drain is bounded"
+    );
 }

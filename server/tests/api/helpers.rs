@@ -91,10 +91,14 @@ impl Drop for TestDatabase {
                     .build()
                     .expect("runtime");
                 rt.block_on(async move {
-                    if let Ok(Db::Postgres(pool)) = Db::connect(&admin_url, &Default::default()).await {
-                        let _ = sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
-                            .execute(&pool)
-                            .await;
+                    if let Ok(Db::Postgres(pool)) =
+                        Db::connect(&admin_url, &Default::default()).await
+                    {
+                        let _ = sqlx::query(&format!(
+                            r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
+                        ))
+                        .execute(&pool)
+                        .await;
                         pool.close().await;
                     }
                 });
@@ -121,7 +125,10 @@ pub async fn spawn_app() -> TestApp {
 }
 
 /// Starts the portal with a tweaked configuration and extra routes under the full middleware.
-pub async fn spawn_app_with(configure: impl FnOnce(&mut Config), extra: Router<AppState>) -> TestApp {
+pub async fn spawn_app_with(
+    configure: impl FnOnce(&mut Config),
+    extra: Router<AppState>,
+) -> TestApp {
     LazyLock::force(&TRACING);
     let database = TestDatabase::create().await;
     let mut config = Config::for_tests(&database.url, site_root()).expect("test configuration");
@@ -162,7 +169,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("request sent")
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
     }
 
     pub async fn get_html(&self, path: &str) -> (reqwest::StatusCode, String) {
@@ -199,8 +210,14 @@ impl Drop for TestApp {
 
 /// The `<title>` of a page.
 pub fn title_of(html: &str) -> &str {
-    let start = html.find("<title>").map(|i| i + "<title>".len()).unwrap_or(0);
-    let end = html[start..].find("</title>").map(|i| start + i).unwrap_or(start);
+    let start = html
+        .find("<title>")
+        .map(|i| i + "<title>".len())
+        .unwrap_or(0);
+    let end = html[start..]
+        .find("</title>")
+        .map(|i| start + i)
+        .unwrap_or(start);
     &html[start..end]
 }
 

@@ -13,7 +13,10 @@ async fn home_page_says_what_the_portal_is_for() {
     assert!(html.contains(r#"<html lang="en""#), "lang attribute");
     assert!(html.contains(r##"href="#main-content""##), "skip link");
     assert!(html.contains(r#"id="main-content""#), "skip link target");
-    assert!(html.contains("Pensions dashboards connection portal"), "service name in header");
+    assert!(
+        html.contains("Pensions dashboards connection portal"),
+        "service name in header"
+    );
     assert!(html.contains("operational acceptance testing"));
     assert_eq!(title_of(&html), "Pensions dashboards connection portal");
 }
@@ -31,11 +34,20 @@ async fn footer_pages_exist_with_unique_titles() {
     ] {
         let (status, html) = app.get_html(path).await;
         assert_eq!(status, StatusCode::OK, "{path}");
-        assert!(html.contains(&format!(">{heading}</h1>")), "{path} has h1 {heading}");
+        assert!(
+            html.contains(&format!(">{heading}</h1>")),
+            "{path} has h1 {heading}"
+        );
         for link in ["/help", "/accessibility", "/cookies", "/privacy"] {
-            assert!(html.contains(&format!(r#"href="{link}""#)), "{path} links to {link}");
+            assert!(
+                html.contains(&format!(r#"href="{link}""#)),
+                "{path} links to {link}"
+            );
         }
-        assert!(titles.insert(title_of(&html).to_string()), "{path} title is unique");
+        assert!(
+            titles.insert(title_of(&html).to_string()),
+            "{path} title is unique"
+        );
     }
 }
 
@@ -45,21 +57,24 @@ async fn unknown_pages_get_the_not_found_page_with_404() {
     let (status, html) = app.get_html("/no/such/page").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(html.contains("Page not found"));
-    assert_eq!(title_of(&html), "Page not found - Pensions dashboards connection portal");
+    assert_eq!(
+        title_of(&html),
+        "Page not found - Pensions dashboards connection portal"
+    );
 }
 
 #[tokio::test]
 async fn a_crash_gives_the_service_error_page_with_a_reference_and_no_internals() {
-    let boom = Router::new().route(
-        "/test/boom",
-        get(crate::helpers::panicking_handler),
-    );
+    let boom = Router::new().route("/test/boom", get(crate::helpers::panicking_handler));
     let app = spawn_app_with(|_| {}, boom).await;
     let (status, html) = app.get_html("/test/boom").await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(html.contains("Sorry, there is a problem with the service"));
     assert!(html.contains("quote reference"));
-    assert!(!html.contains("secret internal detail"), "panic message must not leak");
+    assert!(
+        !html.contains("secret internal detail"),
+        "panic message must not leak"
+    );
     assert!(!html.contains("organisations"), "no internals");
     // The server carries on.
     assert_eq!(app.get("/").await.status(), StatusCode::OK);
@@ -70,8 +85,17 @@ async fn pages_link_the_hashed_stylesheet_and_hydration_scripts() {
     let app = spawn_app().await;
     let (_, html) = app.get_html("/").await;
     let css = app.state.assets.css_href("portal");
-    assert!(html.contains(&format!(r#"href="{css}""#)), "stylesheet {css} linked");
-    assert!(app.state.assets.file.is_some(), "hash.txt found: run `cargo leptos build` first");
+    assert!(
+        html.contains(&format!(r#"href="{css}""#)),
+        "stylesheet {css} linked"
+    );
+    assert!(
+        app.state.assets.file.is_some(),
+        "hash.txt found: run `cargo leptos build` first"
+    );
     let js = app.state.assets.js.as_deref().expect("js hash");
-    assert!(html.contains(&format!("/pkg/portal.{js}.js")), "hydration script linked");
+    assert!(
+        html.contains(&format!("/pkg/portal.{js}.js")),
+        "hydration script linked"
+    );
 }

@@ -23,21 +23,35 @@ fn a_bad_flag_value_is_one_clear_line_and_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
-    assert!(stderr.contains("prod") && stderr.contains("production"), "{stderr}");
+    assert!(
+        stderr.contains("prod") && stderr.contains("production"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"));
 }
 
 #[test]
 fn production_refuses_demo_and_plain_http() {
     let out = portal()
-        .args(["--mode", "production", "--demo", "--public-url", "https://connect.example.org"])
+        .args([
+            "--mode",
+            "production",
+            "--demo",
+            "--public-url",
+            "https://connect.example.org",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("demo mode cannot run in production"));
 
     let out = portal()
-        .args(["--mode", "production", "--public-url", "http://connect.example.org"])
+        .args([
+            "--mode",
+            "production",
+            "--public-url",
+            "http://connect.example.org",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -87,14 +101,20 @@ async fn sigterm_stops_the_server_cleanly() {
     let health = reqwest::get(format!("{base}/healthz")).await.unwrap();
     assert_eq!(health.status(), reqwest::StatusCode::OK);
 
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let started = Instant::now();
     let exit = loop {
         if let Some(exit) = child.try_wait().unwrap() {
             break exit;
         }
-        assert!(started.elapsed() < Duration::from_secs(20), "portal did not stop after SIGTERM");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "portal did not stop after SIGTERM"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(exit.success(), "exit code 0 after SIGTERM, got {exit:?}");

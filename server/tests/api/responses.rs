@@ -21,8 +21,16 @@ fn assert_security_headers(response: &reqwest::Response, what: &str) {
             .to_string()
     };
     let csp = get("content-security-policy");
-    for directive in ["object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "default-src 'self'"] {
-        assert!(csp.contains(directive), "{what}: CSP lacks {directive}: {csp}");
+    for directive in [
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "default-src 'self'",
+    ] {
+        assert!(
+            csp.contains(directive),
+            "{what}: CSP lacks {directive}: {csp}"
+        );
     }
     assert!(!csp.contains("unsafe-inline"), "{what}: no unsafe-inline");
     assert_eq!(get("x-content-type-options"), "nosniff", "{what}");
@@ -30,7 +38,10 @@ fn assert_security_headers(response: &reqwest::Response, what: &str) {
     assert_eq!(get("referrer-policy"), "same-origin", "{what}");
     assert!(get("permissions-policy").contains("camera=()"), "{what}");
     assert!(h.get("server").is_none(), "{what}: no Server header");
-    assert!(h.get("x-request-id").is_some(), "{what}: request id returned");
+    assert!(
+        h.get("x-request-id").is_some(),
+        "{what}: request id returned"
+    );
 }
 
 async fn pkg_css_path(app: &TestApp) -> String {
@@ -63,11 +74,17 @@ async fn page_csp_nonce_is_fresh_per_request_and_matches_the_scripts() {
     let mut nonces = Vec::new();
     for _ in 0..2 {
         let response = app.get("/").await;
-        let csp = response.headers()["content-security-policy"].to_str().unwrap().to_string();
+        let csp = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
         let html = response.text().await.unwrap();
         let nonce = nonce_of(&csp).expect("page CSP has a nonce").to_string();
         assert!(nonce.len() >= 16, "nonce long enough to be unguessable");
-        assert!(html.contains(&format!(r#"nonce="{nonce}""#)), "inline scripts carry the nonce");
+        assert!(
+            html.contains(&format!(r#"nonce="{nonce}""#)),
+            "inline scripts carry the nonce"
+        );
         nonces.push(nonce);
     }
     assert_ne!(nonces[0], nonces[1]);
@@ -76,7 +93,12 @@ async fn page_csp_nonce_is_fresh_per_request_and_matches_the_scripts() {
 #[tokio::test]
 async fn hsts_only_in_production() {
     let dev = spawn_app().await;
-    assert!(dev.get("/").await.headers().get("strict-transport-security").is_none());
+    assert!(dev
+        .get("/")
+        .await
+        .headers()
+        .get("strict-transport-security")
+        .is_none());
 
     let prod = spawn_app_with(
         |c| {
@@ -87,7 +109,9 @@ async fn hsts_only_in_production() {
     )
     .await;
     let response = prod.get("/").await;
-    let hsts = response.headers()["strict-transport-security"].to_str().unwrap();
+    let hsts = response.headers()["strict-transport-security"]
+        .to_str()
+        .unwrap();
     assert!(hsts.contains("max-age=31536000"));
     assert!(hsts.contains("includeSubDomains"));
 }
@@ -99,16 +123,28 @@ async fn pages_are_not_stored_but_hashed_assets_are_cached_for_a_year() {
     assert_eq!(page.headers()[header::CACHE_CONTROL], "no-store");
 
     let css = pkg_css_path(&app).await;
-    assert!(css.matches('.').count() >= 2, "stylesheet name is hashed: {css}");
+    assert!(
+        css.matches('.').count() >= 2,
+        "stylesheet name is hashed: {css}"
+    );
     let asset = app.get(&css).await;
     assert_eq!(asset.status(), StatusCode::OK);
-    assert_eq!(asset.headers()[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
-    assert!(asset.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/css"));
+    assert_eq!(
+        asset.headers()[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    assert!(asset.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/css"));
 
     let missing = app.get("/pkg/portal.nothere.css").await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     assert_ne!(
-        missing.headers().get(header::CACHE_CONTROL).map(|v| v.to_str().unwrap()),
+        missing
+            .headers()
+            .get(header::CACHE_CONTROL)
+            .map(|v| v.to_str().unwrap()),
         Some("public, max-age=31536000, immutable"),
         "a 404 must not be cached for a year"
     );
@@ -117,10 +153,17 @@ async fn pages_are_not_stored_but_hashed_assets_are_cached_for_a_year() {
 #[tokio::test]
 async fn html_css_js_and_wasm_are_compressed() {
     let app = spawn_app().await;
-    let plain = reqwest::Client::builder().no_gzip().no_brotli().build().unwrap();
+    let plain = reqwest::Client::builder()
+        .no_gzip()
+        .no_brotli()
+        .build()
+        .unwrap();
     let assets = &app.state.assets;
     let js = format!("/pkg/portal.{}.js", assets.js.as_deref().expect("js hash"));
-    let wasm = format!("/pkg/portal.{}.wasm", assets.wasm.as_deref().expect("wasm hash"));
+    let wasm = format!(
+        "/pkg/portal.{}.wasm",
+        assets.wasm.as_deref().expect("wasm hash")
+    );
     let css = assets.css_href("portal");
     for path in ["/", css.as_str(), js.as_str(), wasm.as_str()] {
         let response = plain
@@ -131,7 +174,10 @@ async fn html_css_js_and_wasm_are_compressed() {
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         assert_eq!(
-            response.headers().get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap()),
+            response
+                .headers()
+                .get(header::CONTENT_ENCODING)
+                .map(|v| v.to_str().unwrap()),
             Some("gzip"),
             "{path} is gzip-compressed"
         );
