@@ -18,8 +18,7 @@ if ! command -v wrk >/dev/null; then
 fi
 
 say "Building the release profile (precompressed assets)"
-# Release builds take no erase_components flag: do not pass the dev one through.
-env -u RUSTFLAGS cargo leptos build --release --precompress
+cargo leptos build --release --precompress
 
 TMP="$(mktemp -d)"
 cleanup() { [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"; }

@@ -7,11 +7,13 @@ cd "$ROOT" || exit 1
 
 export PATH="$ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-# cargo-leptos compiles dev builds with these two set. Every other cargo command here sets them
-# too, so tests, clippy and the browser suite share one set of build artefacts instead of
-# rebuilding leptos for each.
+# cargo-leptos compiles dev builds with LEPTOS_OUTPUT_NAME=portal and RUSTFLAGS="--cfg
+# erase_components". Plain cargo commands (tests, clippy) go through `dev_cargo`, which sets the
+# same two, so everything shares one set of build artefacts instead of rebuilding leptos for each.
+# RUSTFLAGS must not be exported: cargo-leptos would append its flag to ours and so differ again.
 export LEPTOS_OUTPUT_NAME=portal
-export RUSTFLAGS="--cfg erase_components"
+unset RUSTFLAGS
+dev_cargo() { RUSTFLAGS="--cfg erase_components" cargo "$@"; }
 
 CARGO_LEPTOS_VERSION=0.3.10
 

@@ -8,7 +8,9 @@ use crate::SERVICE_NAME;
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     view! {
-        <a href="#main-content" class="govuk-skip-link">
+        // rel="external": the browser, not the client-side router, follows it, so focus moves
+        // to <main> as it does without JavaScript.
+        <a href="#main-content" class="govuk-skip-link" rel="external">
             "Skip to main content"
         </a>
         <header class="govuk-template__header" role="banner">
