@@ -6,9 +6,12 @@
 
 #![recursion_limit = "256"]
 
+pub mod api;
+pub mod auth;
 pub mod clock;
 pub mod components;
 pub mod domain;
+pub mod forms;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod security;
@@ -21,7 +24,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 /// The service's name, as it appears in the header and in every page title.
@@ -64,12 +67,24 @@ pub fn App() -> impl IntoView {
     view! {
         <Router>
             <components::Layout>
+                // Async: every page is rendered whole before it is sent, so it works without
+                // JavaScript (out-of-order streaming would need a script to fill in the gaps).
                 <Routes fallback=|| view! { <pages::NotFound /> }>
-                    <Route path=path!("/") view=pages::Home />
-                    <Route path=path!("/help") view=pages::Help />
-                    <Route path=path!("/accessibility") view=pages::Accessibility />
-                    <Route path=path!("/cookies") view=pages::Cookies />
-                    <Route path=path!("/privacy") view=pages::Privacy />
+                    <Route path=path!("/") view=pages::Home ssr=SsrMode::Async />
+                    <Route path=path!("/help") view=pages::Help ssr=SsrMode::Async />
+                    <Route path=path!("/accessibility") view=pages::Accessibility ssr=SsrMode::Async />
+                    <Route path=path!("/cookies") view=pages::Cookies ssr=SsrMode::Async />
+                    <Route path=path!("/privacy") view=pages::Privacy ssr=SsrMode::Async />
+                    <Route path=path!("/sign-in") view=pages::SignInPage ssr=SsrMode::Async />
+                    <Route path=path!("/signed-out") view=pages::SignedOut ssr=SsrMode::Async />
+                    <Route path=path!("/invitation/:token") view=pages::InvitationPage ssr=SsrMode::Async />
+                    <Route path=path!("/organisation") view=pages::OrganisationHome ssr=SsrMode::Async />
+                    <Route path=path!("/staff") view=pages::StaffHome ssr=SsrMode::Async />
+                    <Route path=path!("/staff/audit") view=pages::AuditLog ssr=SsrMode::Async />
+                    <Route path=path!("/staff/emails") view=pages::Emails ssr=SsrMode::Async />
+                    <Route path=path!("/admin/organisations") view=pages::AdminOrganisations ssr=SsrMode::Async />
+                    <Route path=path!("/admin/organisations/:id") view=pages::AdminOrganisation ssr=SsrMode::Async />
+                    <Route path=path!("/admin/users/:id") view=pages::AdminUser ssr=SsrMode::Async />
                 </Routes>
             </components::Layout>
         </Router>

@@ -31,6 +31,14 @@ pub enum Command {
     Migrate,
     /// Check the configuration, print a summary without secrets, then exit.
     CheckConfig,
+    /// Create a programme admin (the first account in production). The password is read from
+    /// PORTAL_ADMIN_PASSWORD, or else from the first line of standard input.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -117,6 +125,26 @@ pub struct Settings {
     /// Most database connections held at once.
     #[arg(long, env = "PORTAL_DB_MAX_CONNECTIONS", default_value_t = 10)]
     pub db_max_connections: u32,
+
+    /// Sign a user out after this many minutes without a request.
+    #[arg(long, env = "PORTAL_SESSION_IDLE_MINUTES", default_value_t = 30)]
+    pub session_idle_minutes: u64,
+
+    /// Sign a user out this many hours after they signed in, however active.
+    #[arg(long, env = "PORTAL_SESSION_MAX_HOURS", default_value_t = 12)]
+    pub session_max_hours: u64,
+
+    /// Take the client address from the last X-Forwarded-For entry (only behind a proxy that sets it).
+    #[arg(long, env = "PORTAL_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+
+    /// Most password hashes computed at once (each takes 19 MiB and a core for ~50 ms).
+    #[arg(long, env = "PORTAL_MAX_CONCURRENT_HASHES", default_value_t = 2)]
+    pub max_concurrent_hashes: usize,
+
+    /// Sign-in attempts allowed per client address in a burst, before 429 (refilled at one every 6 seconds).
+    #[arg(long, env = "PORTAL_SIGN_IN_BURST", default_value_t = 10)]
+    pub sign_in_burst: u32,
 }
 
 /// The checked configuration.
@@ -138,6 +166,13 @@ pub struct Config {
     pub shutdown_delay: Duration,
     pub shutdown_timeout: Duration,
     pub pool: PoolSettings,
+    /// True when no public URL was given: it follows the address actually bound.
+    pub public_origin_from_listen: bool,
+    pub session_idle: Duration,
+    pub session_max: Duration,
+    pub trust_forwarded_for: bool,
+    pub max_concurrent_hashes: usize,
+    pub sign_in_burst: u32,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -156,12 +191,15 @@ pub enum ConfigError {
     Seconds(&'static str, u64),
     #[error("PORTAL_DB_MAX_CONNECTIONS must be between 1 and 200, got {0}")]
     PoolSize(u32),
+    #[error("{0} must be between {2} and {3}, got {1}")]
+    Range(&'static str, u64, u64, u64),
 }
 
 impl Config {
     pub fn from_settings(s: Settings) -> Result<Self, ConfigError> {
         let backend = Backend::from_url(&s.database_url)
             .map_err(|_| ConfigError::DatabaseUrl(app::store::redact_url(&s.database_url)))?;
+        let public_origin_from_listen = s.public_url.is_none();
         let public_origin = match &s.public_url {
             Some(url) => parse_origin(url).ok_or_else(|| ConfigError::PublicUrl(url.clone()))?,
             None => format!("http://{}", s.listen),
@@ -189,6 +227,18 @@ impl Config {
         }
         if !(1..=200).contains(&s.db_max_connections) {
             return Err(ConfigError::PoolSize(s.db_max_connections));
+        }
+        if !(1..=24 * 60).contains(&s.session_idle_minutes) {
+            return Err(ConfigError::Range("PORTAL_SESSION_IDLE_MINUTES", s.session_idle_minutes, 1, 1440));
+        }
+        if !(1..=24).contains(&s.session_max_hours) {
+            return Err(ConfigError::Range("PORTAL_SESSION_MAX_HOURS", s.session_max_hours, 1, 24));
+        }
+        if !(1..=64).contains(&s.max_concurrent_hashes) {
+            return Err(ConfigError::Range("PORTAL_MAX_CONCURRENT_HASHES", s.max_concurrent_hashes as u64, 1, 64));
+        }
+        if !(1..=1000).contains(&s.sign_in_burst) {
+            return Err(ConfigError::Range("PORTAL_SIGN_IN_BURST", u64::from(s.sign_in_burst), 1, 1000));
         }
         let secure_cookies = match s.secure_cookies {
             Switch::Auto => https,
@@ -218,6 +268,12 @@ impl Config {
                 max_connections: s.db_max_connections,
                 ..PoolSettings::default()
             },
+            public_origin_from_listen,
+            session_idle: Duration::from_secs(s.session_idle_minutes * 60),
+            session_max: Duration::from_secs(s.session_max_hours * 3600),
+            trust_forwarded_for: s.trust_forwarded_for,
+            max_concurrent_hashes: s.max_concurrent_hashes,
+            sign_in_burst: s.sign_in_burst,
         })
     }
 

@@ -1,49 +1,110 @@
-//! Demo mode: seeds a small, clearly fictional data set so the portal can be tried at once.
+//! Demo mode: seeds a small, clearly fictional data set so the portal can be tried at once, and
+//! (re)sets the demo accounts' password on every start so the printed one works.
 
 use app::{
-    domain::{OrganisationKind, OrganisationName},
+    domain::{EmailAddress, NewPassword, OrganisationKind, OrganisationName, PasswordContext, PersonName, Role},
     services::Services,
-    store::{self, organisations, StoreError},
+    store::{organisations, users, StoreError},
 };
 
 /// The demo organisation's name.
 pub const DEMO_ORGANISATION: &str = "Demo Pensions Ltd";
 
-/// Seeds the demo data if it is not there yet. Running it again changes nothing.
-pub async fn seed(services: &Services) -> Result<(), StoreError> {
-    let db = &services.db;
-    let name = OrganisationName::parse(DEMO_ORGANISATION).map_err(|_| StoreError::Corrupt {
-        what: "demo organisation name",
-        value: DEMO_ORGANISATION.to_string(),
-    })?;
-    if organisations::find_by_name(db, &name).await?.is_some() {
-        return Ok(());
-    }
-    let mut tx: store::Tx = db.begin_write().await?;
-    match organisations::insert(
-        &mut tx,
-        &name,
-        OrganisationKind::PensionProvider,
-        services.clock.now(),
-    )
-    .await
-    {
-        Ok(id) => {
-            tx.commit().await?;
-            tracing::info!(organisation_id = id, "demo organisation created");
-            Ok(())
-        }
-        // Another instance seeded it between our check and our insert.
-        Err(StoreError::Duplicate(_)) => Ok(()),
-        Err(e) => Err(e),
+/// The demo accounts: email, name, whether they belong to the demo organisation, roles.
+pub const DEMO_USERS: [(&str, &str, bool, &[Role]); 4] = [
+    ("manager@demo-pensions.example", "Sam Manager", true, &[Role::ServiceManager]),
+    ("contact@demo-pensions.example", "Alex Contact", true, &[Role::PrimaryBusinessContact]),
+    ("staff@pdp.example", "Pat Staff", false, &[Role::ProgrammeStaff]),
+    ("admin@pdp.example", "Robin Admin", false, &[Role::ProgrammeAdmin]),
+];
+
+fn corrupt(what: &'static str, value: &str) -> StoreError {
+    StoreError::Corrupt {
+        what,
+        value: value.to_string(),
     }
 }
 
-/// Printed at start in demo mode: where to go and what is there.
-pub fn print_banner(addr: &std::net::SocketAddr) {
+/// A random password: 20 characters from an unambiguous alphabet (about 110 bits).
+pub fn random_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rngs::OsRng;
+    (0..20).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+}
+
+/// Seeds the demo organisation and users if missing, then sets every demo user's password.
+/// Running it again adds nothing.
+pub async fn seed_with_password(services: &Services, password: &str) -> Result<(), StoreError> {
+    let db = &services.db;
+    let now = services.clock.now();
+    let name = OrganisationName::parse(DEMO_ORGANISATION).map_err(|_| corrupt("demo organisation", DEMO_ORGANISATION))?;
+    let org_id = match organisations::find_by_name(db, &name).await? {
+        Some(org) => org.id,
+        None => {
+            let mut tx = db.begin_write().await?;
+            match organisations::insert(&mut tx, &name, OrganisationKind::PensionProvider, now).await {
+                Ok(id) => {
+                    tx.commit().await?;
+                    id
+                }
+                Err(StoreError::Duplicate(_)) => organisations::find_by_name(db, &name)
+                    .await?
+                    .map(|o| o.id)
+                    .ok_or_else(|| corrupt("demo organisation", DEMO_ORGANISATION))?,
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    let new_password = NewPassword::parse(password, &PasswordContext::default(), |_| false)
+        .map_err(|_| corrupt("demo password (8 to 256 characters)", "***"))?;
+    let hash = services
+        .hasher
+        .hash(&new_password)
+        .await
+        .map_err(|e| corrupt("demo password hash", &e.to_string()))?;
+    for (email, person, in_org, roles) in DEMO_USERS {
+        let address = EmailAddress::parse(email).map_err(|_| corrupt("demo email", email))?;
+        let person = PersonName::parse(person).map_err(|_| corrupt("demo name", person))?;
+        let mut tx = db.begin_write().await?;
+        let id = match users::credentials_by_email(db, &address).await? {
+            Some(existing) => existing.id,
+            None => users::insert(&mut tx, in_org.then_some(org_id), &person, &address, roles, now).await?,
+        };
+        users::set_password(&mut tx, id, &hash).await?;
+        users::set_active(&mut tx, id, true).await?;
+        tx.commit().await?;
+    }
+    tracing::info!(organisation_id = org_id, "demo data ready");
+    Ok(())
+}
+
+/// The password demo accounts get: PORTAL_DEMO_PASSWORD, or a new random one each start.
+pub fn demo_password() -> String {
+    std::env::var("PORTAL_DEMO_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(random_password)
+}
+
+/// Seeds with the demo password and returns it (for the banner).
+pub async fn seed(services: &Services) -> Result<String, StoreError> {
+    let password = demo_password();
+    seed_with_password(services, &password).await?;
+    Ok(password)
+}
+
+/// Printed at start in demo mode: where to go and how to sign in.
+pub fn print_banner(addr: &std::net::SocketAddr, password: &str) {
     println!();
     println!("  Demo mode: fictional data only.");
-    println!("  Open http://{addr}/ in a browser.");
-    println!("  Demo organisation: {DEMO_ORGANISATION}");
+    println!("  Open http://{addr}/sign-in and sign in as one of:");
+    for (email, name, in_org, roles) in DEMO_USERS {
+        let role = roles.first().map(|r| r.label()).unwrap_or("");
+        let place = if in_org { DEMO_ORGANISATION } else { "Pensions Dashboards Programme" };
+        println!("    {email:<32} {name} ({role}, {place})");
+    }
+    println!("  Password for all of them: {password}");
+    println!("  (set PORTAL_DEMO_PASSWORD to choose it)");
     println!();
 }

@@ -1,12 +1,16 @@
 //! The connection portal's server: configuration, start-up, middleware, operations endpoints and
 //! command-line subcommands around the Leptos application in the `app` crate.
 
+pub mod access;
+pub mod admin_cli;
 pub mod assets;
 pub mod config;
 pub mod demo;
 pub mod error_page;
 pub mod health;
 pub mod middleware;
+pub mod outbox_worker;
+pub mod sessions;
 pub mod startup;
 pub mod telemetry;
 

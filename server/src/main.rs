@@ -63,6 +63,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("demo: {}", config.demo);
             Ok(())
         }
+        Command::CreateAdmin { email, name } => server::admin_cli::create_admin(&config, &email, &name).await,
         Command::Migrate => {
             let db = app::store::Db::connect(&config.database_url, &config.pool).await?;
             db.migrate().await?;
@@ -80,7 +81,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             // A plain line on stdout for scripts and people: where to point the browser.
             println!("Portal listening on http://{addr}");
             if demo {
-                server::demo::print_banner(&addr);
+                if let Some(password) = &application.state().demo_password {
+                    server::demo::print_banner(&addr, password);
+                }
             }
             application.run_until(shutdown_signal()).await
         }

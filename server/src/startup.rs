@@ -12,7 +12,14 @@ use std::{
 };
 
 use anyhow::Context;
-use app::{clock::Clock, services::Services, shell, store::Db, App};
+use app::{
+    auth::{password::PasswordHasher, session::AuthSettings},
+    clock::Clock,
+    services::Services,
+    shell,
+    store::Db,
+    App,
+};
 use axum::{
     extract::FromRef,
     http::{header, HeaderValue, StatusCode},
@@ -25,6 +32,7 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
+use tower_sessions::{cookie::SameSite, session_store::ExpiredDeletion, Expiry, SessionManagerLayer};
 use tower_http::{
     catch_panic::CatchPanicLayer,
     compression::CompressionLayer,
@@ -38,10 +46,13 @@ use tower_http::{
 };
 
 use crate::{
+    access::{self, SignInLimiter},
     assets::AssetHashes,
     config::{Config, Mode},
     demo, error_page, health,
     middleware::{self, RequestSpan},
+    outbox_worker,
+    sessions::PortalStore,
 };
 
 /// The name cargo-leptos gives the built CSS, JS and WASM files.
@@ -71,6 +82,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub lifecycle: Arc<Lifecycle>,
     pub assets: Arc<AssetHashes>,
+    pub sign_in_limiter: Arc<SignInLimiter>,
+    pub session_store: PortalStore,
+    /// In demo mode, the password the demo accounts were given at start.
+    pub demo_password: Option<String>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -100,6 +115,7 @@ impl Application {
         clock: Arc<dyn Clock>,
         extra: Router<AppState>,
     ) -> anyhow::Result<Self> {
+        let mut config = config;
         let redacted = app::store::redact_url(&config.database_url);
         let db = Db::connect(&config.database_url, &config.pool)
             .await
@@ -107,25 +123,53 @@ impl Application {
         db.migrate()
             .await
             .context("could not apply database migrations")?;
-        let services = Services { db, clock };
-        if config.demo {
-            demo::seed(&services)
-                .await
-                .context("could not seed demo data")?;
+        let session_store = PortalStore::new(&db)
+            .await
+            .context("could not prepare the session table")?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("could not listen on {}", config.listen))?;
+        if config.public_origin_from_listen {
+            config.public_origin = format!("http://{}", listener.local_addr()?);
         }
+        let services = Services {
+            db,
+            clock,
+            hasher: PasswordHasher::new(config.max_concurrent_hashes)
+                .context("could not prepare password hashing")?,
+            auth: Arc::new(AuthSettings {
+                idle_timeout: config.session_idle,
+                absolute_timeout: config.session_max,
+                ..AuthSettings::default()
+            }),
+            public_origin: config.public_origin.clone().into(),
+            show_emails: config.mode == Mode::Dev,
+        };
+        let demo_password = if config.demo {
+            Some(
+                demo::seed(&services)
+                    .await
+                    .context("could not seed demo data")?,
+            )
+        } else {
+            None
+        };
         let assets = AssetHashes::locate(config.hash_file.as_deref());
         if assets.file.is_none() {
             tracing::warn!("no hash.txt found for the built assets; serving unhashed names");
         }
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("could not listen on {}", config.listen))?;
         let state = AppState {
             leptos_options: leptos_options(&config, &assets),
             services,
+            sign_in_limiter: Arc::new(SignInLimiter::new(
+                config.sign_in_burst,
+                Duration::from_secs(6),
+            )),
             config: Arc::new(config),
             lifecycle: Arc::new(Lifecycle::default()),
             assets: Arc::new(assets),
+            session_store,
+            demo_password,
         };
         let router = router(state.clone(), extra);
         Ok(Self {
@@ -157,6 +201,18 @@ impl Application {
         } = self;
         let delay = state.config.shutdown_delay;
         let drain = state.config.shutdown_timeout;
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(outbox_worker::run(
+            state.services.clone(),
+            Duration::from_secs(2),
+            stop_rx,
+        ));
+        let session_cleanup = tokio::spawn(
+            state
+                .session_store
+                .clone()
+                .continuously_delete_expired(Duration::from_secs(300)),
+        );
         let lifecycle = state.lifecycle.clone();
         let (began_tx, mut began_rx) = tokio::sync::watch::channel(false);
         let shutdown = async move {
@@ -189,6 +245,9 @@ impl Application {
             result = server => result.context("server error")?,
             _ = deadline => tracing::warn!(drain_secs = drain.as_secs(), "requests still running after the shutdown timeout were cut off"),
         }
+        let _ = stop_tx.send(true);
+        let _ = worker.await;
+        session_cleanup.abort();
         state.services.db.close().await;
         tracing::info!("shutdown complete");
         Ok(())
@@ -233,11 +292,35 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
             .service(ServeFile::new(site_root.join(name)))
     };
 
+    let secure = config.secure_cookies;
+    let sessions = SessionManagerLayer::new(state.session_store.clone())
+        .with_name(if secure { "__Host-portal_session" } else { "portal_session" })
+        .with_secure(secure)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(
+            time::Duration::try_from(config.session_idle).unwrap_or(time::Duration::minutes(30)),
+        ));
+
+    // Pages and server functions: sessions, who is signed in, and the guards. Each `layer`
+    // wraps what comes before it.
     let pages = Router::new()
         .leptos_routes_with_context(&state, generate_route_list(App), context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
+        .merge(extra)
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(from_fn_with_state(state.clone(), access::authenticate))
+        .layer(sessions)
+        .layer(from_fn_with_state(state.clone(), access::sign_in_rate_limit))
+        .layer(from_fn_with_state(state.clone(), access::request_meta))
+        .layer(from_fn_with_state(state.clone(), access::csrf_guard))
+        .with_state(state.clone());
+
+    // Static files: no session, no database.
+    let assets = Router::new()
         .nest_service(
             "/pkg",
             ServiceBuilder::new()
@@ -245,13 +328,7 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
                 .service(pkg),
         )
         .route_service("/favicon.svg", public_file("favicon.svg"))
-        .route_service("/robots.txt", public_file("robots.txt"))
-        .merge(extra)
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(context, shell))
-        .with_state(state.clone());
+        .route_service("/robots.txt", public_file("robots.txt"));
 
     let ops = Router::new()
         .route("/healthz", get(health::healthz))
@@ -271,8 +348,9 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
     };
 
     // Each `layer` wraps everything before it: the last one added sees the request first.
-    ops.merge(pages)
-        .layer(CompressionLayer::new())
+    ops.merge(assets)
+        .merge(pages)
+        .layer(CompressionLayer::new().quality(tower_http::CompressionLevel::Fastest))
         .layer(RequestBodyLimitLayer::new(config.body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -1,12 +1,17 @@
 use leptos::prelude::*;
 
-use crate::SERVICE_NAME;
+use crate::{
+    api::auth::{whoami, SignOut},
+    SERVICE_NAME,
+};
 
 /// The page frame every page shares: skip link, generic (unbranded) header, main landmark and
 /// footer with the help, accessibility, cookies and privacy links (WCAG 3.2.6: help in the same
 /// place on every page).
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
+    let sign_out = ServerAction::<SignOut>::new();
+    let me = Resource::new(move || sign_out.version().get(), |_| whoami());
     view! {
         // rel="external": the browser, not the client-side router, follows it, so focus moves
         // to <main> as it does without JavaScript.
@@ -23,6 +28,56 @@ pub fn Layout(children: Children) -> impl IntoView {
                     </div>
                 </div>
             </div>
+            <Suspense fallback=|| ()>
+                {move || {
+                    me.get()
+                        .map(|user| {
+                            let user = user.ok().flatten();
+                            view! {
+                                <nav class="govuk-service-navigation" aria-label="Account">
+                                    <div class="govuk-width-container">
+                                        <div class="govuk-service-navigation__container">
+                                            <ul class="govuk-service-navigation__list">
+                                                {match user {
+                                                    Some(user) => {
+                                                        view! {
+                                                            <li class="govuk-service-navigation__item">
+                                                                <a class="govuk-service-navigation__link" href=user.home_path()>
+                                                                    {if user.is_staff() { "Staff home" } else { "Your organisation" }}
+                                                                </a>
+                                                            </li>
+                                                            <li class="govuk-service-navigation__item">
+                                                                <span class="govuk-body-s govuk-!-margin-bottom-0">"Signed in as "{user.name.clone()}</span>
+                                                            </li>
+                                                            <li class="govuk-service-navigation__item">
+                                                                <ActionForm action=sign_out>
+                                                                    <button type="submit" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0">
+                                                                        "Sign out"
+                                                                    </button>
+                                                                </ActionForm>
+                                                            </li>
+                                                        }
+                                                            .into_any()
+                                                    }
+                                                    None => {
+                                                        view! {
+                                                            <li class="govuk-service-navigation__item">
+                                                                <a class="govuk-service-navigation__link" href="/sign-in">
+                                                                    "Sign in"
+                                                                </a>
+                                                            </li>
+                                                        }
+                                                            .into_any()
+                                                    }
+                                                }}
+                                            </ul>
+                                        </div>
+                                    </div>
+                                </nav>
+                            }
+                        })
+                }}
+            </Suspense>
         </header>
         <div class="govuk-width-container">
             <main class="govuk-main-wrapper" id="main-content" tabindex="-1">

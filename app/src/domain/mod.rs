@@ -1,5 +1,25 @@
 //! Pure domain types and rules. No I/O; compiled for the server and the browser alike.
 
+mod account;
 mod organisation;
 
+pub use account::{
+    check_roles, EmailAddress, EmailError, NewPassword, PasswordContext, PasswordError, PersonName,
+    PersonNameError, Role, MAX_PASSWORD, MIN_PASSWORD,
+};
+
 pub use organisation::{OrganisationKind, OrganisationName, OrganisationNameError};
+
+/// Audit event codes and labels, for filters in the browser as well as the server.
+pub const AUDIT_ACTIONS: [(&str, &str); 10] = [
+    ("sign_in_succeeded", "Signed in"),
+    ("sign_in_failed", "Sign-in failed"),
+    ("account_locked", "Account locked"),
+    ("signed_out", "Signed out"),
+    ("organisation_created", "Organisation created"),
+    ("user_invited", "User invited"),
+    ("password_set", "Password set"),
+    ("roles_changed", "Roles changed"),
+    ("user_deactivated", "User deactivated"),
+    ("user_reactivated", "User reactivated"),
+];

@@ -1,9 +1,19 @@
 //! One module per route.
 
+mod account;
+mod admin;
 mod home;
 mod info;
+mod invitation;
 mod not_found;
+mod sign_in;
+mod staff;
 
+pub use account::{OrganisationHome, StaffHome};
+pub use admin::{AdminOrganisation, AdminOrganisations, AdminUser};
 pub use home::Home;
 pub use info::{Accessibility, Cookies, Help, Privacy};
+pub use invitation::InvitationPage;
 pub use not_found::NotFound;
+pub use sign_in::{SignInPage, SignedOut};
+pub use staff::{AuditLog, Emails};

@@ -10,7 +10,11 @@
 
 mod db;
 mod error;
+pub mod audit;
+pub mod invitations;
 pub mod organisations;
+pub mod outbox;
+pub mod users;
 
 pub use db::{redact_url, Backend, Db, PoolSettings, SqliteDb, Tx};
 pub use error::StoreError;

@@ -1,0 +1,535 @@
+//! Account administration for programme admins: organisations, invitations, roles, deactivation.
+//! Every change writes its audit row (and any email) in the same transaction.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Role;
+
+/// An organisation in the admin list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrganisationItem {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+}
+
+/// A user as the admin pages show them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserItem {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub organisation_id: Option<i64>,
+    pub organisation_name: Option<String>,
+    pub active: bool,
+    pub invited: bool,
+    pub roles: Vec<Role>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrganisationView {
+    pub organisation: OrganisationItem,
+    pub users: Vec<UserItem>,
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    pub use super::super::auth::urlencode;
+    pub use crate::{
+        auth::{internal, not_found, request_meta, require_admin, services, session::PortalSession},
+        domain::{check_roles, EmailAddress, OrganisationKind, OrganisationName, PersonName, Role},
+        forms::FormState,
+        store::{
+            audit::{self, AuditAction, NewAuditEvent},
+            invitations, organisations, outbox, users, StoreError,
+        },
+    };
+    pub use leptos::prelude::ServerFnError;
+
+    pub async fn session() -> Result<PortalSession, ServerFnError> {
+        let s = leptos_axum::extract::<tower_sessions::Session>()
+            .await
+            .map_err(|e| internal("session missing", e))?;
+        Ok(PortalSession(s))
+    }
+
+    pub fn event(action: AuditAction, actor: i64, target: Option<i64>, org: Option<i64>, detail: String) -> NewAuditEvent {
+        let meta = request_meta();
+        NewAuditEvent {
+            action,
+            actor_user_id: Some(actor),
+            target_user_id: target,
+            organisation_id: org,
+            client_ip: meta.client_ip,
+            request_id: meta.request_id,
+            detail,
+        }
+    }
+
+    /// Roles from the four checkboxes (an unticked box is simply missing).
+    pub fn roles_from(boxes: [(Role, &Option<String>); 4]) -> Vec<Role> {
+        boxes
+            .into_iter()
+            .filter(|(_, v)| v.is_some())
+            .map(|(r, _)| r)
+            .collect()
+    }
+
+    pub fn to_item(u: users::UserSummary) -> super::UserItem {
+        super::UserItem {
+            id: u.id,
+            name: u.name,
+            email: u.email,
+            organisation_id: u.organisation_id,
+            organisation_name: u.organisation_name,
+            active: u.active,
+            invited: u.invited,
+            roles: u.roles,
+        }
+    }
+
+    /// A random 256-bit token for a link, and the SHA-256 we store instead of it.
+    pub fn new_token() -> (String, String) {
+        use rand::RngCore;
+        use sha2::Digest;
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let token = hex::encode(bytes);
+        let hash = hex::encode(sha2::Sha256::digest(token.as_bytes()));
+        (token, hash)
+    }
+
+    pub fn hash_token(token: &str) -> String {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(token.as_bytes()))
+    }
+}
+
+/// Every organisation (programme admins).
+#[server(prefix = "/api", endpoint = "admin/organisations")]
+pub async fn list_organisations() -> Result<Vec<OrganisationItem>, ServerFnError> {
+    use self::ssr::*;
+    require_admin()?;
+    let services = services()?;
+    let orgs = organisations::list(&services.db)
+        .await
+        .map_err(|e| internal("listing organisations", e))?;
+    Ok(orgs
+        .into_iter()
+        .map(|o| OrganisationItem {
+            id: o.id,
+            name: o.name.to_string(),
+            kind: o.kind.label().to_string(),
+        })
+        .collect())
+}
+
+/// Adds an organisation.
+#[server(prefix = "/api", endpoint = "admin/organisations/create")]
+pub async fn create_organisation(name: String, kind: Option<String>) -> Result<(), ServerFnError> {
+    use self::ssr::*;
+    let admin = require_admin()?;
+    let services = services()?;
+    let session = session().await?;
+    let mut form = FormState::default()
+        .with_value("name", &name)
+        .with_value("kind", kind.as_deref().unwrap_or(""));
+    let parsed_name = OrganisationName::parse(&name).map_err(|e| form.clone().with_error("name", e.to_string()));
+    let parsed_kind = kind
+        .as_deref()
+        .and_then(OrganisationKind::from_code)
+        .ok_or("Select the type of organisation");
+    if let Err(f) = &parsed_name {
+        form = f.clone();
+    }
+    if let Err(m) = parsed_kind {
+        form = form.with_error("kind", m);
+    }
+    let (Ok(org_name), Ok(kind)) = (parsed_name, parsed_kind) else {
+        session.save_form("create-organisation", &form).await.map_err(|e| internal("session", e))?;
+        leptos_axum::redirect("/admin/organisations");
+        return Ok(());
+    };
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await.map_err(|e| internal("begin", e))?;
+    let id = match organisations::insert(&mut tx, &org_name, kind, now).await {
+        Ok(id) => id,
+        Err(StoreError::Duplicate(_)) => {
+            let form = form.with_error("name", "An organisation with this name already exists");
+            session.save_form("create-organisation", &form).await.map_err(|e| internal("session", e))?;
+            leptos_axum::redirect("/admin/organisations");
+            return Ok(());
+        }
+        Err(e) => return Err(internal("creating an organisation", e)),
+    };
+    audit::record(&mut tx, now, &event(AuditAction::OrganisationCreated, admin.id, None, Some(id), org_name.to_string()))
+        .await
+        .map_err(|e| internal("audit", e))?;
+    tx.commit().await.map_err(|e| internal("commit", e))?;
+    session
+        .set_flash(&format!("{org_name} added"))
+        .await
+        .map_err(|e| internal("session", e))?;
+    leptos_axum::redirect(&format!("/admin/organisations/{id}"));
+    Ok(())
+}
+
+/// One organisation and its users (programme admins). `id` "programme" lists programme staff.
+#[server(prefix = "/api", endpoint = "admin/organisation")]
+pub async fn organisation_detail(id: String) -> Result<OrganisationView, ServerFnError> {
+    use self::ssr::*;
+    require_admin()?;
+    let services = services()?;
+    if id == "programme" {
+        let users = users::list(&services.db, None).await.map_err(|e| internal("listing users", e))?;
+        return Ok(OrganisationView {
+            organisation: OrganisationItem {
+                id: 0,
+                name: "Pensions Dashboards Programme".into(),
+                kind: "Programme".into(),
+            },
+            users: users.into_iter().map(to_item).collect(),
+        });
+    }
+    let id: i64 = id.parse().map_err(|_| not_found())?;
+    let org = organisations::get(&services.db, id)
+        .await
+        .map_err(|e| internal("loading an organisation", e))?
+        .ok_or_else(not_found)?;
+    let users = users::list(&services.db, Some(id)).await.map_err(|e| internal("listing users", e))?;
+    Ok(OrganisationView {
+        organisation: OrganisationItem {
+            id: org.id,
+            name: org.name.to_string(),
+            kind: org.kind.label().to_string(),
+        },
+        users: users.into_iter().map(to_item).collect(),
+    })
+}
+
+/// Invites a user: creates the account without a password and emails a one-time link (valid 7
+/// days) through the outbox, in one transaction with the audit row.
+#[allow(clippy::too_many_arguments)]
+#[server(prefix = "/api", endpoint = "admin/users/invite")]
+pub async fn invite_user(
+    organisation: String,
+    name: String,
+    email: String,
+    role_service_manager: Option<String>,
+    role_primary_business_contact: Option<String>,
+    role_programme_staff: Option<String>,
+    role_programme_admin: Option<String>,
+) -> Result<(), ServerFnError> {
+    use self::ssr::*;
+    let admin = require_admin()?;
+    let services = services()?;
+    let session = session().await?;
+    let org_id: Option<i64> = match organisation.as_str() {
+        "programme" => None,
+        other => Some(other.parse().map_err(|_| not_found())?),
+    };
+    let org_name = match org_id {
+        Some(id) => Some(
+            organisations::get(&services.db, id)
+                .await
+                .map_err(|e| internal("loading an organisation", e))?
+                .ok_or_else(not_found)?
+                .name
+                .to_string(),
+        ),
+        None => None,
+    };
+    let page = format!("/admin/organisations/{organisation}");
+    let roles = roles_from([
+        (Role::ServiceManager, &role_service_manager),
+        (Role::PrimaryBusinessContact, &role_primary_business_contact),
+        (Role::ProgrammeStaff, &role_programme_staff),
+        (Role::ProgrammeAdmin, &role_programme_admin),
+    ]);
+    let mut form = FormState::default().with_value("name", &name).with_value("email", &email);
+    for r in &roles {
+        form = form.with_value(r.code(), "yes");
+    }
+    let person = PersonName::parse(&name);
+    let address = EmailAddress::parse(&email);
+    if let Err(e) = &person {
+        form = form.with_error("name", e.to_string());
+    }
+    if let Err(e) = &address {
+        form = form.with_error("email", e.to_string());
+    }
+    if let Err(m) = check_roles(&roles, org_id.is_some()) {
+        form = form.with_error(roles_field(org_id.is_some()), m);
+    }
+    let (Ok(person), Ok(address), false) = (person, address, form.has_errors()) else {
+        session.save_form("invite", &form).await.map_err(|e| internal("session", e))?;
+        leptos_axum::redirect(&page);
+        return Ok(());
+    };
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await.map_err(|e| internal("begin", e))?;
+    let user_id = match users::insert(&mut tx, org_id, &person, &address, &roles, now).await {
+        Ok(id) => id,
+        Err(StoreError::Duplicate(_)) => {
+            let form = form.with_error("email", "A user with this email address already exists");
+            session.save_form("invite", &form).await.map_err(|e| internal("session", e))?;
+            leptos_axum::redirect(&page);
+            return Ok(());
+        }
+        Err(e) => return Err(internal("creating a user", e)),
+    };
+    let (token, hash) = new_token();
+    let invitation_id = invitations::create(&mut tx, user_id, &hash, now, now + chrono::Duration::days(7))
+        .await
+        .map_err(|e| internal("creating an invitation", e))?;
+    let link = format!("{}/invitation/{token}", services.public_origin);
+    let org_line = org_name
+        .as_deref()
+        .map(|o| format!(" for {o}"))
+        .unwrap_or_default();
+    outbox::enqueue(
+        &mut tx,
+        &outbox::NewEmail {
+            idempotency_key: format!("invitation:{invitation_id}"),
+            recipient: address.to_string(),
+            subject: "Your account for the pensions dashboards connection portal".into(),
+            body_text: format!(
+                "Dear {person},\n\nAn account has been made for you{org_line} on the pensions dashboards connection portal.\n\nTo set your password and sign in, open this link within 7 days:\n{link}\n\nIf you were not expecting this email, you can ignore it.\n\nPensions Dashboards Programme"
+            ),
+            body_html: format!(
+                "<p>Dear {},</p><p>An account has been made for you{} on the pensions dashboards connection portal.</p><p><a href=\"{link}\">Set your password and sign in</a> within 7 days.</p><p>If you were not expecting this email, you can ignore it.</p><p>Pensions Dashboards Programme</p>",
+                html_escape(person.as_str()),
+                html_escape(&org_line)
+            ),
+        },
+        now,
+    )
+    .await
+    .map_err(|e| internal("queueing the invitation email", e))?;
+    let codes: Vec<&str> = roles.iter().map(|r| r.code()).collect();
+    audit::record(&mut tx, now, &event(AuditAction::UserInvited, admin.id, Some(user_id), org_id, codes.join(",")))
+        .await
+        .map_err(|e| internal("audit", e))?;
+    tx.commit().await.map_err(|e| internal("commit", e))?;
+    session
+        .set_flash(&format!("Invitation sent to {address}"))
+        .await
+        .map_err(|e| internal("session", e))?;
+    leptos_axum::redirect(&page);
+    Ok(())
+}
+
+/// The field id the roles error links to.
+pub fn roles_field(organisation_user: bool) -> &'static str {
+    if organisation_user {
+        "service_manager"
+    } else {
+        "programme_staff"
+    }
+}
+
+/// A user (programme admins).
+#[server(prefix = "/api", endpoint = "admin/user")]
+pub async fn user_detail(id: String) -> Result<UserItem, ServerFnError> {
+    use self::ssr::*;
+    require_admin()?;
+    let services = services()?;
+    let id: i64 = id.parse().map_err(|_| not_found())?;
+    let user = users::get(&services.db, id)
+        .await
+        .map_err(|e| internal("loading a user", e))?
+        .ok_or_else(not_found)?;
+    Ok(to_item(user))
+}
+
+/// Replaces a user's roles.
+#[server(prefix = "/api", endpoint = "admin/users/roles")]
+pub async fn change_roles(
+    user: String,
+    role_service_manager: Option<String>,
+    role_primary_business_contact: Option<String>,
+    role_programme_staff: Option<String>,
+    role_programme_admin: Option<String>,
+) -> Result<(), ServerFnError> {
+    use self::ssr::*;
+    let admin = require_admin()?;
+    let services = services()?;
+    let session = session().await?;
+    let id: i64 = user.parse().map_err(|_| not_found())?;
+    let target = users::get(&services.db, id)
+        .await
+        .map_err(|e| internal("loading a user", e))?
+        .ok_or_else(not_found)?;
+    let roles = roles_from([
+        (Role::ServiceManager, &role_service_manager),
+        (Role::PrimaryBusinessContact, &role_primary_business_contact),
+        (Role::ProgrammeStaff, &role_programme_staff),
+        (Role::ProgrammeAdmin, &role_programme_admin),
+    ]);
+    let page = format!("/admin/users/{id}");
+    if let Err(m) = check_roles(&roles, target.organisation_id.is_some()) {
+        let form = FormState::default().with_error(roles_field(target.organisation_id.is_some()), m);
+        session.save_form("roles", &form).await.map_err(|e| internal("session", e))?;
+        leptos_axum::redirect(&page);
+        return Ok(());
+    }
+    if id == admin.id && !roles.contains(&Role::ProgrammeAdmin) {
+        let form = FormState::default().with_error("programme_admin", "You cannot remove your own admin role");
+        session.save_form("roles", &form).await.map_err(|e| internal("session", e))?;
+        leptos_axum::redirect(&page);
+        return Ok(());
+    }
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await.map_err(|e| internal("begin", e))?;
+    users::set_roles(&mut tx, id, &roles).await.map_err(|e| internal("setting roles", e))?;
+    let before: Vec<&str> = target.roles.iter().map(|r| r.code()).collect();
+    let after: Vec<&str> = roles.iter().map(|r| r.code()).collect();
+    audit::record(
+        &mut tx,
+        now,
+        &event(AuditAction::RolesChanged, admin.id, Some(id), target.organisation_id, format!("{} -> {}", before.join(","), after.join(","))),
+    )
+    .await
+    .map_err(|e| internal("audit", e))?;
+    tx.commit().await.map_err(|e| internal("commit", e))?;
+    session.set_flash("Roles updated").await.map_err(|e| internal("session", e))?;
+    leptos_axum::redirect(&page);
+    Ok(())
+}
+
+/// Deactivates (`active` = "false") or reactivates ("true") a user. Deactivation ends every
+/// session the user has.
+#[server(prefix = "/api", endpoint = "admin/users/active")]
+pub async fn set_user_active(user: String, active: String) -> Result<(), ServerFnError> {
+    use self::ssr::*;
+    let admin = require_admin()?;
+    let services = services()?;
+    let session = session().await?;
+    let id: i64 = user.parse().map_err(|_| not_found())?;
+    let active = match active.as_str() {
+        "true" => true,
+        "false" => false,
+        _ => return Err(crate::auth::bad_input("active must be true or false")),
+    };
+    if id == admin.id && !active {
+        return Err(crate::auth::bad_input("You cannot deactivate your own account"));
+    }
+    let target = users::get(&services.db, id)
+        .await
+        .map_err(|e| internal("loading a user", e))?
+        .ok_or_else(not_found)?;
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await.map_err(|e| internal("begin", e))?;
+    users::set_active(&mut tx, id, active).await.map_err(|e| internal("setting active", e))?;
+    let action = if active { AuditAction::UserReactivated } else { AuditAction::UserDeactivated };
+    audit::record(&mut tx, now, &event(action, admin.id, Some(id), target.organisation_id, String::new()))
+        .await
+        .map_err(|e| internal("audit", e))?;
+    tx.commit().await.map_err(|e| internal("commit", e))?;
+    let message = if active {
+        format!("{} reactivated", target.name)
+    } else {
+        format!("{} deactivated and signed out everywhere", target.name)
+    };
+    session.set_flash(&message).await.map_err(|e| internal("session", e))?;
+    leptos_axum::redirect(&format!("/admin/users/{id}"));
+    Ok(())
+}
+
+/// Whether an invitation link can still be used, and for whom.
+#[server(prefix = "/api", endpoint = "invitation/check")]
+pub async fn check_invitation(token: String) -> Result<Option<String>, ServerFnError> {
+    use self::ssr::*;
+    let services = services()?;
+    if token.len() != 64 {
+        return Ok(None);
+    }
+    let found = invitations::find_valid(&services.db, &hash_token(&token), services.clock.now())
+        .await
+        .map_err(|e| internal("checking an invitation", e))?;
+    match found {
+        Some((_, user_id)) => Ok(users::get(&services.db, user_id)
+            .await
+            .map_err(|e| internal("loading a user", e))?
+            .map(|u| u.email)),
+        None => Ok(None),
+    }
+}
+
+/// Sets the password from an invitation link, once. The user then signs in.
+#[server(prefix = "/api", endpoint = "invitation/accept")]
+pub async fn accept_invitation(token: String, password: String) -> Result<(), ServerFnError> {
+    use self::ssr::*;
+    use crate::{
+        auth::password::is_guessable,
+        domain::{NewPassword, PasswordContext},
+    };
+    let services = services()?;
+    let session = session().await?;
+    let page = format!("/invitation/{}", urlencode(&token));
+    let now = services.clock.now();
+    let found = if token.len() == 64 {
+        invitations::find_valid(&services.db, &hash_token(&token), now)
+            .await
+            .map_err(|e| internal("checking an invitation", e))?
+    } else {
+        None
+    };
+    let Some((invitation_id, user_id)) = found else {
+        leptos_axum::redirect(&page);
+        return Ok(());
+    };
+    let user = users::get(&services.db, user_id)
+        .await
+        .map_err(|e| internal("loading a user", e))?
+        .ok_or_else(not_found)?;
+    let context = PasswordContext {
+        name: &user.name,
+        email: &user.email,
+        organisation: user.organisation_name.as_deref(),
+    };
+    let new_password = match NewPassword::parse(&password, &context, is_guessable) {
+        Ok(p) => p,
+        Err(e) => {
+            let form = FormState::default().with_error("password", e.to_string());
+            session.save_form("invitation", &form).await.map_err(|e| internal("session", e))?;
+            leptos_axum::redirect(&page);
+            return Ok(());
+        }
+    };
+    let hash = services
+        .hasher
+        .hash(&new_password)
+        .await
+        .map_err(|e| internal("hashing a password", e))?;
+    let mut tx = services.db.begin_write().await.map_err(|e| internal("begin", e))?;
+    if !invitations::mark_used(&mut tx, invitation_id, now)
+        .await
+        .map_err(|e| internal("using an invitation", e))?
+    {
+        // Used by a second tab or a double submit in the meantime: nothing to do.
+        leptos_axum::redirect("/sign-in");
+        return Ok(());
+    }
+    users::set_password(&mut tx, user_id, &hash).await.map_err(|e| internal("setting a password", e))?;
+    audit::record(&mut tx, now, &event(AuditAction::PasswordSet, user_id, Some(user_id), user.organisation_id, "from invitation".into()))
+        .await
+        .map_err(|e| internal("audit", e))?;
+    tx.commit().await.map_err(|e| internal("commit", e))?;
+    session
+        .set_flash("Your password has been set. Sign in to continue")
+        .await
+        .map_err(|e| internal("session", e))?;
+    leptos_axum::redirect("/sign-in");
+    Ok(())
+}
+
+/// Escapes text for HTML email bodies.
+pub fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}

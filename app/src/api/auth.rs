@@ -1,0 +1,207 @@
+//! Signing in and out, and the small reads every page makes (who am I, form state, banner).
+
+use leptos::prelude::*;
+
+use crate::{auth::CurrentUser, forms::FormState};
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    pub use crate::{
+        auth::{
+            current_user, internal, request_meta, safe_next_path, services,
+            session::{PortalSession, SessionError},
+        },
+        domain::EmailAddress,
+        store::{
+            audit::{self, AuditAction, NewAuditEvent},
+            users,
+        },
+    };
+    pub use leptos::prelude::ServerFnError;
+
+    pub async fn session() -> Result<PortalSession, ServerFnError> {
+        let s = leptos_axum::extract::<tower_sessions::Session>()
+            .await
+            .map_err(|e| internal("session missing", e))?;
+        Ok(PortalSession(s))
+    }
+
+    pub fn session_error(e: SessionError) -> ServerFnError {
+        internal("session error", e)
+    }
+
+    pub fn event(action: AuditAction, actor: Option<i64>, target: Option<i64>, org: Option<i64>, detail: &str) -> NewAuditEvent {
+        let meta = request_meta();
+        NewAuditEvent {
+            action,
+            actor_user_id: actor,
+            target_user_id: target,
+            organisation_id: org,
+            client_ip: meta.client_ip,
+            request_id: meta.request_id,
+            detail: detail.to_string(),
+        }
+    }
+}
+
+/// The one message for every failed sign-in, whatever the reason.
+pub const SIGN_IN_FAILED: &str = "Enter a correct email address and password";
+
+/// Signs in with email and password. Every failure (unknown email, wrong password, locked or
+/// deactivated account) gives the same message after the same work.
+#[server(prefix = "/api", endpoint = "auth/sign-in")]
+pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), ServerFnError> {
+    use self::ssr::*;
+    let services = services()?;
+    let session = session().await?;
+    let now = services.clock.now();
+    let next = safe_next_path(next.as_deref());
+    let back = match &next {
+        Some(n) => format!("/sign-in?next={}", urlencode(n)),
+        None => "/sign-in".to_string(),
+    };
+    let fail = |detail: &'static str| {
+        let session = session.clone();
+        let email = email.clone();
+        let back = back.clone();
+        async move {
+            tracing::info!(detail, "sign-in failed");
+            let form = FormState::default()
+                .with_value("email", &email)
+                .with_error("email", SIGN_IN_FAILED);
+            session.save_form("sign-in", &form).await.map_err(session_error)?;
+            leptos_axum::redirect(&back);
+            Ok::<(), ServerFnError>(())
+        }
+    };
+
+    let creds = match EmailAddress::parse(&email) {
+        Ok(e) => users::credentials_by_email(&services.db, &e)
+            .await
+            .map_err(|e| internal("loading credentials", e))?,
+        Err(_) => None,
+    };
+    // Always verify (against a dummy when there is no account), so timing says nothing.
+    let matches = services
+        .hasher
+        .verify(&password, creds.as_ref().and_then(|c| c.password_hash.as_deref()))
+        .await
+        .map_err(|e| internal("verifying a password", e))?;
+
+    let Some(creds) = creds else {
+        let mut tx = services.db.begin_write().await.map_err(|e| internal("begin", e))?;
+        audit::record(&mut tx, now, &event(AuditAction::SignInFailed, None, None, None, "unknown email address"))
+            .await
+            .map_err(|e| internal("audit", e))?;
+        tx.commit().await.map_err(|e| internal("commit", e))?;
+        return fail("unknown email").await;
+    };
+    let org = creds.organisation_id;
+    let locked = creds.locked_until.is_some_and(|until| until > now);
+    if locked || !creds.active {
+        let detail = if locked { "account locked" } else { "account deactivated" };
+        let mut tx = services.db.begin_write().await.map_err(|e| internal("begin", e))?;
+        audit::record(&mut tx, now, &event(AuditAction::SignInFailed, None, Some(creds.id), org, detail))
+            .await
+            .map_err(|e| internal("audit", e))?;
+        tx.commit().await.map_err(|e| internal("commit", e))?;
+        return fail(detail).await;
+    }
+    if !matches {
+        let settings = &services.auth;
+        let will_lock = creds.failed_attempts + 1 >= settings.lock_after_failures;
+        let lock_until = will_lock
+            .then(|| now + chrono::Duration::from_std(settings.lock_duration).unwrap_or(chrono::Duration::minutes(15)));
+        let mut tx = services.db.begin_write().await.map_err(|e| internal("begin", e))?;
+        users::record_failure(&mut tx, creds.id, lock_until)
+            .await
+            .map_err(|e| internal("recording a failure", e))?;
+        audit::record(&mut tx, now, &event(AuditAction::SignInFailed, None, Some(creds.id), org, "wrong password"))
+            .await
+            .map_err(|e| internal("audit", e))?;
+        if will_lock {
+            audit::record(&mut tx, now, &event(AuditAction::AccountLocked, None, Some(creds.id), org, "too many failed sign-ins"))
+                .await
+                .map_err(|e| internal("audit", e))?;
+        }
+        tx.commit().await.map_err(|e| internal("commit", e))?;
+        return fail("wrong password").await;
+    }
+
+    let mut tx = services.db.begin_write().await.map_err(|e| internal("begin", e))?;
+    users::record_success(&mut tx, creds.id).await.map_err(|e| internal("recording success", e))?;
+    audit::record(&mut tx, now, &event(AuditAction::SignInSucceeded, Some(creds.id), Some(creds.id), org, ""))
+        .await
+        .map_err(|e| internal("audit", e))?;
+    tx.commit().await.map_err(|e| internal("commit", e))?;
+    session
+        .sign_in(creds.id, creds.session_epoch, now)
+        .await
+        .map_err(session_error)?;
+    let home = users::find_for_session(&services.db, creds.id)
+        .await
+        .map_err(|e| internal("loading the user", e))?
+        .map(|u| u.current.home_path())
+        .unwrap_or("/");
+    tracing::info!(user_id = creds.id, "signed in");
+    leptos_axum::redirect(next.as_deref().unwrap_or(home));
+    Ok(())
+}
+
+/// Signs out: the session is deleted on the server and the cookie cleared.
+#[server(prefix = "/api", endpoint = "auth/sign-out")]
+pub async fn sign_out() -> Result<(), ServerFnError> {
+    use self::ssr::*;
+    let services = services()?;
+    let session = session().await?;
+    if let Some(user) = current_user() {
+        let mut tx = services.db.begin_write().await.map_err(|e| internal("begin", e))?;
+        audit::record(
+            &mut tx,
+            services.clock.now(),
+            &event(AuditAction::SignedOut, Some(user.id), Some(user.id), user.organisation_id, ""),
+        )
+        .await
+        .map_err(|e| internal("audit", e))?;
+        tx.commit().await.map_err(|e| internal("commit", e))?;
+        tracing::info!(user_id = user.id, "signed out");
+    }
+    session.sign_out().await.map_err(session_error)?;
+    leptos_axum::redirect("/signed-out");
+    Ok(())
+}
+
+/// Who is signed in (None for visitors).
+#[server(prefix = "/api", endpoint = "auth/whoami")]
+pub async fn whoami() -> Result<Option<CurrentUser>, ServerFnError> {
+    Ok(crate::auth::current_user())
+}
+
+/// The saved state of one form, removed as it is read.
+#[server(prefix = "/api", endpoint = "forms/take")]
+pub async fn take_form_state(form: String) -> Result<Option<FormState>, ServerFnError> {
+    use self::ssr::*;
+    if form.len() > 64 {
+        return Err(crate::auth::bad_input("Unknown form"));
+    }
+    session().await?.take_form(&form).await.map_err(session_error)
+}
+
+/// The success message from the last action, removed as it is read.
+#[server(prefix = "/api", endpoint = "forms/flash")]
+pub async fn take_flash() -> Result<Option<String>, ServerFnError> {
+    use self::ssr::*;
+    session().await?.take_flash().await.map_err(session_error)
+}
+
+/// Percent-encodes a path for use in a query string.
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

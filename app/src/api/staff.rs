@@ -1,0 +1,144 @@
+//! Staff reads: the audit trail and (in dev and demo mode) the emails the portal has written.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// One audit event, ready to show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub occurred_at: String,
+    pub action: String,
+    pub actor: String,
+    pub target: String,
+    pub organisation: String,
+    pub client_ip: String,
+    pub request_id: String,
+    pub detail: String,
+}
+
+/// A page of the audit trail, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// Pass as `before` to see older entries.
+    pub older: Option<i64>,
+    /// Problems with the filter, shown above the list.
+    pub errors: Vec<(String, String)>,
+}
+
+pub const AUDIT_PAGE_SIZE: i64 = 50;
+
+/// Lists audit events (programme staff and admins only). Filters: action code, an email address
+/// (actor or target), a date range (inclusive, YYYY-MM-DD), and `before` for paging.
+#[server(prefix = "/api", endpoint = "staff/audit")]
+pub async fn list_audit(
+    action: Option<String>,
+    email: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    before: Option<String>,
+) -> Result<AuditPage, ServerFnError> {
+    use crate::{
+        auth::{internal, require_staff, services},
+        store::audit::{self, AuditAction, AuditFilter},
+    };
+    use chrono::{NaiveDate, TimeZone, Utc};
+    require_staff()?;
+    let services = services()?;
+    let mut errors = Vec::new();
+    let blank = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let action = match blank(&action) {
+        None => None,
+        Some(code) => match AuditAction::from_code(&code) {
+            Some(a) => Some(a),
+            None => {
+                errors.push(("action".into(), "Select an event type from the list".into()));
+                None
+            }
+        },
+    };
+    let mut date = |field: &str, raw: Option<String>, label: &str| -> Option<NaiveDate> {
+        let raw = raw?;
+        match NaiveDate::parse_from_str(&raw, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                errors.push((field.into(), format!("{label} must be a real date, like 2026-11-23")));
+                None
+            }
+        }
+    };
+    let from = date("from", blank(&from), "Start date");
+    let to = date("to", blank(&to), "End date");
+    let before = blank(&before).and_then(|b| b.parse::<i64>().ok());
+    let email = blank(&email).filter(|e| e.len() <= 254);
+    let filter = AuditFilter {
+        action,
+        email,
+        from: from.and_then(|d| d.and_hms_opt(0, 0, 0)).map(|d| Utc.from_utc_datetime(&d)),
+        to: to
+            .and_then(|d| d.succ_opt())
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| Utc.from_utc_datetime(&d)),
+        before_id: before,
+    };
+    let rows = audit::list(&services.db, &filter, AUDIT_PAGE_SIZE + 1)
+        .await
+        .map_err(|e| internal("listing audit events", e))?;
+    let older = (rows.len() as i64 > AUDIT_PAGE_SIZE).then(|| rows[AUDIT_PAGE_SIZE as usize - 1].id);
+    let entries = rows
+        .into_iter()
+        .take(AUDIT_PAGE_SIZE as usize)
+        .map(|r| AuditEntry {
+            id: r.id,
+            occurred_at: r.occurred_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            action: AuditAction::from_code(&r.action).map(|a| a.label().to_string()).unwrap_or(r.action),
+            actor: r.actor_email.unwrap_or_default(),
+            target: r.target_email.unwrap_or_default(),
+            organisation: r.organisation_name.unwrap_or_default(),
+            client_ip: r.client_ip.unwrap_or_default(),
+            request_id: r.request_id.unwrap_or_default(),
+            detail: r.detail,
+        })
+        .collect();
+    Ok(AuditPage { entries, older, errors })
+}
+
+/// An email in the outbox, as staff see it in dev and demo mode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmailEntry {
+    pub id: i64,
+    pub created_at: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub status: String,
+}
+
+/// The newest emails (programme staff only, and only where emails are not really sent).
+#[server(prefix = "/api", endpoint = "staff/emails")]
+pub async fn list_emails() -> Result<Vec<EmailEntry>, ServerFnError> {
+    use crate::{
+        auth::{internal, not_found, require_staff, services},
+        store::outbox,
+    };
+    require_staff()?;
+    let services = services()?;
+    if !services.show_emails {
+        return Err(not_found());
+    }
+    let rows = outbox::recent(&services.db, 100)
+        .await
+        .map_err(|e| internal("listing emails", e))?;
+    Ok(rows
+        .into_iter()
+        .map(|r| EmailEntry {
+            id: r.id,
+            created_at: r.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            recipient: r.recipient,
+            subject: r.subject,
+            body_text: r.body_text,
+            status: r.status,
+        })
+        .collect())
+}

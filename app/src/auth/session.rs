@@ -1,0 +1,150 @@
+//! The session as the portal uses it: who is signed in (user id, session epoch, when they signed
+//! in, when they were last seen), one-shot form state for post/redirect/get, and flash banners.
+//! Kept small: no drafts, no roles (those are read from the database on every request).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use tower_sessions::Session;
+
+use super::CurrentUser;
+use crate::{
+    forms::FormState,
+    services::Services,
+    store::{users, StoreError},
+};
+
+const USER_KEY: &str = "user";
+const FLASH_KEY: &str = "flash";
+
+/// Session lifetimes and the account lock rule.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// Signed out after this long without a request.
+    pub idle_timeout: Duration,
+    /// Signed out this long after signing in, however active.
+    pub absolute_timeout: Duration,
+    /// Failed sign-ins in a row that lock an account.
+    pub lock_after_failures: i32,
+    /// How long a locked account stays locked.
+    pub lock_duration: Duration,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            idle_timeout: Duration::from_secs(30 * 60),
+            absolute_timeout: Duration::from_secs(12 * 60 * 60),
+            lock_after_failures: 10,
+            lock_duration: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub user_id: i64,
+    pub epoch: i64,
+    pub authenticated_at: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("session store error: {0}")]
+    Session(#[from] tower_sessions::session::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A typed view of the tower-sessions session.
+#[derive(Debug, Clone)]
+pub struct PortalSession(pub Session);
+
+impl PortalSession {
+    pub async fn user(&self) -> Result<Option<SessionUser>, SessionError> {
+        Ok(self.0.get::<SessionUser>(USER_KEY).await?)
+    }
+
+    /// Signs in: a new session id (the old one is deleted, so a planted id is useless), then the
+    /// user. Anything the anonymous session held is dropped.
+    pub async fn sign_in(&self, user_id: i64, epoch: i64, now: DateTime<Utc>) -> Result<(), SessionError> {
+        self.0.clear().await;
+        self.0.cycle_id().await?;
+        self.0
+            .insert(
+                USER_KEY,
+                SessionUser {
+                    user_id,
+                    epoch,
+                    authenticated_at: now,
+                    last_seen: now,
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes the session server-side and clears the cookie.
+    pub async fn sign_out(&self) -> Result<(), SessionError> {
+        self.0.flush().await?;
+        Ok(())
+    }
+
+    pub async fn save_form(&self, form: &str, state: &FormState) -> Result<(), SessionError> {
+        self.0.insert(&format!("form:{form}"), state).await?;
+        Ok(())
+    }
+
+    pub async fn take_form(&self, form: &str) -> Result<Option<FormState>, SessionError> {
+        self.take(&format!("form:{form}")).await
+    }
+
+    pub async fn set_flash(&self, message: &str) -> Result<(), SessionError> {
+        self.0.insert(FLASH_KEY, message).await?;
+        Ok(())
+    }
+
+    pub async fn take_flash(&self) -> Result<Option<String>, SessionError> {
+        self.take(FLASH_KEY).await
+    }
+
+    async fn take<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        // Reading first avoids marking an untouched session as modified.
+        if self.0.get_value(key).await?.is_none() {
+            return Ok(None);
+        }
+        Ok(self.0.remove::<T>(key).await?)
+    }
+}
+
+/// Works out who is signed in for one request: checks the absolute lifetime, that the account is
+/// still active and that nothing has ended its sessions since (password change, deactivation:
+/// both bump the user's session epoch). Any failed check deletes the session. Activity is
+/// recorded at most once a minute, which also renews the idle timer.
+pub async fn resolve(session: &PortalSession, services: &Services) -> Result<Option<CurrentUser>, SessionError> {
+    let Some(mut su) = session.user().await? else {
+        return Ok(None);
+    };
+    let now = services.clock.now();
+    let settings = &services.auth;
+    let age = now.signed_duration_since(su.authenticated_at);
+    let too_old = age.to_std().map(|a| a > settings.absolute_timeout).unwrap_or(false);
+    let user = users::find_for_session(&services.db, su.user_id).await?;
+    let valid = match &user {
+        Some(u) => u.active && u.session_epoch == su.epoch && !too_old,
+        None => false,
+    };
+    if !valid {
+        session.sign_out().await?;
+        return Ok(None);
+    }
+    let touch_every = (settings.idle_timeout / 2).min(Duration::from_secs(60));
+    let since_seen = now.signed_duration_since(su.last_seen).to_std().unwrap_or_default();
+    if since_seen >= touch_every {
+        su.last_seen = now;
+        session.0.insert(USER_KEY, &su).await?;
+    }
+    Ok(user.map(|u| u.current))
+}

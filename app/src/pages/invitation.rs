@@ -1,0 +1,76 @@
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::{
+    api::{
+        admin::{check_invitation, AcceptInvitation},
+        auth::take_form_state,
+    },
+    components::{ErrorSummary, PageTitle, TextInput},
+};
+
+/// Set your password from an invitation link.
+#[component]
+pub fn InvitationPage() -> impl IntoView {
+    let params = use_params_map();
+    let token = move || params.with(|p| p.get("token")).unwrap_or_default();
+    let action = ServerAction::<AcceptInvitation>::new();
+    let data = Resource::new(
+        move || (token(), action.version().get()),
+        |(token, _)| async move {
+            let email = check_invitation(token).await.ok().flatten();
+            let form = take_form_state("invitation".into()).await.ok().flatten().unwrap_or_default();
+            (email, form)
+        },
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                data.get()
+                    .map(|(email, form)| match email {
+                        None => {
+                            view! {
+                                <PageTitle text="This link has expired or has been used" />
+                                <h1 class="govuk-heading-l">"This link has expired or has been used"</h1>
+                                <p class="govuk-body">
+                                    "Invitation links work once, for 7 days. If you have already set your password, "
+                                    <a class="govuk-link" href="/sign-in">
+                                        "sign in"
+                                    </a> ". Otherwise ask the Pensions Dashboards Programme for a new invitation."
+                                </p>
+                            }
+                                .into_any()
+                        }
+                        Some(email) => {
+                            let title = if form.has_errors() { "Error: Set your password" } else { "Set your password" };
+                            view! {
+                                <PageTitle text=title />
+                                <div class="govuk-grid-row">
+                                    <div class="govuk-grid-column-two-thirds">
+                                        <ErrorSummary form=form.clone() />
+                                        <h1 class="govuk-heading-l">"Set your password"</h1>
+                                        <p class="govuk-body">"Your account: " <strong>{email}</strong></p>
+                                        <ActionForm action=action attr:novalidate=true>
+                                            <input type="hidden" name="token" value=token() />
+                                            <TextInput
+                                                id="password"
+                                                label="Password"
+                                                input_type="password"
+                                                autocomplete="new-password"
+                                                hint="Use 8 characters or more. A good way to make a strong password is to use three random words. Do not use your name, email address or organisation name."
+                                                error=form.error("password")
+                                            />
+                                            <button type="submit" class="govuk-button">
+                                                "Set password"
+                                            </button>
+                                        </ActionForm>
+                                    </div>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                    })
+            }}
+        </Suspense>
+    }
+}

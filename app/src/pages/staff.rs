@@ -1,0 +1,164 @@
+//! Staff pages: the audit log and the emails the portal has written (dev and demo mode).
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    api::staff::{list_audit, list_emails},
+    components::{ErrorSummary, PageTitle},
+    forms::FormState,
+    domain::AUDIT_ACTIONS,
+};
+
+/// The audit log with filters (a GET form, so filters are in the address and bookmarkable).
+#[component]
+pub fn AuditLog() -> impl IntoView {
+    let query = use_query_map();
+    let param = move |k: &str| query.with(|q| q.get(k)).filter(|v| !v.is_empty());
+    let data = Resource::new(
+        move || (param("action"), param("email"), param("from"), param("to"), param("before")),
+        |(action, email, from, to, before)| list_audit(action, email, from, to, before),
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                data.get()
+                    .map(|page| {
+                        let page = page.unwrap_or_default();
+                        let form = FormState { values: vec![], errors: page.errors.clone() };
+                        let title = if form.has_errors() { "Error: Audit log" } else { "Audit log" };
+                        let chosen = param("action").unwrap_or_default();
+                        let older = page.older.map(|id| {
+                            let mut href = format!("/staff/audit?before={id}");
+                            for k in ["action", "email", "from", "to"] {
+                                if let Some(v) = param(k) {
+                                    href.push_str(&format!("&{k}={}", crate::api::auth::urlencode(&v)));
+                                }
+                            }
+                            href
+                        });
+                        view! {
+                            <PageTitle text=title />
+                            <ErrorSummary form=form.clone() />
+                            <h1 class="govuk-heading-l">"Audit log"</h1>
+                            <form method="get" action="/staff/audit" novalidate>
+                                <div class="govuk-grid-row">
+                                    <div class="govuk-grid-column-one-quarter">
+                                        <div class="govuk-form-group">
+                                            <label class="govuk-label govuk-label--s" for="action">"Event"</label>
+                                            <select class="govuk-select" id="action" name="action">
+                                                <option value="" selected=chosen.is_empty()>"Any event"</option>
+                                                {AUDIT_ACTIONS
+                                                    .iter()
+                                                    .map(|(code, label)| view! { <option value=*code selected=chosen == *code>{*label}</option> })
+                                                    .collect_view()}
+                                            </select>
+                                        </div>
+                                    </div>
+                                    <div class="govuk-grid-column-one-quarter">
+                                        <div class="govuk-form-group">
+                                            <label class="govuk-label govuk-label--s" for="email">"Email address"</label>
+                                            <input class="govuk-input" id="email" name="email" type="text" spellcheck="false" value=param("email").unwrap_or_default() />
+                                        </div>
+                                    </div>
+                                    <div class="govuk-grid-column-one-quarter">
+                                        <div class="govuk-form-group">
+                                            <label class="govuk-label govuk-label--s" for="from">"From (YYYY-MM-DD)"</label>
+                                            <input class="govuk-input" id="from" name="from" type="text" inputmode="numeric" value=param("from").unwrap_or_default() />
+                                        </div>
+                                    </div>
+                                    <div class="govuk-grid-column-one-quarter">
+                                        <div class="govuk-form-group">
+                                            <label class="govuk-label govuk-label--s" for="to">"To (YYYY-MM-DD)"</label>
+                                            <input class="govuk-input" id="to" name="to" type="text" inputmode="numeric" value=param("to").unwrap_or_default() />
+                                        </div>
+                                    </div>
+                                </div>
+                                <button type="submit" class="govuk-button govuk-button--secondary">"Filter"</button>
+                            </form>
+                            <table class="govuk-table">
+                                <caption class="govuk-table__caption govuk-table__caption--s">"Newest first, times in UTC"</caption>
+                                <thead class="govuk-table__head">
+                                    <tr class="govuk-table__row">
+                                        <th scope="col" class="govuk-table__header">"When"</th>
+                                        <th scope="col" class="govuk-table__header">"Event"</th>
+                                        <th scope="col" class="govuk-table__header">"By"</th>
+                                        <th scope="col" class="govuk-table__header">"About"</th>
+                                        <th scope="col" class="govuk-table__header">"Client address"</th>
+                                        <th scope="col" class="govuk-table__header">"Detail"</th>
+                                    </tr>
+                                </thead>
+                                <tbody class="govuk-table__body">
+                                    {page
+                                        .entries
+                                        .into_iter()
+                                        .map(|e| {
+                                            view! {
+                                                <tr class="govuk-table__row">
+                                                    <td class="govuk-table__cell">{e.occurred_at}</td>
+                                                    <td class="govuk-table__cell">{e.action}</td>
+                                                    <td class="govuk-table__cell">{e.actor}</td>
+                                                    <td class="govuk-table__cell">{e.target}" "{e.organisation}</td>
+                                                    <td class="govuk-table__cell">{e.client_ip}</td>
+                                                    <td class="govuk-table__cell">{e.detail}</td>
+                                                </tr>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </tbody>
+                            </table>
+                            {older.map(|href| view! {
+                                <p class="govuk-body"><a class="govuk-link" href=href>"Older events"</a></p>
+                            })}
+                        }
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+/// What the portal has "sent", for trying it without a mail server.
+#[component]
+pub fn Emails() -> impl IntoView {
+    let data = Resource::new(|| (), |_| list_emails());
+    view! {
+        <PageTitle text="Emails" />
+        <h1 class="govuk-heading-l">"Emails"</h1>
+        <p class="govuk-body">"In dev and demo mode the portal writes emails to its log and lists them here instead of sending them."</p>
+        <Suspense fallback=|| ()>
+            {move || {
+                data.get()
+                    .map(|emails| match emails {
+                        Err(_) => view! { <p class="govuk-body">"Emails are sent for real here, so they are not listed."</p> }.into_any(),
+                        Ok(emails) if emails.is_empty() => view! { <p class="govuk-body">"No emails yet."</p> }.into_any(),
+                        Ok(emails) => emails
+                            .into_iter()
+                            .map(|e| {
+                                view! {
+                                    <div class="govuk-summary-card">
+                                        <div class="govuk-summary-card__title-wrapper">
+                                            <h2 class="govuk-summary-card__title">{e.subject}</h2>
+                                        </div>
+                                        <div class="govuk-summary-card__content">
+                                            <dl class="govuk-summary-list">
+                                                <div class="govuk-summary-list__row">
+                                                    <dt class="govuk-summary-list__key">"To"</dt>
+                                                    <dd class="govuk-summary-list__value">{e.recipient}</dd>
+                                                </div>
+                                                <div class="govuk-summary-list__row">
+                                                    <dt class="govuk-summary-list__key">"Written"</dt>
+                                                    <dd class="govuk-summary-list__value">{e.created_at}" ("{e.status}")"</dd>
+                                                </div>
+                                            </dl>
+                                            <pre class="govuk-body-s portal-email-body">{e.body_text}</pre>
+                                        </div>
+                                    </div>
+                                }
+                            })
+                            .collect_view()
+                            .into_any(),
+                    })
+            }}
+        </Suspense>
+    }
+}

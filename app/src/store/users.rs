@@ -1,0 +1,206 @@
+//! Users and their roles.
+
+use chrono::{DateTime, Utc};
+
+use super::{Db, StoreError, Tx};
+use crate::{
+    auth::CurrentUser,
+    domain::{EmailAddress, PersonName, Role},
+    on_db, on_tx,
+};
+
+/// What sign-in needs to know about an account.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Credentials {
+    pub id: i64,
+    pub organisation_id: Option<i64>,
+    pub name: String,
+    pub email: String,
+    pub password_hash: Option<String>,
+    pub active: bool,
+    pub failed_attempts: i32,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub session_epoch: i64,
+}
+
+/// A user as listed on admin pages.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UserSummary {
+    pub id: i64,
+    pub organisation_id: Option<i64>,
+    pub organisation_name: Option<String>,
+    pub name: String,
+    pub email: String,
+    pub active: bool,
+    pub invited: bool,
+    pub roles: Vec<Role>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: i64,
+    organisation_id: Option<i64>,
+    organisation_name: Option<String>,
+    name: String,
+    email: String,
+    active: bool,
+    password_hash: Option<String>,
+}
+
+/// What each request needs to decide whether a session is still good.
+#[derive(Debug, Clone)]
+pub struct SessionLookup {
+    pub active: bool,
+    pub session_epoch: i64,
+    pub current: CurrentUser,
+}
+
+const SUMMARY_SQL: &str = "SELECT u.id, u.organisation_id, o.name AS organisation_name, u.name, u.email, \
+     u.active, u.password_hash FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id";
+
+async fn roles_of(db: &Db, user_id: i64) -> Result<Vec<Role>, StoreError> {
+    const SQL: &str = "SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role";
+    let codes: Vec<String> = on_db!(db, pool => sqlx::query_scalar(SQL).bind(user_id).fetch_all(pool).await)?;
+    codes
+        .into_iter()
+        .map(|c| Role::from_code(&c).ok_or(StoreError::Corrupt { what: "role", value: c }))
+        .collect()
+}
+
+async fn summarise(db: &Db, row: SummaryRow) -> Result<UserSummary, StoreError> {
+    Ok(UserSummary {
+        roles: roles_of(db, row.id).await?,
+        id: row.id,
+        organisation_id: row.organisation_id,
+        organisation_name: row.organisation_name,
+        name: row.name,
+        email: row.email,
+        active: row.active,
+        invited: row.password_hash.is_none(),
+    })
+}
+
+pub async fn find_for_session(db: &Db, id: i64) -> Result<Option<SessionLookup>, StoreError> {
+    const SQL: &str = "SELECT u.id, u.organisation_id, o.name AS organisation_name, u.name, u.email, \
+         u.active, u.password_hash FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id \
+         WHERE u.id = $1";
+    const EPOCH: &str = "SELECT session_epoch FROM users WHERE id = $1";
+    let row: Option<SummaryRow> = on_db!(db, pool => sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)?;
+    let Some(row) = row else { return Ok(None) };
+    let epoch: i64 = on_db!(db, pool => sqlx::query_scalar(EPOCH).bind(id).fetch_one(pool).await)?;
+    let s = summarise(db, row).await?;
+    Ok(Some(SessionLookup {
+        active: s.active,
+        session_epoch: epoch,
+        current: CurrentUser {
+            id: s.id,
+            name: s.name,
+            email: s.email,
+            organisation_id: s.organisation_id,
+            organisation_name: s.organisation_name,
+            roles: s.roles,
+        },
+    }))
+}
+
+pub async fn credentials_by_email(db: &Db, email: &EmailAddress) -> Result<Option<Credentials>, StoreError> {
+    const SQL: &str = "SELECT id, organisation_id, name, email, password_hash, active, failed_attempts, \
+         locked_until, session_epoch FROM users WHERE lower(email) = $1";
+    Ok(on_db!(db, pool => sqlx::query_as(SQL).bind(email.normalized()).fetch_optional(pool).await)?)
+}
+
+pub async fn credentials_by_id(db: &Db, id: i64) -> Result<Option<Credentials>, StoreError> {
+    const SQL: &str = "SELECT id, organisation_id, name, email, password_hash, active, failed_attempts, \
+         locked_until, session_epoch FROM users WHERE id = $1";
+    Ok(on_db!(db, pool => sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)?)
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<Option<UserSummary>, StoreError> {
+    let sql = format!("{SUMMARY_SQL} WHERE u.id = $1");
+    let row: Option<SummaryRow> = on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
+    match row {
+        Some(r) => Ok(Some(summarise(db, r).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Users of one organisation, or (with `None`) programme users.
+pub async fn list(db: &Db, organisation_id: Option<i64>) -> Result<Vec<UserSummary>, StoreError> {
+    let rows: Vec<SummaryRow> = match organisation_id {
+        Some(org) => {
+            let sql = format!("{SUMMARY_SQL} WHERE u.organisation_id = $1 ORDER BY lower(u.name), u.id");
+            on_db!(db, pool => sqlx::query_as(&sql).bind(org).fetch_all(pool).await)?
+        }
+        None => {
+            let sql = format!("{SUMMARY_SQL} WHERE u.organisation_id IS NULL ORDER BY lower(u.name), u.id");
+            on_db!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?
+        }
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(summarise(db, row).await?);
+    }
+    Ok(out)
+}
+
+/// Adds a user with no password yet (they set one from their invitation).
+pub async fn insert(
+    tx: &mut Tx,
+    organisation_id: Option<i64>,
+    name: &PersonName,
+    email: &EmailAddress,
+    roles: &[Role],
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    const SQL: &str = "INSERT INTO users (organisation_id, name, email, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
+    let id: i64 = on_tx!(tx, conn => sqlx::query_scalar(SQL)
+        .bind(organisation_id)
+        .bind(name.as_str())
+        .bind(email.as_str())
+        .bind(now)
+        .fetch_one(&mut **conn)
+        .await)
+    .map_err(|e| StoreError::on_unique(e, "email address"))?;
+    set_roles(tx, id, roles).await?;
+    Ok(id)
+}
+
+pub async fn set_roles(tx: &mut Tx, user_id: i64, roles: &[Role]) -> Result<(), StoreError> {
+    const DELETE: &str = "DELETE FROM user_roles WHERE user_id = $1";
+    const INSERT: &str = "INSERT INTO user_roles (user_id, role) VALUES ($1, $2)";
+    on_tx!(tx, conn => sqlx::query(DELETE).bind(user_id).execute(&mut **conn).await.map(|_| ()))?;
+    for role in roles {
+        on_tx!(tx, conn => sqlx::query(INSERT).bind(user_id).bind(role.code()).execute(&mut **conn).await.map(|_| ()))?;
+    }
+    Ok(())
+}
+
+/// Sets a new password hash, clears failures and locks, and ends every existing session.
+pub async fn set_password(tx: &mut Tx, user_id: i64, hash: &str) -> Result<(), StoreError> {
+    const SQL: &str = "UPDATE users SET password_hash = $1, failed_attempts = 0, locked_until = NULL, \
+         session_epoch = session_epoch + 1 WHERE id = $2";
+    on_tx!(tx, conn => sqlx::query(SQL).bind(hash).bind(user_id).execute(&mut **conn).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// Activates or deactivates; either way every existing session ends.
+pub async fn set_active(tx: &mut Tx, user_id: i64, active: bool) -> Result<(), StoreError> {
+    const SQL: &str = "UPDATE users SET active = $1, session_epoch = session_epoch + 1, failed_attempts = 0, \
+         locked_until = NULL WHERE id = $2";
+    on_tx!(tx, conn => sqlx::query(SQL).bind(active).bind(user_id).execute(&mut **conn).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// Counts a failed sign-in; locks the account until `lock_until` when `lock` is set.
+/// Returns the failure count after this one.
+pub async fn record_failure(tx: &mut Tx, user_id: i64, lock_until: Option<DateTime<Utc>>) -> Result<i32, StoreError> {
+    const SQL: &str = "UPDATE users SET failed_attempts = failed_attempts + 1, \
+         locked_until = COALESCE($1, locked_until) WHERE id = $2 RETURNING failed_attempts";
+    Ok(on_tx!(tx, conn => sqlx::query_scalar(SQL).bind(lock_until).bind(user_id).fetch_one(&mut **conn).await)?)
+}
+
+pub async fn record_success(tx: &mut Tx, user_id: i64) -> Result<(), StoreError> {
+    const SQL: &str = "UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = $1";
+    on_tx!(tx, conn => sqlx::query(SQL).bind(user_id).execute(&mut **conn).await.map(|_| ()))?;
+    Ok(())
+}

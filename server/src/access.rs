@@ -1,0 +1,237 @@
+//! Who is asking, and may they: client address, CSRF guard, sign-in rate limit, sessions to
+//! users, and the page guards by path. Server functions check again for themselves.
+
+use std::{
+    collections::HashMap,
+    net::{IpAddr, SocketAddr},
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+use app::auth::{
+    session::{resolve, PortalSession},
+    Authenticated, CurrentUser, RequestMeta,
+};
+use axum::{
+    body::Body,
+    extract::{ConnectInfo, Request, State},
+    http::{header, HeaderValue, Method, Response, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Redirect},
+};
+use tower_sessions::Session;
+
+use crate::{error_page, startup::AppState};
+
+/// The client's address: the TCP peer, or the last X-Forwarded-For entry when the portal is
+/// configured to trust its proxy (the proxy appends the address it saw; earlier entries are
+/// whatever the client sent).
+pub fn client_ip(request: &Request, trust_forwarded_for: bool) -> Option<IpAddr> {
+    if trust_forwarded_for {
+        // Only the last entry: if it is not an address, an earlier (client-written) one is no
+        // substitute.
+        let forwarded = request
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .next_back()
+            .and_then(|s| s.trim().parse::<IpAddr>().ok());
+        if forwarded.is_some() {
+            return forwarded;
+        }
+    }
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
+}
+
+/// Records the client address and request id for audit rows.
+pub async fn request_meta(State(state): State<AppState>, mut request: Request, next: Next) -> Response<Body> {
+    let meta = RequestMeta {
+        client_ip: client_ip(&request, state.config.trust_forwarded_for).map(|ip| ip.to_string()),
+        request_id: request
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+    };
+    request.extensions_mut().insert(meta);
+    next.run(request).await
+}
+
+/// Refuses state-changing requests that do not come from the portal's own pages:
+/// `Sec-Fetch-Site` must be `same-origin` (or `none`, typed by the user); without it, `Origin`
+/// must be the portal's public origin; with neither, the request is refused.
+pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: Next) -> Response<Body> {
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && !same_origin(&request, &state.config.public_origin) {
+        tracing::warn!(path = %request.uri().path(), "refused a cross-site request");
+        let mut response = page(
+            &state,
+            StatusCode::FORBIDDEN,
+            "This request was refused",
+            "<p class=\"govuk-body\">The form you sent did not come from this portal, so nothing was changed.</p>\
+             <p class=\"govuk-body\"><a class=\"govuk-link\" href=\"/\">Go to the start page</a></p>",
+        );
+        response
+            .headers_mut()
+            .insert(header::VARY, HeaderValue::from_static("Sec-Fetch-Site, Origin"));
+        return response;
+    }
+    next.run(request).await
+}
+
+fn same_origin(request: &Request, public_origin: &str) -> bool {
+    let headers = request.headers();
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site, "same-origin" | "none");
+    }
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        Some(origin) => origin.eq_ignore_ascii_case(public_origin),
+        None => false,
+    }
+}
+
+/// A token bucket per client address for sign-in attempts.
+#[derive(Debug)]
+pub struct SignInLimiter {
+    burst: f64,
+    refill_every: Duration,
+    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+}
+
+impl SignInLimiter {
+    pub fn new(burst: u32, refill_every: Duration) -> Self {
+        Self {
+            burst: f64::from(burst),
+            refill_every,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes a token; or says how long until one is free.
+    pub fn check(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if buckets.len() > 100_000 {
+            let (burst, every) = (self.burst, self.refill_every.as_secs_f64());
+            buckets.retain(|_, (tokens, at)| *tokens + now.duration_since(*at).as_secs_f64() / every < burst);
+        }
+        let (tokens, at) = buckets.entry(ip).or_insert((self.burst, now));
+        let refilled = now.duration_since(*at).as_secs_f64() / self.refill_every.as_secs_f64();
+        *tokens = (*tokens + refilled).min(self.burst);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(self.refill_every.mul_f64(1.0 - *tokens))
+        }
+    }
+}
+
+pub const SIGN_IN_PATH: &str = "/api/auth/sign-in";
+
+/// 429 with Retry-After once a client address has used its burst of sign-in attempts.
+pub async fn sign_in_rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response<Body> {
+    if request.method() == Method::POST && request.uri().path() == SIGN_IN_PATH {
+        if let Some(ip) = client_ip(&request, state.config.trust_forwarded_for) {
+            if let Err(wait) = state.sign_in_limiter.check(ip, Instant::now()) {
+                let secs = wait.as_secs().max(1);
+                tracing::warn!(%ip, retry_after = secs, "sign-in rate limit");
+                let mut response = page(
+                    &state,
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too many attempts to sign in",
+                    &format!("<p class=\"govuk-body\">Wait {secs} seconds, then try again.</p>"),
+                );
+                if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                    response.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                return response;
+            }
+        }
+    }
+    next.run(request).await
+}
+
+/// Works out who is signed in, puts it in the request for pages and server functions, and keeps
+/// visitors and the wrong roles out of the signed-in areas.
+pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response<Body> {
+    let user = match request.extensions().get::<Session>().cloned() {
+        Some(session) => match resolve(&PortalSession(session), &state.services).await {
+            Ok(user) => user,
+            Err(e) => {
+                let reference = error_page::new_reference();
+                tracing::error!(%reference, error = %e, "could not resolve the session");
+                return error_page::service_error_response(&state.assets.css_href(crate::startup::OUTPUT_NAME), &reference);
+            }
+        },
+        None => None,
+    };
+    let path = request.uri().path().to_string();
+    if let Some(refusal) = guard(&state, &path, request.uri().path_and_query().map(|p| p.as_str()), request.method(), user.as_ref()) {
+        return refusal;
+    }
+    request.extensions_mut().insert(Authenticated(user));
+    next.run(request).await
+}
+
+/// Which signed-in areas need what.
+fn guard(state: &AppState, path: &str, path_and_query: Option<&str>, method: &Method, user: Option<&CurrentUser>) -> Option<Response<Body>> {
+    let area = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+    let allowed: fn(&CurrentUser) -> bool = if area("/admin") {
+        CurrentUser::is_admin
+    } else if area("/staff") {
+        CurrentUser::is_staff
+    } else if area("/organisation") {
+        |u| u.organisation_id.is_some()
+    } else {
+        return None;
+    };
+    match user {
+        None if *method == Method::GET => {
+            let next = app::api::auth::urlencode(path_and_query.unwrap_or(path));
+            Some(Redirect::to(&format!("/sign-in?next={next}")).into_response())
+        }
+        None => Some(StatusCode::UNAUTHORIZED.into_response()),
+        Some(u) if allowed(u) => None,
+        Some(u) => {
+            tracing::warn!(user_id = u.id, path, "refused: wrong role for this area");
+            Some(page(
+                state,
+                StatusCode::FORBIDDEN,
+                "You do not have permission to view this page",
+                "<p class=\"govuk-body\">This page is for other users of the portal.</p>\
+                 <p class=\"govuk-body\"><a class=\"govuk-link\" href=\"/\">Go to the start page</a></p>",
+            ))
+        }
+    }
+}
+
+fn page(state: &AppState, status: StatusCode, title: &str, body: &str) -> Response<Body> {
+    error_page::page_response(&state.assets.css_href(crate::startup::OUTPUT_NAME), status, title, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_then_429_then_refills() {
+        let limiter = SignInLimiter::new(3, Duration::from_secs(6));
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert!(limiter.check(ip, t0).is_ok());
+        }
+        let wait = limiter.check(ip, t0).unwrap_err();
+        assert!(wait <= Duration::from_secs(6) && wait > Duration::ZERO);
+        // Another address is unaffected.
+        assert!(limiter.check("192.0.2.2".parse().unwrap(), t0).is_ok());
+        assert!(limiter.check(ip, t0 + Duration::from_secs(6)).is_ok());
+        assert!(limiter.check(ip, t0 + Duration::from_secs(6)).is_err());
+    }
+}
