@@ -5,6 +5,7 @@ import { defineConfig } from '@playwright/test';
 // JavaScript off (the no-JS project skips files named *.js-only.spec.ts).
 const port = Number(process.env.E2E_PORT ?? 3111);
 const baseURL = `http://127.0.0.1:${port}`;
+export const demoPassword = 'e2e demo password 7';
 
 export default defineConfig({
   testDir: './tests',
@@ -47,6 +48,8 @@ export default defineConfig({
       DATABASE_URL: process.env.E2E_DATABASE_URL ?? 'sqlite://../target/e2e/e2e.db',
       PORTAL_LISTEN: `127.0.0.1:${port}`,
       PORTAL_DEMO: 'true',
+      PORTAL_DEMO_PASSWORD: demoPassword,
+      PORTAL_SIGN_IN_BURST: '1000',
       LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? '../target/site',
       RUST_LOG: 'warn',
     },

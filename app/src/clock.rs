@@ -26,6 +26,11 @@ impl FixedClock {
         Self(Arc::new(RwLock::new(instant)))
     }
 
+    /// The instant the clock shows (same as `Clock::now`, without importing the trait).
+    pub fn now_for_tests(&self) -> DateTime<Utc> {
+        self.now()
+    }
+
     pub fn set(&self, instant: DateTime<Utc>) {
         let mut guard = self
             .0

@@ -21,7 +21,10 @@ impl FormState {
     }
 
     pub fn error(&self, field: &str) -> Option<String> {
-        self.errors.iter().find(|(k, _)| k == field).map(|(_, m)| m.clone())
+        self.errors
+            .iter()
+            .find(|(k, _)| k == field)
+            .map(|(_, m)| m.clone())
     }
 
     pub fn has_errors(&self) -> bool {

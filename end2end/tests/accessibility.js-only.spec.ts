@@ -1,8 +1,9 @@
 import AxeBuilder from '@axe-core/playwright';
 import { test, expect, settled, footerPages } from './fixtures';
+import { demoPassword } from '../playwright.config';
 
 // axe needs JavaScript in the page it analyses, so this file runs in the JavaScript-on project.
-const pages = ['/', ...footerPages.map((p) => p.path), '/no-such-page'];
+const pages = ['/', ...footerPages.map((p) => p.path), '/no-such-page', '/sign-in', '/signed-out', '/invitation/expired-or-unknown'];
 
 for (const path of pages) {
   test(`${path} has no accessibility violations (WCAG 2.2 AA rules)`, async ({ page }) => {
@@ -15,6 +16,44 @@ for (const path of pages) {
     expect(summary).toEqual([]);
   });
 }
+
+const signedIn: { email: string; paths: string[] }[] = [
+  { email: 'manager@demo-pensions.example', paths: ['/organisation'] },
+  { email: 'staff@pdp.example', paths: ['/staff', '/staff/audit', '/staff/emails'] },
+  { email: 'admin@pdp.example', paths: ['/admin/organisations', '/admin/organisations/programme', '/admin/users/1'] },
+];
+
+for (const { email, paths } of signedIn) {
+  test(`signed-in pages for ${email} have no accessibility violations`, async ({ page }) => {
+    await page.goto('/sign-in');
+    await settled(page, true);
+    await page.getByLabel('Email address').fill(email);
+    await page.getByLabel('Password').fill(demoPassword);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+    for (const path of paths) {
+      await page.goto(path);
+      await settled(page, true);
+      const results = await new AxeBuilder({ page })
+        .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'])
+        .analyze();
+      expect(results.violations.map((v) => `${path} ${v.id}: ${v.help}`)).toEqual([]);
+    }
+  });
+}
+
+test('the sign-in page with an error has no accessibility violations', async ({ page }) => {
+  await page.goto('/sign-in');
+  await settled(page, true);
+  await page.getByLabel('Email address').fill('nobody@nowhere.example');
+  await page.getByLabel('Password').fill('wrong password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toContainText('There is a problem');
+  const results = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'])
+    .analyze();
+  expect(results.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+});
 
 test('the page hydrates under the strict Content Security Policy', async ({ page }) => {
   const violations: string[] = [];

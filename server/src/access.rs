@@ -49,7 +49,11 @@ pub fn client_ip(request: &Request, trust_forwarded_for: bool) -> Option<IpAddr>
 }
 
 /// Records the client address and request id for audit rows.
-pub async fn request_meta(State(state): State<AppState>, mut request: Request, next: Next) -> Response<Body> {
+pub async fn request_meta(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response<Body> {
     let meta = RequestMeta {
         client_ip: client_ip(&request, state.config.trust_forwarded_for).map(|ip| ip.to_string()),
         request_id: request
@@ -65,8 +69,15 @@ pub async fn request_meta(State(state): State<AppState>, mut request: Request, n
 /// Refuses state-changing requests that do not come from the portal's own pages:
 /// `Sec-Fetch-Site` must be `same-origin` (or `none`, typed by the user); without it, `Origin`
 /// must be the portal's public origin; with neither, the request is refused.
-pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: Next) -> Response<Body> {
-    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+pub async fn csrf_guard(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response<Body> {
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     if !safe && !same_origin(&request, &state.config.public_origin) {
         tracing::warn!(path = %request.uri().path(), "refused a cross-site request");
         let mut response = page(
@@ -76,9 +87,10 @@ pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: N
             "<p class=\"govuk-body\">The form you sent did not come from this portal, so nothing was changed.</p>\
              <p class=\"govuk-body\"><a class=\"govuk-link\" href=\"/\">Go to the start page</a></p>",
         );
-        response
-            .headers_mut()
-            .insert(header::VARY, HeaderValue::from_static("Sec-Fetch-Site, Origin"));
+        response.headers_mut().insert(
+            header::VARY,
+            HeaderValue::from_static("Sec-Fetch-Site, Origin"),
+        );
         return response;
     }
     next.run(request).await
@@ -117,7 +129,9 @@ impl SignInLimiter {
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         if buckets.len() > 100_000 {
             let (burst, every) = (self.burst, self.refill_every.as_secs_f64());
-            buckets.retain(|_, (tokens, at)| *tokens + now.duration_since(*at).as_secs_f64() / every < burst);
+            buckets.retain(|_, (tokens, at)| {
+                *tokens + now.duration_since(*at).as_secs_f64() / every < burst
+            });
         }
         let (tokens, at) = buckets.entry(ip).or_insert((self.burst, now));
         let refilled = now.duration_since(*at).as_secs_f64() / self.refill_every.as_secs_f64();
@@ -135,7 +149,11 @@ impl SignInLimiter {
 pub const SIGN_IN_PATH: &str = "/api/auth/sign-in";
 
 /// 429 with Retry-After once a client address has used its burst of sign-in attempts.
-pub async fn sign_in_rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response<Body> {
+pub async fn sign_in_rate_limit(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response<Body> {
     if request.method() == Method::POST && request.uri().path() == SIGN_IN_PATH {
         if let Some(ip) = client_ip(&request, state.config.trust_forwarded_for) {
             if let Err(wait) = state.sign_in_limiter.check(ip, Instant::now()) {
@@ -159,20 +177,33 @@ pub async fn sign_in_rate_limit(State(state): State<AppState>, request: Request,
 
 /// Works out who is signed in, puts it in the request for pages and server functions, and keeps
 /// visitors and the wrong roles out of the signed-in areas.
-pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response<Body> {
+pub async fn authenticate(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response<Body> {
     let user = match request.extensions().get::<Session>().cloned() {
         Some(session) => match resolve(&PortalSession(session), &state.services).await {
             Ok(user) => user,
             Err(e) => {
                 let reference = error_page::new_reference();
                 tracing::error!(%reference, error = %e, "could not resolve the session");
-                return error_page::service_error_response(&state.assets.css_href(crate::startup::OUTPUT_NAME), &reference);
+                return error_page::service_error_response(
+                    &state.assets.css_href(crate::startup::OUTPUT_NAME),
+                    &reference,
+                );
             }
         },
         None => None,
     };
     let path = request.uri().path().to_string();
-    if let Some(refusal) = guard(&state, &path, request.uri().path_and_query().map(|p| p.as_str()), request.method(), user.as_ref()) {
+    if let Some(refusal) = guard(
+        &state,
+        &path,
+        request.uri().path_and_query().map(|p| p.as_str()),
+        request.method(),
+        user.as_ref(),
+    ) {
         return refusal;
     }
     request.extensions_mut().insert(Authenticated(user));
@@ -180,7 +211,13 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
 }
 
 /// Which signed-in areas need what.
-fn guard(state: &AppState, path: &str, path_and_query: Option<&str>, method: &Method, user: Option<&CurrentUser>) -> Option<Response<Body>> {
+fn guard(
+    state: &AppState,
+    path: &str,
+    path_and_query: Option<&str>,
+    method: &Method,
+    user: Option<&CurrentUser>,
+) -> Option<Response<Body>> {
     let area = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
     let allowed: fn(&CurrentUser) -> bool = if area("/admin") {
         CurrentUser::is_admin
@@ -212,7 +249,12 @@ fn guard(state: &AppState, path: &str, path_and_query: Option<&str>, method: &Me
 }
 
 fn page(state: &AppState, status: StatusCode, title: &str, body: &str) -> Response<Body> {
-    error_page::page_response(&state.assets.css_href(crate::startup::OUTPUT_NAME), status, title, body)
+    error_page::page_response(
+        &state.assets.css_href(crate::startup::OUTPUT_NAME),
+        status,
+        title,
+        body,
+    )
 }
 
 #[cfg(test)]

@@ -23,7 +23,10 @@ pub async fn create_admin(config: &Config, email: &str, name: &str) -> anyhow::R
         Ok(p) if !p.is_empty() => p,
         _ => {
             let mut line = String::new();
-            std::io::stdin().lock().read_line(&mut line).context("could not read the password from standard input")?;
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("could not read the password from standard input")?;
             line.trim_end_matches(['\r', '\n']).to_string()
         }
     };
@@ -32,16 +35,28 @@ pub async fn create_admin(config: &Config, email: &str, name: &str) -> anyhow::R
         email: address.as_str(),
         organisation: None,
     };
-    let new_password = NewPassword::parse(&password, &context, is_guessable).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let new_password = NewPassword::parse(&password, &context, is_guessable)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let db = Db::connect(&config.database_url, &config.pool).await?;
     db.migrate().await?;
     let hasher = PasswordHasher::new(1)?;
     let hash = hasher.hash(&new_password).await?;
     let now = Arc::new(SystemClock).now();
     let mut tx = db.begin_write().await?;
-    let id = match users::insert(&mut tx, None, &person, &address, &[Role::ProgrammeAdmin], now).await {
+    let id = match users::insert(
+        &mut tx,
+        None,
+        &person,
+        &address,
+        &[Role::ProgrammeAdmin],
+        now,
+    )
+    .await
+    {
         Ok(id) => id,
-        Err(StoreError::Duplicate(_)) => bail!("a user with the email address {address} already exists"),
+        Err(StoreError::Duplicate(_)) => {
+            bail!("a user with the email address {address} already exists")
+        }
         Err(e) => return Err(e.into()),
     };
     users::set_password(&mut tx, id, &hash).await?;

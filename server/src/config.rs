@@ -229,16 +229,36 @@ impl Config {
             return Err(ConfigError::PoolSize(s.db_max_connections));
         }
         if !(1..=24 * 60).contains(&s.session_idle_minutes) {
-            return Err(ConfigError::Range("PORTAL_SESSION_IDLE_MINUTES", s.session_idle_minutes, 1, 1440));
+            return Err(ConfigError::Range(
+                "PORTAL_SESSION_IDLE_MINUTES",
+                s.session_idle_minutes,
+                1,
+                1440,
+            ));
         }
         if !(1..=24).contains(&s.session_max_hours) {
-            return Err(ConfigError::Range("PORTAL_SESSION_MAX_HOURS", s.session_max_hours, 1, 24));
+            return Err(ConfigError::Range(
+                "PORTAL_SESSION_MAX_HOURS",
+                s.session_max_hours,
+                1,
+                24,
+            ));
         }
         if !(1..=64).contains(&s.max_concurrent_hashes) {
-            return Err(ConfigError::Range("PORTAL_MAX_CONCURRENT_HASHES", s.max_concurrent_hashes as u64, 1, 64));
+            return Err(ConfigError::Range(
+                "PORTAL_MAX_CONCURRENT_HASHES",
+                s.max_concurrent_hashes as u64,
+                1,
+                64,
+            ));
         }
         if !(1..=1000).contains(&s.sign_in_burst) {
-            return Err(ConfigError::Range("PORTAL_SIGN_IN_BURST", u64::from(s.sign_in_burst), 1, 1000));
+            return Err(ConfigError::Range(
+                "PORTAL_SIGN_IN_BURST",
+                u64::from(s.sign_in_burst),
+                1,
+                1000,
+            ));
         }
         let secure_cookies = match s.secure_cookies {
             Switch::Auto => https,

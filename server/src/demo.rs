@@ -2,7 +2,10 @@
 //! (re)sets the demo accounts' password on every start so the printed one works.
 
 use app::{
-    domain::{EmailAddress, NewPassword, OrganisationKind, OrganisationName, PasswordContext, PersonName, Role},
+    domain::{
+        EmailAddress, NewPassword, OrganisationKind, OrganisationName, PasswordContext, PersonName,
+        Role,
+    },
     services::Services,
     store::{organisations, users, StoreError},
 };
@@ -12,10 +15,30 @@ pub const DEMO_ORGANISATION: &str = "Demo Pensions Ltd";
 
 /// The demo accounts: email, name, whether they belong to the demo organisation, roles.
 pub const DEMO_USERS: [(&str, &str, bool, &[Role]); 4] = [
-    ("manager@demo-pensions.example", "Sam Manager", true, &[Role::ServiceManager]),
-    ("contact@demo-pensions.example", "Alex Contact", true, &[Role::PrimaryBusinessContact]),
-    ("staff@pdp.example", "Pat Staff", false, &[Role::ProgrammeStaff]),
-    ("admin@pdp.example", "Robin Admin", false, &[Role::ProgrammeAdmin]),
+    (
+        "manager@demo-pensions.example",
+        "Sam Manager",
+        true,
+        &[Role::ServiceManager],
+    ),
+    (
+        "contact@demo-pensions.example",
+        "Alex Contact",
+        true,
+        &[Role::PrimaryBusinessContact],
+    ),
+    (
+        "staff@pdp.example",
+        "Pat Staff",
+        false,
+        &[Role::ProgrammeStaff],
+    ),
+    (
+        "admin@pdp.example",
+        "Robin Admin",
+        false,
+        &[Role::ProgrammeAdmin],
+    ),
 ];
 
 fn corrupt(what: &'static str, value: &str) -> StoreError {
@@ -30,7 +53,9 @@ pub fn random_password() -> String {
     use rand::Rng;
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rngs::OsRng;
-    (0..20).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+    (0..20)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 /// Seeds the demo organisation and users if missing, then sets every demo user's password.
@@ -38,12 +63,15 @@ pub fn random_password() -> String {
 pub async fn seed_with_password(services: &Services, password: &str) -> Result<(), StoreError> {
     let db = &services.db;
     let now = services.clock.now();
-    let name = OrganisationName::parse(DEMO_ORGANISATION).map_err(|_| corrupt("demo organisation", DEMO_ORGANISATION))?;
+    let name = OrganisationName::parse(DEMO_ORGANISATION)
+        .map_err(|_| corrupt("demo organisation", DEMO_ORGANISATION))?;
     let org_id = match organisations::find_by_name(db, &name).await? {
         Some(org) => org.id,
         None => {
             let mut tx = db.begin_write().await?;
-            match organisations::insert(&mut tx, &name, OrganisationKind::PensionProvider, now).await {
+            match organisations::insert(&mut tx, &name, OrganisationKind::PensionProvider, now)
+                .await
+            {
                 Ok(id) => {
                     tx.commit().await?;
                     id
@@ -69,7 +97,17 @@ pub async fn seed_with_password(services: &Services, password: &str) -> Result<(
         let mut tx = db.begin_write().await?;
         let id = match users::credentials_by_email(db, &address).await? {
             Some(existing) => existing.id,
-            None => users::insert(&mut tx, in_org.then_some(org_id), &person, &address, roles, now).await?,
+            None => {
+                users::insert(
+                    &mut tx,
+                    in_org.then_some(org_id),
+                    &person,
+                    &address,
+                    roles,
+                    now,
+                )
+                .await?
+            }
         };
         users::set_password(&mut tx, id, &hash).await?;
         users::set_active(&mut tx, id, true).await?;
@@ -101,7 +139,11 @@ pub fn print_banner(addr: &std::net::SocketAddr, password: &str) {
     println!("  Open http://{addr}/sign-in and sign in as one of:");
     for (email, name, in_org, roles) in DEMO_USERS {
         let role = roles.first().map(|r| r.label()).unwrap_or("");
-        let place = if in_org { DEMO_ORGANISATION } else { "Pensions Dashboards Programme" };
+        let place = if in_org {
+            DEMO_ORGANISATION
+        } else {
+            "Pensions Dashboards Programme"
+        };
         println!("    {email:<32} {name} ({role}, {place})");
     }
     println!("  Password for all of them: {password}");

@@ -24,7 +24,11 @@ fn service_error_body(reference: &str) -> String {
 }
 
 pub fn service_error_html(css_href: &str, reference: &str) -> String {
-    page_html(css_href, SERVICE_ERROR_TITLE, &service_error_body(reference))
+    page_html(
+        css_href,
+        SERVICE_ERROR_TITLE,
+        &service_error_body(reference),
+    )
 }
 
 /// A whole page in the portal's frame, for responses made outside Leptos. `body` is trusted HTML.
@@ -36,6 +40,7 @@ pub fn page_html(css_href: &str, title: &str, body: &str) -> String {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} - Pensions dashboards connection portal</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="{css_href}">
 </head>
 <body class="govuk-template__body">
@@ -54,7 +59,12 @@ pub fn page_html(css_href: &str, title: &str, body: &str) -> String {
 }
 
 /// A page response with the given status.
-pub fn page_response(css_href: &str, status: StatusCode, title: &str, body: &str) -> Response<Body> {
+pub fn page_response(
+    css_href: &str,
+    status: StatusCode,
+    title: &str,
+    body: &str,
+) -> Response<Body> {
     let mut response = Response::new(Body::from(page_html(css_href, title, body)));
     *response.status_mut() = status;
     response.headers_mut().insert(

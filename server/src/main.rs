@@ -63,7 +63,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("demo: {}", config.demo);
             Ok(())
         }
-        Command::CreateAdmin { email, name } => server::admin_cli::create_admin(&config, &email, &name).await,
+        Command::CreateAdmin { email, name } => {
+            server::admin_cli::create_admin(&config, &email, &name).await
+        }
         Command::Migrate => {
             let db = app::store::Db::connect(&config.database_url, &config.pool).await?;
             db.migrate().await?;

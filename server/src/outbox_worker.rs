@@ -28,7 +28,10 @@ pub async fn deliver_due(services: &Services) -> Result<usize, StoreError> {
                 delivered += 1;
             }
         } else {
-            tracing::warn!(outbox_id = email.id, "no mail transport is configured: the email stays queued");
+            tracing::warn!(
+                outbox_id = email.id,
+                "no mail transport is configured: the email stays queued"
+            );
         }
     }
     Ok(delivered)

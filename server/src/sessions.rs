@@ -78,7 +78,15 @@ impl ExpiredDeletion for PortalStore {
 /// How many stored sessions there are (tests check deletion).
 pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
     match db {
-        Db::Sqlite(s) => sqlx::query_scalar("SELECT COUNT(*) FROM tower_sessions").fetch_one(&s.pool).await,
-        Db::Postgres(p) => sqlx::query_scalar("SELECT COUNT(*) FROM tower_sessions.session").fetch_one(p).await,
+        Db::Sqlite(s) => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM tower_sessions")
+                .fetch_one(&s.pool)
+                .await
+        }
+        Db::Postgres(p) => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM tower_sessions.session")
+                .fetch_one(p)
+                .await
+        }
     }
 }

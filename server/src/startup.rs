@@ -32,7 +32,6 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
-use tower_sessions::{cookie::SameSite, session_store::ExpiredDeletion, Expiry, SessionManagerLayer};
 use tower_http::{
     catch_panic::CatchPanicLayer,
     compression::CompressionLayer,
@@ -43,6 +42,9 @@ use tower_http::{
     set_header::SetResponseHeaderLayer,
     timeout::TimeoutLayer,
     trace::TraceLayer,
+};
+use tower_sessions::{
+    cookie::SameSite, session_store::ExpiredDeletion, Expiry, SessionManagerLayer,
 };
 
 use crate::{
@@ -294,7 +296,11 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
 
     let secure = config.secure_cookies;
     let sessions = SessionManagerLayer::new(state.session_store.clone())
-        .with_name(if secure { "__Host-portal_session" } else { "portal_session" })
+        .with_name(if secure {
+            "__Host-portal_session"
+        } else {
+            "portal_session"
+        })
         .with_secure(secure)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
@@ -311,10 +317,16 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
             move || shell(options.clone())
         })
         .merge(extra)
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
         .layer(from_fn_with_state(state.clone(), access::authenticate))
         .layer(sessions)
-        .layer(from_fn_with_state(state.clone(), access::sign_in_rate_limit))
+        .layer(from_fn_with_state(
+            state.clone(),
+            access::sign_in_rate_limit,
+        ))
         .layer(from_fn_with_state(state.clone(), access::request_meta))
         .layer(from_fn_with_state(state.clone(), access::csrf_guard))
         .with_state(state.clone());

@@ -37,7 +37,9 @@ pub struct OrganisationView {
 mod ssr {
     pub use super::super::auth::urlencode;
     pub use crate::{
-        auth::{internal, not_found, request_meta, require_admin, services, session::PortalSession},
+        auth::{
+            internal, not_found, request_meta, require_admin, services, session::PortalSession,
+        },
         domain::{check_roles, EmailAddress, OrganisationKind, OrganisationName, PersonName, Role},
         forms::FormState,
         store::{
@@ -54,7 +56,13 @@ mod ssr {
         Ok(PortalSession(s))
     }
 
-    pub fn event(action: AuditAction, actor: i64, target: Option<i64>, org: Option<i64>, detail: String) -> NewAuditEvent {
+    pub fn event(
+        action: AuditAction,
+        actor: i64,
+        target: Option<i64>,
+        org: Option<i64>,
+        detail: String,
+    ) -> NewAuditEvent {
         let meta = request_meta();
         NewAuditEvent {
             action,
@@ -135,7 +143,8 @@ pub async fn create_organisation(name: String, kind: Option<String>) -> Result<(
     let mut form = FormState::default()
         .with_value("name", &name)
         .with_value("kind", kind.as_deref().unwrap_or(""));
-    let parsed_name = OrganisationName::parse(&name).map_err(|e| form.clone().with_error("name", e.to_string()));
+    let parsed_name =
+        OrganisationName::parse(&name).map_err(|e| form.clone().with_error("name", e.to_string()));
     let parsed_kind = kind
         .as_deref()
         .and_then(OrganisationKind::from_code)
@@ -147,25 +156,45 @@ pub async fn create_organisation(name: String, kind: Option<String>) -> Result<(
         form = form.with_error("kind", m);
     }
     let (Ok(org_name), Ok(kind)) = (parsed_name, parsed_kind) else {
-        session.save_form("create-organisation", &form).await.map_err(|e| internal("session", e))?;
+        session
+            .save_form("create-organisation", &form)
+            .await
+            .map_err(|e| internal("session", e))?;
         leptos_axum::redirect("/admin/organisations");
         return Ok(());
     };
     let now = services.clock.now();
-    let mut tx = services.db.begin_write().await.map_err(|e| internal("begin", e))?;
+    let mut tx = services
+        .db
+        .begin_write()
+        .await
+        .map_err(|e| internal("begin", e))?;
     let id = match organisations::insert(&mut tx, &org_name, kind, now).await {
         Ok(id) => id,
         Err(StoreError::Duplicate(_)) => {
             let form = form.with_error("name", "An organisation with this name already exists");
-            session.save_form("create-organisation", &form).await.map_err(|e| internal("session", e))?;
+            session
+                .save_form("create-organisation", &form)
+                .await
+                .map_err(|e| internal("session", e))?;
             leptos_axum::redirect("/admin/organisations");
             return Ok(());
         }
         Err(e) => return Err(internal("creating an organisation", e)),
     };
-    audit::record(&mut tx, now, &event(AuditAction::OrganisationCreated, admin.id, None, Some(id), org_name.to_string()))
-        .await
-        .map_err(|e| internal("audit", e))?;
+    audit::record(
+        &mut tx,
+        now,
+        &event(
+            AuditAction::OrganisationCreated,
+            admin.id,
+            None,
+            Some(id),
+            org_name.to_string(),
+        ),
+    )
+    .await
+    .map_err(|e| internal("audit", e))?;
     tx.commit().await.map_err(|e| internal("commit", e))?;
     session
         .set_flash(&format!("{org_name} added"))
@@ -182,7 +211,9 @@ pub async fn organisation_detail(id: String) -> Result<OrganisationView, ServerF
     require_admin()?;
     let services = services()?;
     if id == "programme" {
-        let users = users::list(&services.db, None).await.map_err(|e| internal("listing users", e))?;
+        let users = users::list(&services.db, None)
+            .await
+            .map_err(|e| internal("listing users", e))?;
         return Ok(OrganisationView {
             organisation: OrganisationItem {
                 id: 0,
@@ -197,7 +228,9 @@ pub async fn organisation_detail(id: String) -> Result<OrganisationView, ServerF
         .await
         .map_err(|e| internal("loading an organisation", e))?
         .ok_or_else(not_found)?;
-    let users = users::list(&services.db, Some(id)).await.map_err(|e| internal("listing users", e))?;
+    let users = users::list(&services.db, Some(id))
+        .await
+        .map_err(|e| internal("listing users", e))?;
     Ok(OrganisationView {
         organisation: OrganisationItem {
             id: org.id,
@@ -247,7 +280,9 @@ pub async fn invite_user(
         (Role::ProgrammeStaff, &role_programme_staff),
         (Role::ProgrammeAdmin, &role_programme_admin),
     ]);
-    let mut form = FormState::default().with_value("name", &name).with_value("email", &email);
+    let mut form = FormState::default()
+        .with_value("name", &name)
+        .with_value("email", &email);
     for r in &roles {
         form = form.with_value(r.code(), "yes");
     }
@@ -263,26 +298,42 @@ pub async fn invite_user(
         form = form.with_error(roles_field(org_id.is_some()), m);
     }
     let (Ok(person), Ok(address), false) = (person, address, form.has_errors()) else {
-        session.save_form("invite", &form).await.map_err(|e| internal("session", e))?;
+        session
+            .save_form("invite", &form)
+            .await
+            .map_err(|e| internal("session", e))?;
         leptos_axum::redirect(&page);
         return Ok(());
     };
     let now = services.clock.now();
-    let mut tx = services.db.begin_write().await.map_err(|e| internal("begin", e))?;
+    let mut tx = services
+        .db
+        .begin_write()
+        .await
+        .map_err(|e| internal("begin", e))?;
     let user_id = match users::insert(&mut tx, org_id, &person, &address, &roles, now).await {
         Ok(id) => id,
         Err(StoreError::Duplicate(_)) => {
             let form = form.with_error("email", "A user with this email address already exists");
-            session.save_form("invite", &form).await.map_err(|e| internal("session", e))?;
+            session
+                .save_form("invite", &form)
+                .await
+                .map_err(|e| internal("session", e))?;
             leptos_axum::redirect(&page);
             return Ok(());
         }
         Err(e) => return Err(internal("creating a user", e)),
     };
     let (token, hash) = new_token();
-    let invitation_id = invitations::create(&mut tx, user_id, &hash, now, now + chrono::Duration::days(7))
-        .await
-        .map_err(|e| internal("creating an invitation", e))?;
+    let invitation_id = invitations::create(
+        &mut tx,
+        user_id,
+        &hash,
+        now,
+        now + chrono::Duration::days(7),
+    )
+    .await
+    .map_err(|e| internal("creating an invitation", e))?;
     let link = format!("{}/invitation/{token}", services.public_origin);
     let org_line = org_name
         .as_deref()
@@ -308,9 +359,19 @@ pub async fn invite_user(
     .await
     .map_err(|e| internal("queueing the invitation email", e))?;
     let codes: Vec<&str> = roles.iter().map(|r| r.code()).collect();
-    audit::record(&mut tx, now, &event(AuditAction::UserInvited, admin.id, Some(user_id), org_id, codes.join(",")))
-        .await
-        .map_err(|e| internal("audit", e))?;
+    audit::record(
+        &mut tx,
+        now,
+        &event(
+            AuditAction::UserInvited,
+            admin.id,
+            Some(user_id),
+            org_id,
+            codes.join(","),
+        ),
+    )
+    .await
+    .map_err(|e| internal("audit", e))?;
     tx.commit().await.map_err(|e| internal("commit", e))?;
     session
         .set_flash(&format!("Invitation sent to {address}"))
@@ -369,31 +430,54 @@ pub async fn change_roles(
     ]);
     let page = format!("/admin/users/{id}");
     if let Err(m) = check_roles(&roles, target.organisation_id.is_some()) {
-        let form = FormState::default().with_error(roles_field(target.organisation_id.is_some()), m);
-        session.save_form("roles", &form).await.map_err(|e| internal("session", e))?;
+        let form =
+            FormState::default().with_error(roles_field(target.organisation_id.is_some()), m);
+        session
+            .save_form("roles", &form)
+            .await
+            .map_err(|e| internal("session", e))?;
         leptos_axum::redirect(&page);
         return Ok(());
     }
     if id == admin.id && !roles.contains(&Role::ProgrammeAdmin) {
-        let form = FormState::default().with_error("programme_admin", "You cannot remove your own admin role");
-        session.save_form("roles", &form).await.map_err(|e| internal("session", e))?;
+        let form = FormState::default()
+            .with_error("programme_admin", "You cannot remove your own admin role");
+        session
+            .save_form("roles", &form)
+            .await
+            .map_err(|e| internal("session", e))?;
         leptos_axum::redirect(&page);
         return Ok(());
     }
     let now = services.clock.now();
-    let mut tx = services.db.begin_write().await.map_err(|e| internal("begin", e))?;
-    users::set_roles(&mut tx, id, &roles).await.map_err(|e| internal("setting roles", e))?;
+    let mut tx = services
+        .db
+        .begin_write()
+        .await
+        .map_err(|e| internal("begin", e))?;
+    users::set_roles(&mut tx, id, &roles)
+        .await
+        .map_err(|e| internal("setting roles", e))?;
     let before: Vec<&str> = target.roles.iter().map(|r| r.code()).collect();
     let after: Vec<&str> = roles.iter().map(|r| r.code()).collect();
     audit::record(
         &mut tx,
         now,
-        &event(AuditAction::RolesChanged, admin.id, Some(id), target.organisation_id, format!("{} -> {}", before.join(","), after.join(","))),
+        &event(
+            AuditAction::RolesChanged,
+            admin.id,
+            Some(id),
+            target.organisation_id,
+            format!("{} -> {}", before.join(","), after.join(",")),
+        ),
     )
     .await
     .map_err(|e| internal("audit", e))?;
     tx.commit().await.map_err(|e| internal("commit", e))?;
-    session.set_flash("Roles updated").await.map_err(|e| internal("session", e))?;
+    session
+        .set_flash("Roles updated")
+        .await
+        .map_err(|e| internal("session", e))?;
     leptos_axum::redirect(&page);
     Ok(())
 }
@@ -413,26 +497,51 @@ pub async fn set_user_active(user: String, active: String) -> Result<(), ServerF
         _ => return Err(crate::auth::bad_input("active must be true or false")),
     };
     if id == admin.id && !active {
-        return Err(crate::auth::bad_input("You cannot deactivate your own account"));
+        return Err(crate::auth::bad_input(
+            "You cannot deactivate your own account",
+        ));
     }
     let target = users::get(&services.db, id)
         .await
         .map_err(|e| internal("loading a user", e))?
         .ok_or_else(not_found)?;
     let now = services.clock.now();
-    let mut tx = services.db.begin_write().await.map_err(|e| internal("begin", e))?;
-    users::set_active(&mut tx, id, active).await.map_err(|e| internal("setting active", e))?;
-    let action = if active { AuditAction::UserReactivated } else { AuditAction::UserDeactivated };
-    audit::record(&mut tx, now, &event(action, admin.id, Some(id), target.organisation_id, String::new()))
+    let mut tx = services
+        .db
+        .begin_write()
         .await
-        .map_err(|e| internal("audit", e))?;
+        .map_err(|e| internal("begin", e))?;
+    users::set_active(&mut tx, id, active)
+        .await
+        .map_err(|e| internal("setting active", e))?;
+    let action = if active {
+        AuditAction::UserReactivated
+    } else {
+        AuditAction::UserDeactivated
+    };
+    audit::record(
+        &mut tx,
+        now,
+        &event(
+            action,
+            admin.id,
+            Some(id),
+            target.organisation_id,
+            String::new(),
+        ),
+    )
+    .await
+    .map_err(|e| internal("audit", e))?;
     tx.commit().await.map_err(|e| internal("commit", e))?;
     let message = if active {
         format!("{} reactivated", target.name)
     } else {
         format!("{} deactivated and signed out everywhere", target.name)
     };
-    session.set_flash(&message).await.map_err(|e| internal("session", e))?;
+    session
+        .set_flash(&message)
+        .await
+        .map_err(|e| internal("session", e))?;
     leptos_axum::redirect(&format!("/admin/users/{id}"));
     Ok(())
 }
@@ -493,7 +602,10 @@ pub async fn accept_invitation(token: String, password: String) -> Result<(), Se
         Ok(p) => p,
         Err(e) => {
             let form = FormState::default().with_error("password", e.to_string());
-            session.save_form("invitation", &form).await.map_err(|e| internal("session", e))?;
+            session
+                .save_form("invitation", &form)
+                .await
+                .map_err(|e| internal("session", e))?;
             leptos_axum::redirect(&page);
             return Ok(());
         }
@@ -503,7 +615,11 @@ pub async fn accept_invitation(token: String, password: String) -> Result<(), Se
         .hash(&new_password)
         .await
         .map_err(|e| internal("hashing a password", e))?;
-    let mut tx = services.db.begin_write().await.map_err(|e| internal("begin", e))?;
+    let mut tx = services
+        .db
+        .begin_write()
+        .await
+        .map_err(|e| internal("begin", e))?;
     if !invitations::mark_used(&mut tx, invitation_id, now)
         .await
         .map_err(|e| internal("using an invitation", e))?
@@ -512,10 +628,22 @@ pub async fn accept_invitation(token: String, password: String) -> Result<(), Se
         leptos_axum::redirect("/sign-in");
         return Ok(());
     }
-    users::set_password(&mut tx, user_id, &hash).await.map_err(|e| internal("setting a password", e))?;
-    audit::record(&mut tx, now, &event(AuditAction::PasswordSet, user_id, Some(user_id), user.organisation_id, "from invitation".into()))
+    users::set_password(&mut tx, user_id, &hash)
         .await
-        .map_err(|e| internal("audit", e))?;
+        .map_err(|e| internal("setting a password", e))?;
+    audit::record(
+        &mut tx,
+        now,
+        &event(
+            AuditAction::PasswordSet,
+            user_id,
+            Some(user_id),
+            user.organisation_id,
+            "from invitation".into(),
+        ),
+    )
+    .await
+    .map_err(|e| internal("audit", e))?;
     tx.commit().await.map_err(|e| internal("commit", e))?;
     session
         .set_flash("Your password has been set. Sign in to continue")

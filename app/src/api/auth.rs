@@ -30,7 +30,13 @@ mod ssr {
         internal("session error", e)
     }
 
-    pub fn event(action: AuditAction, actor: Option<i64>, target: Option<i64>, org: Option<i64>, detail: &str) -> NewAuditEvent {
+    pub fn event(
+        action: AuditAction,
+        actor: Option<i64>,
+        target: Option<i64>,
+        org: Option<i64>,
+        detail: &str,
+    ) -> NewAuditEvent {
         let meta = request_meta();
         NewAuditEvent {
             action,
@@ -50,7 +56,11 @@ pub const SIGN_IN_FAILED: &str = "Enter a correct email address and password";
 /// Signs in with email and password. Every failure (unknown email, wrong password, locked or
 /// deactivated account) gives the same message after the same work.
 #[server(prefix = "/api", endpoint = "auth/sign-in")]
-pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), ServerFnError> {
+pub async fn sign_in(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), ServerFnError> {
     use self::ssr::*;
     let services = services()?;
     let session = session().await?;
@@ -69,7 +79,10 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
             let form = FormState::default()
                 .with_value("email", &email)
                 .with_error("email", SIGN_IN_FAILED);
-            session.save_form("sign-in", &form).await.map_err(session_error)?;
+            session
+                .save_form("sign-in", &form)
+                .await
+                .map_err(session_error)?;
             leptos_axum::redirect(&back);
             Ok::<(), ServerFnError>(())
         }
@@ -84,55 +97,126 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     // Always verify (against a dummy when there is no account), so timing says nothing.
     let matches = services
         .hasher
-        .verify(&password, creds.as_ref().and_then(|c| c.password_hash.as_deref()))
+        .verify(
+            &password,
+            creds.as_ref().and_then(|c| c.password_hash.as_deref()),
+        )
         .await
         .map_err(|e| internal("verifying a password", e))?;
 
     let Some(creds) = creds else {
-        let mut tx = services.db.begin_write().await.map_err(|e| internal("begin", e))?;
-        audit::record(&mut tx, now, &event(AuditAction::SignInFailed, None, None, None, "unknown email address"))
+        let mut tx = services
+            .db
+            .begin_write()
             .await
-            .map_err(|e| internal("audit", e))?;
+            .map_err(|e| internal("begin", e))?;
+        audit::record(
+            &mut tx,
+            now,
+            &event(
+                AuditAction::SignInFailed,
+                None,
+                None,
+                None,
+                "unknown email address",
+            ),
+        )
+        .await
+        .map_err(|e| internal("audit", e))?;
         tx.commit().await.map_err(|e| internal("commit", e))?;
         return fail("unknown email").await;
     };
     let org = creds.organisation_id;
     let locked = creds.locked_until.is_some_and(|until| until > now);
     if locked || !creds.active {
-        let detail = if locked { "account locked" } else { "account deactivated" };
-        let mut tx = services.db.begin_write().await.map_err(|e| internal("begin", e))?;
-        audit::record(&mut tx, now, &event(AuditAction::SignInFailed, None, Some(creds.id), org, detail))
+        let detail = if locked {
+            "account locked"
+        } else {
+            "account deactivated"
+        };
+        let mut tx = services
+            .db
+            .begin_write()
             .await
-            .map_err(|e| internal("audit", e))?;
+            .map_err(|e| internal("begin", e))?;
+        audit::record(
+            &mut tx,
+            now,
+            &event(AuditAction::SignInFailed, None, Some(creds.id), org, detail),
+        )
+        .await
+        .map_err(|e| internal("audit", e))?;
         tx.commit().await.map_err(|e| internal("commit", e))?;
         return fail(detail).await;
     }
     if !matches {
         let settings = &services.auth;
         let will_lock = creds.failed_attempts + 1 >= settings.lock_after_failures;
-        let lock_until = will_lock
-            .then(|| now + chrono::Duration::from_std(settings.lock_duration).unwrap_or(chrono::Duration::minutes(15)));
-        let mut tx = services.db.begin_write().await.map_err(|e| internal("begin", e))?;
+        let lock_until = will_lock.then(|| {
+            now + chrono::Duration::from_std(settings.lock_duration)
+                .unwrap_or(chrono::Duration::minutes(15))
+        });
+        let mut tx = services
+            .db
+            .begin_write()
+            .await
+            .map_err(|e| internal("begin", e))?;
         users::record_failure(&mut tx, creds.id, lock_until)
             .await
             .map_err(|e| internal("recording a failure", e))?;
-        audit::record(&mut tx, now, &event(AuditAction::SignInFailed, None, Some(creds.id), org, "wrong password"))
+        audit::record(
+            &mut tx,
+            now,
+            &event(
+                AuditAction::SignInFailed,
+                None,
+                Some(creds.id),
+                org,
+                "wrong password",
+            ),
+        )
+        .await
+        .map_err(|e| internal("audit", e))?;
+        if will_lock {
+            audit::record(
+                &mut tx,
+                now,
+                &event(
+                    AuditAction::AccountLocked,
+                    None,
+                    Some(creds.id),
+                    org,
+                    "too many failed sign-ins",
+                ),
+            )
             .await
             .map_err(|e| internal("audit", e))?;
-        if will_lock {
-            audit::record(&mut tx, now, &event(AuditAction::AccountLocked, None, Some(creds.id), org, "too many failed sign-ins"))
-                .await
-                .map_err(|e| internal("audit", e))?;
         }
         tx.commit().await.map_err(|e| internal("commit", e))?;
         return fail("wrong password").await;
     }
 
-    let mut tx = services.db.begin_write().await.map_err(|e| internal("begin", e))?;
-    users::record_success(&mut tx, creds.id).await.map_err(|e| internal("recording success", e))?;
-    audit::record(&mut tx, now, &event(AuditAction::SignInSucceeded, Some(creds.id), Some(creds.id), org, ""))
+    let mut tx = services
+        .db
+        .begin_write()
         .await
-        .map_err(|e| internal("audit", e))?;
+        .map_err(|e| internal("begin", e))?;
+    users::record_success(&mut tx, creds.id)
+        .await
+        .map_err(|e| internal("recording success", e))?;
+    audit::record(
+        &mut tx,
+        now,
+        &event(
+            AuditAction::SignInSucceeded,
+            Some(creds.id),
+            Some(creds.id),
+            org,
+            "",
+        ),
+    )
+    .await
+    .map_err(|e| internal("audit", e))?;
     tx.commit().await.map_err(|e| internal("commit", e))?;
     session
         .sign_in(creds.id, creds.session_epoch, now)
@@ -155,11 +239,21 @@ pub async fn sign_out() -> Result<(), ServerFnError> {
     let services = services()?;
     let session = session().await?;
     if let Some(user) = current_user() {
-        let mut tx = services.db.begin_write().await.map_err(|e| internal("begin", e))?;
+        let mut tx = services
+            .db
+            .begin_write()
+            .await
+            .map_err(|e| internal("begin", e))?;
         audit::record(
             &mut tx,
             services.clock.now(),
-            &event(AuditAction::SignedOut, Some(user.id), Some(user.id), user.organisation_id, ""),
+            &event(
+                AuditAction::SignedOut,
+                Some(user.id),
+                Some(user.id),
+                user.organisation_id,
+                "",
+            ),
         )
         .await
         .map_err(|e| internal("audit", e))?;
@@ -184,7 +278,11 @@ pub async fn take_form_state(form: String) -> Result<Option<FormState>, ServerFn
     if form.len() > 64 {
         return Err(crate::auth::bad_input("Unknown form"));
     }
-    session().await?.take_form(&form).await.map_err(session_error)
+    session()
+        .await?
+        .take_form(&form)
+        .await
+        .map_err(session_error)
 }
 
 /// The success message from the last action, removed as it is read.
@@ -199,7 +297,9 @@ pub fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }

@@ -47,7 +47,12 @@ pub async fn list_audit(
     require_staff()?;
     let services = services()?;
     let mut errors = Vec::new();
-    let blank = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let blank = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     let action = match blank(&action) {
         None => None,
         Some(code) => match AuditAction::from_code(&code) {
@@ -63,7 +68,10 @@ pub async fn list_audit(
         match NaiveDate::parse_from_str(&raw, "%Y-%m-%d") {
             Ok(d) => Some(d),
             Err(_) => {
-                errors.push((field.into(), format!("{label} must be a real date, like 2026-11-23")));
+                errors.push((
+                    field.into(),
+                    format!("{label} must be a real date, like 2026-11-23"),
+                ));
                 None
             }
         }
@@ -75,7 +83,9 @@ pub async fn list_audit(
     let filter = AuditFilter {
         action,
         email,
-        from: from.and_then(|d| d.and_hms_opt(0, 0, 0)).map(|d| Utc.from_utc_datetime(&d)),
+        from: from
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| Utc.from_utc_datetime(&d)),
         to: to
             .and_then(|d| d.succ_opt())
             .and_then(|d| d.and_hms_opt(0, 0, 0))
@@ -85,14 +95,17 @@ pub async fn list_audit(
     let rows = audit::list(&services.db, &filter, AUDIT_PAGE_SIZE + 1)
         .await
         .map_err(|e| internal("listing audit events", e))?;
-    let older = (rows.len() as i64 > AUDIT_PAGE_SIZE).then(|| rows[AUDIT_PAGE_SIZE as usize - 1].id);
+    let older =
+        (rows.len() as i64 > AUDIT_PAGE_SIZE).then(|| rows[AUDIT_PAGE_SIZE as usize - 1].id);
     let entries = rows
         .into_iter()
         .take(AUDIT_PAGE_SIZE as usize)
         .map(|r| AuditEntry {
             id: r.id,
             occurred_at: r.occurred_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-            action: AuditAction::from_code(&r.action).map(|a| a.label().to_string()).unwrap_or(r.action),
+            action: AuditAction::from_code(&r.action)
+                .map(|a| a.label().to_string())
+                .unwrap_or(r.action),
             actor: r.actor_email.unwrap_or_default(),
             target: r.target_email.unwrap_or_default(),
             organisation: r.organisation_name.unwrap_or_default(),
@@ -101,7 +114,11 @@ pub async fn list_audit(
             detail: r.detail,
         })
         .collect();
-    Ok(AuditPage { entries, older, errors })
+    Ok(AuditPage {
+        entries,
+        older,
+        errors,
+    })
 }
 
 /// An email in the outbox, as staff see it in dev and demo mode.

@@ -22,7 +22,8 @@ pub fn current_user() -> Option<CurrentUser> {
 
 /// The server's shared services (database, clock, hasher).
 pub fn services() -> Result<Services, ServerFnError> {
-    use_context::<Services>().ok_or_else(|| ServerFnError::new("Something went wrong (services missing)"))
+    use_context::<Services>()
+        .ok_or_else(|| ServerFnError::new("Something went wrong (services missing)"))
 }
 
 fn refuse(status: StatusCode, message: &str) -> ServerFnError {
@@ -44,7 +45,10 @@ pub fn require_staff() -> Result<CurrentUser, ServerFnError> {
         Ok(user)
     } else {
         tracing::warn!(user_id = user.id, "refused: programme staff only");
-        Err(refuse(StatusCode::FORBIDDEN, "You do not have permission to do this"))
+        Err(refuse(
+            StatusCode::FORBIDDEN,
+            "You do not have permission to do this",
+        ))
     }
 }
 
@@ -55,7 +59,10 @@ pub fn require_admin() -> Result<CurrentUser, ServerFnError> {
         Ok(user)
     } else {
         tracing::warn!(user_id = user.id, "refused: programme admin only");
-        Err(refuse(StatusCode::FORBIDDEN, "You do not have permission to do this"))
+        Err(refuse(
+            StatusCode::FORBIDDEN,
+            "You do not have permission to do this",
+        ))
     }
 }
 
@@ -64,7 +71,10 @@ pub fn require_organisation_user() -> Result<(CurrentUser, i64), ServerFnError> 
     let user = require_user()?;
     match user.organisation_id {
         Some(org) => Ok((user, org)),
-        None => Err(refuse(StatusCode::FORBIDDEN, "This page is for organisation users")),
+        None => Err(refuse(
+            StatusCode::FORBIDDEN,
+            "This page is for organisation users",
+        )),
     }
 }
 
@@ -74,7 +84,10 @@ pub fn require_organisation_role(role: Role) -> Result<(CurrentUser, i64), Serve
     if user.has_role(role) {
         Ok((user, org))
     } else {
-        Err(refuse(StatusCode::FORBIDDEN, "You do not have permission to do this"))
+        Err(refuse(
+            StatusCode::FORBIDDEN,
+            "You do not have permission to do this",
+        ))
     }
 }
 

@@ -5,11 +5,11 @@ use serde::{Deserialize, Serialize};
 use crate::domain::Role;
 
 #[cfg(feature = "ssr")]
+mod guard;
+#[cfg(feature = "ssr")]
 pub mod password;
 #[cfg(feature = "ssr")]
 pub mod session;
-#[cfg(feature = "ssr")]
-mod guard;
 #[cfg(feature = "ssr")]
 pub use guard::*;
 
@@ -68,8 +68,18 @@ mod tests {
 
     #[test]
     fn only_same_site_paths_are_followed_after_sign_in() {
-        assert_eq!(safe_next_path(Some("/staff?page=2")).as_deref(), Some("/staff?page=2"));
-        for bad in ["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)", "staff", "/a\nb"] {
+        assert_eq!(
+            safe_next_path(Some("/staff?page=2")).as_deref(),
+            Some("/staff?page=2")
+        );
+        for bad in [
+            "https://evil.example/",
+            "//evil.example",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "staff",
+            "/a\nb",
+        ] {
             assert_eq!(safe_next_path(Some(bad)), None, "{bad:?}");
         }
         assert_eq!(safe_next_path(None), None);

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use argon2::{
-    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString},
+    password_hash::{
+        rand_core::OsRng, PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString,
+    },
     Argon2,
 };
 use tokio::sync::Semaphore;
@@ -44,15 +46,27 @@ impl PasswordHasher {
     }
 
     pub async fn hash(&self, password: &NewPassword) -> Result<String, PasswordHashError> {
-        let _permit = self.permits.acquire().await.map_err(|_| PasswordHashError::Closed)?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| PasswordHashError::Closed)?;
         let password = password.expose().to_string();
         tokio::task::spawn_blocking(move || hash_blocking(&password)).await?
     }
 
     /// True only when `stored` is a hash of `candidate`. With no stored hash (unknown email, or
     /// an invited user who has not set one) the dummy is verified and the answer is false.
-    pub async fn verify(&self, candidate: &str, stored: Option<&str>) -> Result<bool, PasswordHashError> {
-        let _permit = self.permits.acquire().await.map_err(|_| PasswordHashError::Closed)?;
+    pub async fn verify(
+        &self,
+        candidate: &str,
+        stored: Option<&str>,
+    ) -> Result<bool, PasswordHashError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| PasswordHashError::Closed)?;
         let too_long = candidate.len() > MAX_CANDIDATE_BYTES;
         let candidate = if too_long {
             String::new()
@@ -65,7 +79,11 @@ impl PasswordHasher {
         };
         let ok = tokio::task::spawn_blocking(move || {
             PasswordHash::new(&hash)
-                .map(|parsed| Argon2::default().verify_password(candidate.as_bytes(), &parsed).is_ok())
+                .map(|parsed| {
+                    Argon2::default()
+                        .verify_password(candidate.as_bytes(), &parsed)
+                        .is_ok()
+                })
                 .unwrap_or(false)
         })
         .await?;
@@ -103,12 +121,24 @@ mod tests {
     #[tokio::test]
     async fn hashes_are_argon2id_with_at_least_the_owasp_parameters_and_salted() {
         let hasher = PasswordHasher::new(2).unwrap();
-        let a = hasher.hash(&new_password("a long enough phrase")).await.unwrap();
-        let b = hasher.hash(&new_password("a long enough phrase")).await.unwrap();
+        let a = hasher
+            .hash(&new_password("a long enough phrase"))
+            .await
+            .unwrap();
+        let b = hasher
+            .hash(&new_password("a long enough phrase"))
+            .await
+            .unwrap();
         assert!(a.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{a}");
         assert_ne!(a, b, "salted");
-        assert!(hasher.verify("a long enough phrase", Some(&a)).await.unwrap());
-        assert!(!hasher.verify("a long enough phrasE", Some(&a)).await.unwrap());
+        assert!(hasher
+            .verify("a long enough phrase", Some(&a))
+            .await
+            .unwrap());
+        assert!(!hasher
+            .verify("a long enough phrasE", Some(&a))
+            .await
+            .unwrap());
         assert!(!hasher.verify("a long enough phrase", None).await.unwrap());
     }
 
@@ -122,10 +152,19 @@ mod tests {
 
     #[test]
     fn common_passwords_are_guessable_and_random_phrases_are_not() {
-        for common in ["password123", "qwertyuiop", "iloveyou1", "12345678", "Password1"] {
+        for common in [
+            "password123",
+            "qwertyuiop",
+            "iloveyou1",
+            "12345678",
+            "Password1",
+        ] {
             assert!(is_guessable(common), "{common}");
         }
-        for strong in ["correct horse battery staple", "violet kettle marathon tuesday"] {
+        for strong in [
+            "correct horse battery staple",
+            "violet kettle marathon tuesday",
+        ] {
             assert!(!is_guessable(strong), "{strong}");
         }
         let all_lower_16 = "quietmapleorbitz";

@@ -69,7 +69,12 @@ impl PortalSession {
 
     /// Signs in: a new session id (the old one is deleted, so a planted id is useless), then the
     /// user. Anything the anonymous session held is dropped.
-    pub async fn sign_in(&self, user_id: i64, epoch: i64, now: DateTime<Utc>) -> Result<(), SessionError> {
+    pub async fn sign_in(
+        &self,
+        user_id: i64,
+        epoch: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), SessionError> {
         self.0.clear().await;
         self.0.cycle_id().await?;
         self.0
@@ -123,14 +128,20 @@ impl PortalSession {
 /// still active and that nothing has ended its sessions since (password change, deactivation:
 /// both bump the user's session epoch). Any failed check deletes the session. Activity is
 /// recorded at most once a minute, which also renews the idle timer.
-pub async fn resolve(session: &PortalSession, services: &Services) -> Result<Option<CurrentUser>, SessionError> {
+pub async fn resolve(
+    session: &PortalSession,
+    services: &Services,
+) -> Result<Option<CurrentUser>, SessionError> {
     let Some(mut su) = session.user().await? else {
         return Ok(None);
     };
     let now = services.clock.now();
     let settings = &services.auth;
     let age = now.signed_duration_since(su.authenticated_at);
-    let too_old = age.to_std().map(|a| a > settings.absolute_timeout).unwrap_or(false);
+    let too_old = age
+        .to_std()
+        .map(|a| a > settings.absolute_timeout)
+        .unwrap_or(false);
     let user = users::find_for_session(&services.db, su.user_id).await?;
     let valid = match &user {
         Some(u) => u.active && u.session_epoch == su.epoch && !too_old,
@@ -141,7 +152,10 @@ pub async fn resolve(session: &PortalSession, services: &Services) -> Result<Opt
         return Ok(None);
     }
     let touch_every = (settings.idle_timeout / 2).min(Duration::from_secs(60));
-    let since_seen = now.signed_duration_since(su.last_seen).to_std().unwrap_or_default();
+    let since_seen = now
+        .signed_duration_since(su.last_seen)
+        .to_std()
+        .unwrap_or_default();
     if since_seen >= touch_every {
         su.last_seen = now;
         session.0.insert(USER_KEY, &su).await?;

@@ -29,7 +29,10 @@ pub fn ErrorSummary(form: FormState) -> impl IntoView {
                             .map(|(field, message)| {
                                 view! {
                                     <li>
-                                        <a href=format!("#{field}")>{message}</a>
+                                        // rel="external": the browser follows it and focuses the field.
+                                        <a href=format!("#{field}") rel="external">
+                                            {message}
+                                        </a>
                                     </li>
                                 }
                             })
@@ -93,7 +96,10 @@ pub fn TextInput(
                 id=id.clone()
                 name=id
                 type=input_type
-                value=value
+                value=value.clone()
+                // The property too: after a hydrated submit the same element stays, and only the
+                // property says what it shows (a password field is cleared this way).
+                prop:value=value
                 autocomplete=autocomplete
                 spellcheck=spellcheck_off.then_some("false")
                 aria-describedby=(!described.is_empty()).then_some(described)

@@ -11,7 +11,12 @@ use crate::{
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
-    let me = Resource::new(move || sign_out.version().get(), |_| whoami());
+    let location = leptos_router::hooks::use_location();
+    // Asked again after every navigation, so signing in or out shows at once with JavaScript on.
+    let me = Resource::new(
+        move || (sign_out.version().get(), location.pathname.get()),
+        |_| whoami(),
+    );
     view! {
         // rel="external": the browser, not the client-side router, follows it, so focus moves
         // to <main> as it does without JavaScript.

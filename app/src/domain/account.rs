@@ -157,7 +157,9 @@ pub fn check_roles(roles: &[Role], has_organisation: bool) -> Result<(), &'stati
         return Err("Select at least one role");
     }
     if has_organisation && roles.iter().any(|r| r.is_programme()) {
-        return Err("Programme roles are for Pensions Dashboards Programme staff, not organisation users");
+        return Err(
+            "Programme roles are for Pensions Dashboards Programme staff, not organisation users",
+        );
     }
     if !has_organisation && roles.iter().any(|r| !r.is_programme()) {
         return Err("Organisation roles need the user to belong to an organisation");
@@ -227,7 +229,12 @@ impl<'a> PasswordContext<'a> {
         if let Some(org) = self.organisation {
             add(org);
             org.split_whitespace()
-                .filter(|w| !matches!(w.to_lowercase().as_str(), "ltd" | "limited" | "plc" | "pensions" | "pension" | "scheme" | "trust"))
+                .filter(|w| {
+                    !matches!(
+                        w.to_lowercase().as_str(),
+                        "ltd" | "limited" | "plc" | "pensions" | "pension" | "scheme" | "trust"
+                    )
+                })
                 .for_each(&mut add);
         }
         words
@@ -293,7 +300,17 @@ mod tests {
 
     #[test]
     fn malformed_emails_are_refused() {
-        for bad in ["sam", "sam@", "@example.org", "sam@example", "sam @example.org", "sam@exa mple.org", "sam@.example.org", "sam@example..org", "<sam>@example.org"] {
+        for bad in [
+            "sam",
+            "sam@",
+            "@example.org",
+            "sam@example",
+            "sam @example.org",
+            "sam@exa mple.org",
+            "sam@.example.org",
+            "sam@example..org",
+            "<sam>@example.org",
+        ] {
             assert_eq!(EmailAddress::parse(bad), Err(EmailError::Format), "{bad}");
         }
         assert_eq!(EmailAddress::parse("  "), Err(EmailError::Empty));
@@ -317,12 +334,21 @@ mod tests {
 
     #[test]
     fn password_length_limits() {
-        assert_eq!(NewPassword::parse("", &ctx(), never), Err(PasswordError::Empty));
-        assert_eq!(NewPassword::parse("seven77", &ctx(), never), Err(PasswordError::TooShort));
+        assert_eq!(
+            NewPassword::parse("", &ctx(), never),
+            Err(PasswordError::Empty)
+        );
+        assert_eq!(
+            NewPassword::parse("seven77", &ctx(), never),
+            Err(PasswordError::TooShort)
+        );
         assert!(NewPassword::parse("eight888", &ctx(), never).is_ok());
         assert!(NewPassword::parse(&"x".repeat(64), &ctx(), never).is_ok());
         assert!(NewPassword::parse(&"x".repeat(256), &ctx(), never).is_ok());
-        assert_eq!(NewPassword::parse(&"x".repeat(257), &ctx(), never), Err(PasswordError::TooLong));
+        assert_eq!(
+            NewPassword::parse(&"x".repeat(257), &ctx(), never),
+            Err(PasswordError::TooLong)
+        );
     }
 
     #[test]
@@ -334,15 +360,27 @@ mod tests {
 
     #[test]
     fn personal_words_are_refused_whatever_their_case() {
-        for bad in ["MANAGERmanager1", "my acme-pensions pw", "xxsam.managerxx", "acme pensions ltd rocks"] {
-            assert_eq!(NewPassword::parse(bad, &ctx(), never), Err(PasswordError::Personal), "{bad}");
+        for bad in [
+            "MANAGERmanager1",
+            "my acme-pensions pw",
+            "xxsam.managerxx",
+            "acme pensions ltd rocks",
+        ] {
+            assert_eq!(
+                NewPassword::parse(bad, &ctx(), never),
+                Err(PasswordError::Personal),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn guessable_passwords_are_refused_with_their_own_message() {
         let guessable = |p: &str| p == "password123";
-        assert_eq!(NewPassword::parse("password123", &ctx(), guessable), Err(PasswordError::Common));
+        assert_eq!(
+            NewPassword::parse("password123", &ctx(), guessable),
+            Err(PasswordError::Common)
+        );
         assert!(NewPassword::parse("correct horse battery staple", &ctx(), guessable).is_ok());
     }
 

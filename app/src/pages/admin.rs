@@ -6,8 +6,8 @@ use leptos_router::hooks::use_params_map;
 use crate::{
     api::{
         admin::{
-            list_organisations, organisation_detail, roles_field, user_detail, ChangeRoles, CreateOrganisation,
-            InviteUser, SetUserActive, UserItem,
+            list_organisations, organisation_detail, roles_field, user_detail, ChangeRoles,
+            CreateOrganisation, InviteUser, SetUserActive, UserItem,
         },
         auth::{take_flash, take_form_state},
     },
@@ -22,9 +22,21 @@ fn flash_view(message: Option<String>) -> impl IntoView {
 
 /// Role checkboxes; `organisation_user` decides which two are offered.
 #[component]
-fn RoleCheckboxes(organisation_user: bool, chosen: Vec<Role>, error: Option<String>) -> impl IntoView {
-    let roles: Vec<Role> = if organisation_user { Role::ORGANISATION.to_vec() } else { Role::PROGRAMME.to_vec() };
-    let group = if error.is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" };
+fn RoleCheckboxes(
+    organisation_user: bool,
+    chosen: Vec<Role>,
+    error: Option<String>,
+) -> impl IntoView {
+    let roles: Vec<Role> = if organisation_user {
+        Role::ORGANISATION.to_vec()
+    } else {
+        Role::PROGRAMME.to_vec()
+    };
+    let group = if error.is_some() {
+        "govuk-form-group govuk-form-group--error"
+    } else {
+        "govuk-form-group"
+    };
     let described = error.as_ref().map(|_| "roles-error");
     view! {
         <div class=group>
@@ -68,7 +80,10 @@ fn RoleCheckboxes(organisation_user: bool, chosen: Vec<Role>, error: Option<Stri
 }
 
 fn roles_in(form: &FormState) -> Vec<Role> {
-    Role::ALL.into_iter().filter(|r| !form.value(r.code()).is_empty()).collect()
+    Role::ALL
+        .into_iter()
+        .filter(|r| !form.value(r.code()).is_empty())
+        .collect()
 }
 
 /// All organisations, and a form to add one.
@@ -79,7 +94,11 @@ pub fn AdminOrganisations() -> impl IntoView {
         move || create.version().get(),
         |_| async {
             let orgs = list_organisations().await;
-            let form = take_form_state("create-organisation".into()).await.ok().flatten().unwrap_or_default();
+            let form = take_form_state("create-organisation".into())
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
             (orgs, form)
         },
     );
@@ -175,7 +194,11 @@ pub fn AdminOrganisation() -> impl IntoView {
         move || (id(), invite.version().get()),
         |(id, _)| async move {
             let detail = organisation_detail(id).await;
-            let form = take_form_state("invite".into()).await.ok().flatten().unwrap_or_default();
+            let form = take_form_state("invite".into())
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
             let flash = take_flash().await.ok().flatten();
             (detail, form, flash)
         },
@@ -276,7 +299,11 @@ pub fn AdminUser() -> impl IntoView {
         move || (id(), roles.version().get(), active.version().get()),
         |(id, _, _)| async move {
             let user = user_detail(id).await;
-            let form = take_form_state("roles".into()).await.ok().flatten().unwrap_or_default();
+            let form = take_form_state("roles".into())
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
             let flash = take_flash().await.ok().flatten();
             (user, form, flash)
         },

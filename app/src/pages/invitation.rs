@@ -19,7 +19,11 @@ pub fn InvitationPage() -> impl IntoView {
         move || (token(), action.version().get()),
         |(token, _)| async move {
             let email = check_invitation(token).await.ok().flatten();
-            let form = take_form_state("invitation".into()).await.ok().flatten().unwrap_or_default();
+            let form = take_form_state("invitation".into())
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
             (email, form)
         },
     );

@@ -15,7 +15,13 @@ pub fn SignInPage() -> impl IntoView {
     let next = move || query.with(|q| q.get("next")).unwrap_or_default();
     let form = Resource::new(
         move || action.version().get(),
-        |_| async { take_form_state("sign-in".into()).await.ok().flatten().unwrap_or_default() },
+        |_| async {
+            take_form_state("sign-in".into())
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+        },
     );
     view! {
         <Suspense fallback=|| ()>

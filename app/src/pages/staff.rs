@@ -6,8 +6,8 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::staff::{list_audit, list_emails},
     components::{ErrorSummary, PageTitle},
-    forms::FormState,
     domain::AUDIT_ACTIONS,
+    forms::FormState,
 };
 
 /// The audit log with filters (a GET form, so filters are in the address and bookmarkable).
@@ -16,7 +16,15 @@ pub fn AuditLog() -> impl IntoView {
     let query = use_query_map();
     let param = move |k: &str| query.with(|q| q.get(k)).filter(|v| !v.is_empty());
     let data = Resource::new(
-        move || (param("action"), param("email"), param("from"), param("to"), param("before")),
+        move || {
+            (
+                param("action"),
+                param("email"),
+                param("from"),
+                param("to"),
+                param("before"),
+            )
+        },
         |(action, email, from, to, before)| list_audit(action, email, from, to, before),
     );
     view! {

@@ -65,7 +65,8 @@ pub struct NewAuditEvent {
 }
 
 pub async fn record(tx: &mut Tx, at: DateTime<Utc>, e: &NewAuditEvent) -> Result<(), StoreError> {
-    const SQL: &str = "INSERT INTO audit_events (occurred_at, action, actor_user_id, target_user_id, \
+    const SQL: &str =
+        "INSERT INTO audit_events (occurred_at, action, actor_user_id, target_user_id, \
          organisation_id, client_ip, request_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
     on_tx!(tx, conn => sqlx::query(SQL)
         .bind(at)
@@ -109,7 +110,8 @@ pub struct AuditFilter {
 
 pub async fn list(db: &Db, f: &AuditFilter, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
     // One text for both databases: each filter is "($n IS NULL OR condition)".
-    const SQL: &str = "SELECT e.id, e.occurred_at, e.action, a.email AS actor_email, t.email AS target_email, \
+    const SQL: &str =
+        "SELECT e.id, e.occurred_at, e.action, a.email AS actor_email, t.email AS target_email, \
          o.name AS organisation_name, e.client_ip, e.request_id, e.detail \
          FROM audit_events e \
          LEFT JOIN users a ON a.id = e.actor_user_id \

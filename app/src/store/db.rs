@@ -121,16 +121,34 @@ impl Db {
                         })?;
                     }
                 }
-                let writer = SqlitePoolOptions::new()
-                    .max_connections(1)
-                    .acquire_timeout(settings.acquire_timeout * 3)
-                    .connect_with(options.clone())
-                    .await?;
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(settings.max_connections)
-                    .acquire_timeout(settings.acquire_timeout)
-                    .connect_with(options)
-                    .await?;
+                // Two processes opening a new file at once can meet SQLITE_BUSY while one
+                // switches it to WAL (before the busy timeout applies): try again shortly.
+                let mut attempt = 0;
+                let (writer, pool) = loop {
+                    let opened = async {
+                        let writer = SqlitePoolOptions::new()
+                            .max_connections(1)
+                            .acquire_timeout(settings.acquire_timeout * 3)
+                            .connect_with(options.clone())
+                            .await?;
+                        let pool = SqlitePoolOptions::new()
+                            .max_connections(settings.max_connections)
+                            .acquire_timeout(settings.acquire_timeout)
+                            .connect_with(options.clone())
+                            .await?;
+                        Ok::<_, sqlx::Error>((writer, pool))
+                    }
+                    .await;
+                    match opened {
+                        Ok(pools) => break pools,
+                        Err(e) if attempt < 5 => {
+                            attempt += 1;
+                            tracing::warn!(error = %e, attempt, "opening the SQLite database failed; retrying");
+                            tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                };
                 Ok(Self::Sqlite(SqliteDb { pool, writer }))
             }
             Backend::Postgres => {
@@ -165,7 +183,26 @@ impl Db {
     /// so several instances starting together apply each migration once.
     #[tracing::instrument(skip(self), fields(backend = self.backend().name()))]
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        on_db!(self, pool => self.migrator().run(pool).await)?;
+        match self {
+            Self::Postgres(pool) => self.migrator().run(pool).await?,
+            // SQLite's migrator takes no lock: when two processes start on one file together,
+            // the loser of the race fails on a table the winner just made. Each migration is
+            // its own transaction, so trying again after a moment finds it applied.
+            Self::Sqlite(db) => {
+                let mut attempt = 0;
+                loop {
+                    match self.migrator().run(&db.writer).await {
+                        Ok(()) => break,
+                        Err(e) if attempt < 5 => {
+                            attempt += 1;
+                            tracing::warn!(error = %e, attempt, "migration clashed with another instance; retrying");
+                            tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            }
+        }
         Ok(())
     }
 

@@ -24,9 +24,15 @@ pub async fn create(
 }
 
 /// The invitation and its user, if the token is unused and unexpired.
-pub async fn find_valid(db: &Db, token_hash: &str, now: DateTime<Utc>) -> Result<Option<(i64, i64)>, StoreError> {
+pub async fn find_valid(
+    db: &Db,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(i64, i64)>, StoreError> {
     const SQL: &str = "SELECT id, user_id FROM invitations WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2";
-    Ok(on_db!(db, pool => sqlx::query_as(SQL).bind(token_hash).bind(now).fetch_optional(pool).await)?)
+    Ok(
+        on_db!(db, pool => sqlx::query_as(SQL).bind(token_hash).bind(now).fetch_optional(pool).await)?,
+    )
 }
 
 /// Uses the invitation up. False when it was already used (a double submit, or two tabs).

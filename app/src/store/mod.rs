@@ -8,9 +8,9 @@
 //! Where the dialects really differ (DDL, upserts with backend-specific syntax), write both texts
 //! side by side in a `match` on [`Db`].
 
+pub mod audit;
 mod db;
 mod error;
-pub mod audit;
 pub mod invitations;
 pub mod organisations;
 pub mod outbox;

@@ -32,7 +32,8 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
 }
 
-const COLUMNS: &str = "id, created_at, idempotency_key, recipient, subject, body_text, body_html, status, \
+const COLUMNS: &str =
+    "id, created_at, idempotency_key, recipient, subject, body_text, body_html, status, \
      attempts, next_attempt_at, sent_at, last_error";
 
 pub async fn enqueue(tx: &mut Tx, email: &NewEmail, now: DateTime<Utc>) -> Result<(), StoreError> {
@@ -70,15 +71,26 @@ pub async fn mark_sent(db: &Db, id: i64, now: DateTime<Utc>) -> Result<bool, Sto
 }
 
 /// Records a failed attempt: retried at `retry_at`, or given up on when that is `None`.
-pub async fn mark_attempt_failed(db: &Db, id: i64, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<(), StoreError> {
-    const RETRY: &str = "UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 \
+pub async fn mark_attempt_failed(
+    db: &Db,
+    id: i64,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+) -> Result<(), StoreError> {
+    const RETRY: &str =
+        "UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 \
          WHERE id = $3 AND status = 'pending'";
-    const GIVE_UP: &str = "UPDATE outbox SET attempts = attempts + 1, last_error = $1, status = 'failed' \
+    const GIVE_UP: &str =
+        "UPDATE outbox SET attempts = attempts + 1, last_error = $1, status = 'failed' \
          WHERE id = $2 AND status = 'pending'";
     let mut tx = db.begin_write().await?;
     match retry_at {
-        Some(at) => on_tx!(&mut tx, conn => sqlx::query(RETRY).bind(error).bind(at).bind(id).execute(&mut **conn).await.map(|_| ()))?,
-        None => on_tx!(&mut tx, conn => sqlx::query(GIVE_UP).bind(error).bind(id).execute(&mut **conn).await.map(|_| ()))?,
+        Some(at) => {
+            on_tx!(&mut tx, conn => sqlx::query(RETRY).bind(error).bind(at).bind(id).execute(&mut **conn).await.map(|_| ()))?
+        }
+        None => {
+            on_tx!(&mut tx, conn => sqlx::query(GIVE_UP).bind(error).bind(id).execute(&mut **conn).await.map(|_| ()))?
+        }
     }
     tx.commit().await?;
     Ok(())

@@ -55,15 +55,22 @@ pub struct SessionLookup {
     pub current: CurrentUser,
 }
 
-const SUMMARY_SQL: &str = "SELECT u.id, u.organisation_id, o.name AS organisation_name, u.name, u.email, \
+const SUMMARY_SQL: &str =
+    "SELECT u.id, u.organisation_id, o.name AS organisation_name, u.name, u.email, \
      u.active, u.password_hash FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id";
 
 async fn roles_of(db: &Db, user_id: i64) -> Result<Vec<Role>, StoreError> {
     const SQL: &str = "SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role";
-    let codes: Vec<String> = on_db!(db, pool => sqlx::query_scalar(SQL).bind(user_id).fetch_all(pool).await)?;
+    let codes: Vec<String> =
+        on_db!(db, pool => sqlx::query_scalar(SQL).bind(user_id).fetch_all(pool).await)?;
     codes
         .into_iter()
-        .map(|c| Role::from_code(&c).ok_or(StoreError::Corrupt { what: "role", value: c }))
+        .map(|c| {
+            Role::from_code(&c).ok_or(StoreError::Corrupt {
+                what: "role",
+                value: c,
+            })
+        })
         .collect()
 }
 
@@ -85,7 +92,8 @@ pub async fn find_for_session(db: &Db, id: i64) -> Result<Option<SessionLookup>,
          u.active, u.password_hash FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id \
          WHERE u.id = $1";
     const EPOCH: &str = "SELECT session_epoch FROM users WHERE id = $1";
-    let row: Option<SummaryRow> = on_db!(db, pool => sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)?;
+    let row: Option<SummaryRow> =
+        on_db!(db, pool => sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)?;
     let Some(row) = row else { return Ok(None) };
     let epoch: i64 = on_db!(db, pool => sqlx::query_scalar(EPOCH).bind(id).fetch_one(pool).await)?;
     let s = summarise(db, row).await?;
@@ -103,21 +111,27 @@ pub async fn find_for_session(db: &Db, id: i64) -> Result<Option<SessionLookup>,
     }))
 }
 
-pub async fn credentials_by_email(db: &Db, email: &EmailAddress) -> Result<Option<Credentials>, StoreError> {
-    const SQL: &str = "SELECT id, organisation_id, name, email, password_hash, active, failed_attempts, \
+pub async fn credentials_by_email(
+    db: &Db,
+    email: &EmailAddress,
+) -> Result<Option<Credentials>, StoreError> {
+    const SQL: &str =
+        "SELECT id, organisation_id, name, email, password_hash, active, failed_attempts, \
          locked_until, session_epoch FROM users WHERE lower(email) = $1";
     Ok(on_db!(db, pool => sqlx::query_as(SQL).bind(email.normalized()).fetch_optional(pool).await)?)
 }
 
 pub async fn credentials_by_id(db: &Db, id: i64) -> Result<Option<Credentials>, StoreError> {
-    const SQL: &str = "SELECT id, organisation_id, name, email, password_hash, active, failed_attempts, \
+    const SQL: &str =
+        "SELECT id, organisation_id, name, email, password_hash, active, failed_attempts, \
          locked_until, session_epoch FROM users WHERE id = $1";
     Ok(on_db!(db, pool => sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)?)
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Option<UserSummary>, StoreError> {
     let sql = format!("{SUMMARY_SQL} WHERE u.id = $1");
-    let row: Option<SummaryRow> = on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
+    let row: Option<SummaryRow> =
+        on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
     match row {
         Some(r) => Ok(Some(summarise(db, r).await?)),
         None => Ok(None),
@@ -128,11 +142,14 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<UserSummary>, StoreError> {
 pub async fn list(db: &Db, organisation_id: Option<i64>) -> Result<Vec<UserSummary>, StoreError> {
     let rows: Vec<SummaryRow> = match organisation_id {
         Some(org) => {
-            let sql = format!("{SUMMARY_SQL} WHERE u.organisation_id = $1 ORDER BY lower(u.name), u.id");
+            let sql =
+                format!("{SUMMARY_SQL} WHERE u.organisation_id = $1 ORDER BY lower(u.name), u.id");
             on_db!(db, pool => sqlx::query_as(&sql).bind(org).fetch_all(pool).await)?
         }
         None => {
-            let sql = format!("{SUMMARY_SQL} WHERE u.organisation_id IS NULL ORDER BY lower(u.name), u.id");
+            let sql = format!(
+                "{SUMMARY_SQL} WHERE u.organisation_id IS NULL ORDER BY lower(u.name), u.id"
+            );
             on_db!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?
         }
     };
@@ -177,7 +194,8 @@ pub async fn set_roles(tx: &mut Tx, user_id: i64, roles: &[Role]) -> Result<(), 
 
 /// Sets a new password hash, clears failures and locks, and ends every existing session.
 pub async fn set_password(tx: &mut Tx, user_id: i64, hash: &str) -> Result<(), StoreError> {
-    const SQL: &str = "UPDATE users SET password_hash = $1, failed_attempts = 0, locked_until = NULL, \
+    const SQL: &str =
+        "UPDATE users SET password_hash = $1, failed_attempts = 0, locked_until = NULL, \
          session_epoch = session_epoch + 1 WHERE id = $2";
     on_tx!(tx, conn => sqlx::query(SQL).bind(hash).bind(user_id).execute(&mut **conn).await.map(|_| ()))?;
     Ok(())
@@ -185,7 +203,8 @@ pub async fn set_password(tx: &mut Tx, user_id: i64, hash: &str) -> Result<(), S
 
 /// Activates or deactivates; either way every existing session ends.
 pub async fn set_active(tx: &mut Tx, user_id: i64, active: bool) -> Result<(), StoreError> {
-    const SQL: &str = "UPDATE users SET active = $1, session_epoch = session_epoch + 1, failed_attempts = 0, \
+    const SQL: &str =
+        "UPDATE users SET active = $1, session_epoch = session_epoch + 1, failed_attempts = 0, \
          locked_until = NULL WHERE id = $2";
     on_tx!(tx, conn => sqlx::query(SQL).bind(active).bind(user_id).execute(&mut **conn).await.map(|_| ()))?;
     Ok(())
@@ -193,10 +212,16 @@ pub async fn set_active(tx: &mut Tx, user_id: i64, active: bool) -> Result<(), S
 
 /// Counts a failed sign-in; locks the account until `lock_until` when `lock` is set.
 /// Returns the failure count after this one.
-pub async fn record_failure(tx: &mut Tx, user_id: i64, lock_until: Option<DateTime<Utc>>) -> Result<i32, StoreError> {
+pub async fn record_failure(
+    tx: &mut Tx,
+    user_id: i64,
+    lock_until: Option<DateTime<Utc>>,
+) -> Result<i32, StoreError> {
     const SQL: &str = "UPDATE users SET failed_attempts = failed_attempts + 1, \
          locked_until = COALESCE($1, locked_until) WHERE id = $2 RETURNING failed_attempts";
-    Ok(on_tx!(tx, conn => sqlx::query_scalar(SQL).bind(lock_until).bind(user_id).fetch_one(&mut **conn).await)?)
+    Ok(
+        on_tx!(tx, conn => sqlx::query_scalar(SQL).bind(lock_until).bind(user_id).fetch_one(&mut **conn).await)?,
+    )
 }
 
 pub async fn record_success(tx: &mut Tx, user_id: i64) -> Result<(), StoreError> {

@@ -129,12 +129,24 @@ pub async fn spawn_app_with(
     configure: impl FnOnce(&mut Config),
     extra: Router<AppState>,
 ) -> TestApp {
+    spawn_app_full(configure, extra).await.0
+}
+
+/// As [`spawn_app_with`], also returning the clock the app reads.
+pub async fn spawn_app_with_clock(configure: impl FnOnce(&mut Config)) -> (TestApp, FixedClock) {
+    spawn_app_full(configure, Router::new()).await
+}
+
+async fn spawn_app_full(
+    configure: impl FnOnce(&mut Config),
+    extra: Router<AppState>,
+) -> (TestApp, FixedClock) {
     LazyLock::force(&TRACING);
     let database = TestDatabase::create().await;
     let mut config = Config::for_tests(&database.url, site_root()).expect("test configuration");
     configure(&mut config);
     let clock = FixedClock::at(Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap());
-    let application = Application::build_with_routes(config, Arc::new(clock), extra)
+    let application = Application::build_with_routes(config, Arc::new(clock.clone()), extra)
         .await
         .expect("application builds");
     let address = format!("http://{}", application.local_addr().expect("bound"));
@@ -144,7 +156,7 @@ pub async fn spawn_app_with(
     let server = tokio::spawn(application.run_until(async move {
         let _ = rx.await;
     }));
-    TestApp {
+    let app = TestApp {
         address,
         client: client(),
         db,
@@ -152,7 +164,8 @@ pub async fn spawn_app_with(
         shutdown: Some(tx),
         server: Some(server),
         database,
-    }
+    };
+    (app, clock)
 }
 
 pub fn client() -> reqwest::Client {
@@ -163,7 +176,102 @@ pub fn client() -> reqwest::Client {
         .expect("http client")
 }
 
+/// The password every seeded test account has.
+pub const PASSWORD: &str = "correct horse battery staple";
+pub const MANAGER: &str = "manager@demo-pensions.example";
+pub const CONTACT: &str = "contact@demo-pensions.example";
+pub const STAFF: &str = "staff@pdp.example";
+pub const ADMIN: &str = "admin@pdp.example";
+/// A service manager in a second organisation.
+pub const OTHER_MANAGER: &str = "manager@other-pensions.example";
+
 impl TestApp {
+    /// Seeds the demo organisation and accounts, plus a second organisation with its own
+    /// service manager, all with [`PASSWORD`].
+    pub async fn seed_accounts(&self) {
+        use app::{
+            domain::{EmailAddress, OrganisationKind, OrganisationName, PersonName, Role},
+            store::{organisations, users},
+        };
+        server::demo::seed_with_password(&self.state.services, PASSWORD)
+            .await
+            .expect("seed demo accounts");
+        let db = &self.db;
+        let manager = users::credentials_by_email(db, &EmailAddress::parse(MANAGER).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let now = chrono::Utc::now();
+        let mut tx = db.begin_write().await.unwrap();
+        let org = organisations::insert(
+            &mut tx,
+            &OrganisationName::parse("Other Pensions Ltd").unwrap(),
+            OrganisationKind::PensionScheme,
+            now,
+        )
+        .await
+        .unwrap();
+        let id = users::insert(
+            &mut tx,
+            Some(org),
+            &PersonName::parse("Olu Other").unwrap(),
+            &EmailAddress::parse(OTHER_MANAGER).unwrap(),
+            &[Role::ServiceManager],
+            now,
+        )
+        .await
+        .unwrap();
+        users::set_password(&mut tx, id, manager.password_hash.as_deref().unwrap())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// A form post as a browser without JavaScript sends it from one of our pages.
+    pub async fn post_form(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client
+            .post(self.url(path))
+            .header("sec-fetch-site", "same-origin")
+            .header("accept", "text/html")
+            .header("referer", self.url("/"))
+            .form(form)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Signs in `client`; returns the response (302 to the user's home on success).
+    pub async fn sign_in_as(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        self.post_form(
+            client,
+            "/api/auth/sign-in",
+            &[("email", email), ("password", password), ("next", "")],
+        )
+        .await
+    }
+
+    /// A new client signed in as `email` with [`PASSWORD`].
+    pub async fn signed_in(&self, email: &str) -> reqwest::Client {
+        let c = client();
+        let r = self.sign_in_as(&c, email, PASSWORD).await;
+        assert_eq!(r.status(), reqwest::StatusCode::FOUND, "sign-in as {email}");
+        c
+    }
+
+    pub async fn audit_count(&self, action: app::store::audit::AuditAction) -> i64 {
+        app::store::audit::count(&self.db, action).await.unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

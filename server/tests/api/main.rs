@@ -4,6 +4,8 @@
 //! test; a `postgres://` URL gives a new Postgres database per test (created from that URL's
 //! server, dropped afterwards). The test command runs this binary once for each.
 
+mod accounts;
+mod authz;
 mod database;
 mod health;
 mod helpers;

@@ -1,0 +1,156 @@
+//! Every server function against every kind of caller, compared with the allow table below.
+//! A new server function without a row here fails this test.
+
+use std::collections::BTreeSet;
+
+use reqwest::StatusCode;
+
+use crate::helpers::{client, spawn_app_with, ADMIN, CONTACT, MANAGER, OTHER_MANAGER, STAFF};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Anonymous,
+    ManagerA,
+    ContactA,
+    ManagerB,
+    Staff,
+    Admin,
+}
+
+const EVERYONE: &[Who] = &[
+    Who::Anonymous,
+    Who::ManagerA,
+    Who::ContactA,
+    Who::ManagerB,
+    Who::Staff,
+    Who::Admin,
+];
+const STAFF_AND_ADMIN: &[Who] = &[Who::Staff, Who::Admin];
+const ADMIN_ONLY: &[Who] = &[Who::Admin];
+
+/// Path, a plausible form body, who may call it. Sign-out comes last (it ends the session).
+const ALLOW: &[(&str, &str, &[Who])] = &[
+    ("/api/auth/whoami", "", EVERYONE),
+    ("/api/forms/take", "form=sign-in", EVERYONE),
+    ("/api/forms/flash", "", EVERYONE),
+    ("/api/invitation/check", "token=abc", EVERYONE),
+    (
+        "/api/invitation/accept",
+        "token=abc&password=violet+kettle+marathon",
+        EVERYONE,
+    ),
+    ("/api/staff/audit", "", STAFF_AND_ADMIN),
+    ("/api/staff/emails", "", STAFF_AND_ADMIN),
+    ("/api/admin/organisations", "", ADMIN_ONLY),
+    (
+        "/api/admin/organisations/create",
+        "name=Matrix+Ltd&kind=pension_scheme",
+        ADMIN_ONLY,
+    ),
+    ("/api/admin/organisation", "id=programme", ADMIN_ONLY),
+    ("/api/admin/user", "id=1", ADMIN_ONLY),
+    (
+        "/api/admin/users/invite",
+        "organisation=programme&name=M+X&email=mx%40pdp.example&role_programme_staff=yes",
+        ADMIN_ONLY,
+    ),
+    (
+        "/api/admin/users/roles",
+        "user=999999&role_programme_staff=yes",
+        ADMIN_ONLY,
+    ),
+    (
+        "/api/admin/users/active",
+        "user=999999&active=true",
+        ADMIN_ONLY,
+    ),
+    (
+        "/api/auth/sign-in",
+        "email=nobody%40nowhere.example&password=whatever1",
+        EVERYONE,
+    ),
+    ("/api/auth/sign-out", "", EVERYONE),
+];
+
+#[test]
+fn every_server_function_has_a_rule() {
+    let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_string())
+        .collect();
+    let ruled: BTreeSet<String> = ALLOW.iter().map(|(p, _, _)| p.to_string()).collect();
+    let missing: Vec<_> = registered.difference(&ruled).collect();
+    assert!(
+        missing.is_empty(),
+        "server functions without an access rule in authz.rs: {missing:?}"
+    );
+    let stale: Vec<_> = ruled.difference(&registered).collect();
+    assert!(
+        stale.is_empty(),
+        "rules for server functions that no longer exist: {stale:?}"
+    );
+}
+
+#[test]
+fn every_server_function_is_post_only() {
+    for (path, method) in leptos::server_fn::axum::server_fn_paths() {
+        assert_eq!(
+            method,
+            http::Method::POST,
+            "{path} must be POST (GET is not covered by SameSite=Lax)"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_access_matrix_holds_for_every_caller() {
+    let app = spawn_app_with(|c| c.sign_in_burst = 1000, axum::Router::new()).await;
+    app.seed_accounts().await;
+    for who in [
+        Who::Anonymous,
+        Who::ManagerA,
+        Who::ContactA,
+        Who::ManagerB,
+        Who::Staff,
+        Who::Admin,
+    ] {
+        let c = match who {
+            Who::Anonymous => client(),
+            Who::ManagerA => app.signed_in(MANAGER).await,
+            Who::ContactA => app.signed_in(CONTACT).await,
+            Who::ManagerB => app.signed_in(OTHER_MANAGER).await,
+            Who::Staff => app.signed_in(STAFF).await,
+            Who::Admin => app.signed_in(ADMIN).await,
+        };
+        for (path, body, allowed) in ALLOW {
+            let r = c
+                .post(app.url(path))
+                .header("sec-fetch-site", "same-origin")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            if allowed.contains(&who) {
+                assert!(
+                    status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN,
+                    "{who:?} should reach {path}, got {status}"
+                );
+            } else {
+                let expected = if who == Who::Anonymous {
+                    StatusCode::UNAUTHORIZED
+                } else {
+                    StatusCode::FORBIDDEN
+                };
+                assert_eq!(status, expected, "{who:?} calling {path}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn get_is_refused_on_server_functions() {
+    let app = spawn_app_with(|_| {}, axum::Router::new()).await;
+    let r = app.get("/api/admin/users/active").await;
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+}
