@@ -261,6 +261,28 @@ fn page(state: &AppState, status: StatusCode, title: &str, body: &str) -> Respon
 mod tests {
     use super::*;
 
+    fn request(xff: Option<&str>) -> Request {
+        let mut builder = axum::http::Request::builder().uri("/");
+        if let Some(v) = xff {
+            builder = builder.header("x-forwarded-for", v);
+        }
+        let mut r = builder.body(Body::empty()).unwrap();
+        r.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([10, 0, 0, 9], 4000))));
+        r
+    }
+
+    #[test]
+    fn forwarded_for_is_used_only_when_trusted_and_only_its_last_entry() {
+        let peer: IpAddr = "10.0.0.9".parse().unwrap();
+        let r = request(Some("198.51.100.7, 203.0.113.5"));
+        assert_eq!(client_ip(&r, false), Some(peer), "not trusted: the TCP peer");
+        assert_eq!(client_ip(&r, true), Some("203.0.113.5".parse().unwrap()), "the proxy's entry");
+        let r = request(Some("198.51.100.7, not-an-address"));
+        assert_eq!(client_ip(&r, true), Some(peer), "a bad last entry is not replaced by a forged earlier one");
+        assert_eq!(client_ip(&request(None), true), Some(peer));
+    }
+
     #[test]
     fn a_burst_then_429_then_refills() {
         let limiter = SignInLimiter::new(3, Duration::from_secs(6));
