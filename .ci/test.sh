@@ -73,7 +73,7 @@ start_local_postgres() {
 
 drop_leftover_test_databases() {
   command -v psql >/dev/null || return 0
-  psql "$PG_URL" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'portal\\_test\\_%'" 2>/dev/null |
+  psql "$PG_URL" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'portal\\_test\\_%' OR datname LIKE 'portal\\_e2e\\_%'" 2>/dev/null |
     while read -r db; do psql "$PG_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1; done
 }
 
@@ -105,26 +105,47 @@ else
   say "SKIPPED: integration tests on Postgres (nothing answers at $PG_URL; set PORTAL_TEST_POSTGRES_URL)"
 fi
 
-say "Browser tests (Playwright in Chromium, JavaScript on and off)"
+# One run of the Playwright suite against a fresh database; adds its counts to the totals.
+run_e2e() {
+  local label="$1" db_url="$2"
+  say "Browser tests on $label (Playwright in Chromium, JavaScript on and off)"
+  export E2E_DATABASE_URL="$db_url"
+  rm -rf end2end/test-results
+  npx playwright test -c end2end/playwright.config.ts
+  local status=$?
+  local results=end2end/test-results/results.json
+  if [ -f "$results" ]; then
+    local p f
+    read -r p f < <(node -e '
+      const r = require(process.argv[1]).stats;
+      console.log((r.expected + r.flaky) + " " + r.unexpected);' "$ROOT/$results")
+    passed=$((passed + p))
+    failed=$((failed + f))
+  fi
+  if [ "$status" != 0 ]; then
+    failed_steps+=("Browser tests on $label")
+    [ -f "$results" ] || failed=$((failed + 1))
+  fi
+}
+
+PORTAL_BIN="$(portal_bin)"
+export PORTAL_BIN
 E2E_TMP="$(mktemp -d)"
-export PORTAL_BIN="$(portal_bin)"
-export E2E_DATABASE_URL="sqlite://$E2E_TMP/e2e.db"
-rm -rf end2end/test-results
-npx playwright test -c end2end/playwright.config.ts
-e2e_status=$?
-results=end2end/test-results/results.json
-if [ -f "$results" ]; then
-  read -r e2e_passed e2e_failed < <(node -e '
-    const r = require(process.argv[1]).stats;
-    console.log((r.expected + r.flaky) + " " + (r.unexpected));' "$ROOT/$results")
-  passed=$((passed + e2e_passed))
-  failed=$((failed + e2e_failed))
-fi
-if [ "$e2e_status" != 0 ]; then
-  failed_steps+=("Browser tests")
-  [ -f "$results" ] || failed=$((failed + 1))
-fi
+run_e2e SQLite "sqlite://$E2E_TMP/e2e.db"
 rm -rf "$E2E_TMP"
+if postgres_reachable && command -v psql >/dev/null; then
+  e2e_db="portal_e2e_$$"
+  psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $e2e_db" >/dev/null 2>&1
+  if psql "$PG_URL" -qc "CREATE DATABASE $e2e_db" >/dev/null; then
+    run_e2e Postgres "${PG_URL%/*}/$e2e_db"
+    psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $e2e_db WITH (FORCE)" >/dev/null 2>&1
+  else
+    failed=$((failed + 1))
+    failed_steps+=("could not create the browser-test database on Postgres")
+  fi
+elif postgres_reachable; then
+  say "SKIPPED: browser tests on Postgres (psql is not installed to create their database)"
+fi
 
 echo
 if [ ${#failed_steps[@]} -gt 0 ]; then

@@ -3,6 +3,13 @@
 use chrono::{DateTime, Utc};
 use std::sync::{Arc, RwLock};
 
+/// Today's date in the UK (Europe/London), whatever the server's time zone: the calendar date
+/// every business rule about dates uses.
+#[cfg(feature = "ssr")]
+pub fn london_today(now: DateTime<Utc>) -> chrono::NaiveDate {
+    now.with_timezone(&chrono_tz::Europe::London).date_naive()
+}
+
 /// Where "now" comes from. Production uses [`SystemClock`]; tests use [`FixedClock`].
 pub trait Clock: Send + Sync + std::fmt::Debug {
     fn now(&self) -> DateTime<Utc>;
@@ -53,6 +60,37 @@ impl Clock for FixedClock {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn london_dates_across_midnight_and_both_clock_changes() {
+        let date = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let at = |y, m, d, h, mi| Utc.with_ymd_and_hms(y, m, d, h, mi, 0).unwrap();
+        // Winter (GMT): London equals UTC.
+        assert_eq!(london_today(at(2026, 1, 15, 23, 59)), date(2026, 1, 15));
+        // Summer (BST): 23:30 UTC is already tomorrow in London.
+        assert_eq!(london_today(at(2026, 7, 1, 23, 30)), date(2026, 7, 2));
+        // Clocks go forward 29 March 2026 01:00 UTC.
+        assert_eq!(london_today(at(2026, 3, 28, 23, 30)), date(2026, 3, 28));
+        assert_eq!(london_today(at(2026, 3, 29, 0, 30)), date(2026, 3, 29));
+        assert_eq!(london_today(at(2026, 3, 29, 1, 30)), date(2026, 3, 29));
+        // Clocks go back 25 October 2026 01:00 UTC: 23:30 UTC on the 24th is the 25th in London.
+        assert_eq!(london_today(at(2026, 10, 24, 23, 30)), date(2026, 10, 25));
+        assert_eq!(london_today(at(2026, 10, 25, 0, 30)), date(2026, 10, 25));
+        assert_eq!(london_today(at(2026, 10, 25, 1, 30)), date(2026, 10, 25));
+        // Year end in winter.
+        assert_eq!(london_today(at(2026, 12, 31, 23, 59)), date(2026, 12, 31));
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn seven_days_counts_from_the_london_date_not_utc_hours() {
+        use crate::domain::oat::DateRule;
+        // 23:30 UTC on 1 July is 2 July in London: the earliest date is 9 July, not 8 July.
+        let now = Utc.with_ymd_and_hms(2026, 7, 1, 23, 30, 0).unwrap();
+        let rule = DateRule::new(london_today(now), None);
+        assert_eq!(rule.earliest, chrono::NaiveDate::from_ymd_opt(2026, 7, 9).unwrap());
+    }
 
     #[test]
     fn fixed_clock_moves_only_when_set() {

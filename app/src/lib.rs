@@ -78,7 +78,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sign-in") view=pages::SignInPage ssr=SsrMode::Async />
                     <Route path=path!("/signed-out") view=pages::SignedOut ssr=SsrMode::Async />
                     <Route path=path!("/invitation/:token") view=pages::InvitationPage ssr=SsrMode::Async />
-                    <Route path=path!("/organisation") view=pages::OrganisationHome ssr=SsrMode::Async />
+                    <Route path=path!("/organisation") view=pages::Overview ssr=SsrMode::Async />
+                    <Route path=path!("/organisation/account") view=pages::OrganisationHome ssr=SsrMode::Async />
+                    <Route path=path!("/oat/:scheme") view=pages::OatStart ssr=SsrMode::Async />
+                    <Route path=path!("/oat/:scheme/:step") view=pages::OatStep ssr=SsrMode::Async />
+                    <Route path=path!("/requests/:id") view=pages::RequestPage ssr=SsrMode::Async />
+                    <Route path=path!("/requests/:id/sent") view=pages::RequestSent ssr=SsrMode::Async />
                     <Route path=path!("/staff") view=pages::StaffHome ssr=SsrMode::Async />
                     <Route path=path!("/staff/audit") view=pages::AuditLog ssr=SsrMode::Async />
                     <Route path=path!("/staff/emails") view=pages::Emails ssr=SsrMode::Async />

@@ -16,7 +16,7 @@ async function signIn(page: Page, js: boolean | undefined, email: string, passwo
 
 test('a service manager signs in and out', async ({ page, javaScriptEnabled }) => {
   await signIn(page, javaScriptEnabled, MANAGER);
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your organisation');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your pension providers and schemes');
   await expect(page).toHaveURL(/\/organisation$/);
   await expect(page.getByText('Signed in as Sam Manager')).toBeVisible();
   await expect(page.getByRole('main')).toContainText('Demo Pensions Ltd');
@@ -30,7 +30,7 @@ test('a service manager signs in and out', async ({ page, javaScriptEnabled }) =
   await page.getByLabel('Email address').fill(MANAGER);
   await page.getByLabel('Password').fill(demoPassword);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your organisation');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your pension providers and schemes');
 });
 
 test('a wrong password shows one generic error and keeps the email', async ({ page, javaScriptEnabled }) => {
@@ -81,7 +81,7 @@ test('an admin adds an organisation and invites its service manager', async ({ p
 
 test('an organisation user cannot open staff pages', async ({ page, javaScriptEnabled }) => {
   await signIn(page, javaScriptEnabled, MANAGER);
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your organisation');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your pension providers and schemes');
   const response = await page.goto('/staff/audit');
   expect(response?.status()).toBe(403);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('You do not have permission to view this page');

@@ -223,7 +223,7 @@ fn guard(
         CurrentUser::is_admin
     } else if area("/staff") {
         CurrentUser::is_staff
-    } else if area("/organisation") {
+    } else if area("/organisation") || area("/oat") || area("/requests") {
         |u| u.organisation_id.is_some()
     } else {
         return None;

@@ -7,11 +7,14 @@ use app::{
         Role,
     },
     services::Services,
-    store::{organisations, users, StoreError},
+    store::{organisations, schemes, users, StoreError},
 };
 
 /// The demo organisation's name.
 pub const DEMO_ORGANISATION: &str = "Demo Pensions Ltd";
+
+/// The demo organisation's vouching scheme.
+pub const DEMO_SCHEME: (&str, &str, &str) = ("Demo Workplace Pension Scheme", "TPR", "10012345");
 
 /// The demo accounts: email, name, whether they belong to the demo organisation, roles.
 pub const DEMO_USERS: [(&str, &str, bool, &[Role]); 4] = [
@@ -84,6 +87,15 @@ pub async fn seed_with_password(services: &Services, password: &str) -> Result<(
             }
         }
     };
+    if schemes::list_for_organisation(db, org_id).await?.is_empty() {
+        let (name, regulator, number) = DEMO_SCHEME;
+        let mut tx = db.begin_write().await?;
+        match schemes::insert(&mut tx, org_id, name, regulator, number, true, now).await {
+            Ok(_) => tx.commit().await?,
+            Err(StoreError::Duplicate(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
     let new_password = NewPassword::parse(password, &PasswordContext::default(), |_| false)
         .map_err(|_| corrupt("demo password (8 to 256 characters)", "***"))?;
     let hash = services

@@ -322,6 +322,7 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
             _,
         >(context, shell))
         .layer(from_fn_with_state(state.clone(), access::authenticate))
+        .layer(from_fn(middleware::bad_arguments_are_400))
         .layer(sessions)
         .layer(from_fn_with_state(
             state.clone(),

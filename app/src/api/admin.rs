@@ -31,6 +31,8 @@ pub struct UserItem {
 pub struct OrganisationView {
     pub organisation: OrganisationItem,
     pub users: Vec<UserItem>,
+    /// The vouching scheme's name and regulator, once added.
+    pub vouching_scheme: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -221,6 +223,7 @@ pub async fn organisation_detail(id: String) -> Result<OrganisationView, ServerF
                 kind: "Programme".into(),
             },
             users: users.into_iter().map(to_item).collect(),
+            vouching_scheme: None,
         });
     }
     let id: i64 = id.parse().map_err(|_| not_found())?;
@@ -231,7 +234,14 @@ pub async fn organisation_detail(id: String) -> Result<OrganisationView, ServerF
     let users = users::list(&services.db, Some(id))
         .await
         .map_err(|e| internal("listing users", e))?;
+    let vouching_scheme = crate::store::schemes::list_for_organisation(&services.db, id)
+        .await
+        .map_err(|e| internal("listing schemes", e))?
+        .into_iter()
+        .find(|s| s.is_vouching)
+        .map(|s| format!("{} ({} {})", s.name, s.regulator, s.regulator_number));
     Ok(OrganisationView {
+        vouching_scheme,
         organisation: OrganisationItem {
             id: org.id,
             name: org.name.to_string(),
@@ -660,4 +670,69 @@ pub fn html_escape(s: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
         .replace('\'', "&#39;")
+}
+
+/// Adds an organisation's vouching scheme (programme admins): the first provider or scheme to
+/// go live, which operational acceptance testing unlocks.
+#[server(prefix = "/api", endpoint = "admin/schemes/vouching")]
+pub async fn add_vouching_scheme(
+    organisation: String,
+    name: String,
+    regulator: Option<String>,
+    regulator_number: String,
+) -> Result<(), ServerFnError> {
+    use self::ssr::*;
+    use crate::store::schemes;
+    let admin = require_admin()?;
+    let services = services()?;
+    let session = session().await?;
+    let org_id: i64 = organisation.parse().map_err(|_| not_found())?;
+    organisations::get(&services.db, org_id)
+        .await
+        .map_err(|e| internal("loading an organisation", e))?
+        .ok_or_else(not_found)?;
+    let page = format!("/admin/organisations/{org_id}");
+    let mut form = FormState::default()
+        .with_value("scheme-name", &name)
+        .with_value("regulator", regulator.as_deref().unwrap_or(""))
+        .with_value("regulator-number", &regulator_number);
+    let scheme_name = OrganisationName::parse(&name);
+    if scheme_name.is_err() {
+        form = form.with_error("scheme-name", "Enter the name of the pension provider or scheme, in 200 characters or fewer");
+    }
+    let regulator = match regulator.as_deref() {
+        Some(r @ ("FCA" | "TPR")) => Some(r),
+        _ => {
+            form = form.with_error("regulator", "Select the regulator");
+            None
+        }
+    };
+    let number = regulator_number.trim().to_string();
+    if number.is_empty() || number.len() > 20 || !number.chars().all(|c| c.is_ascii_alphanumeric()) {
+        form = form.with_error("regulator-number", "Enter the regulator number, using only letters and numbers (up to 20)");
+    }
+    let (Ok(scheme_name), Some(regulator), false) = (scheme_name, regulator, form.has_errors()) else {
+        session.save_form("vouching", &form).await.map_err(|e| internal("session", e))?;
+        leptos_axum::redirect(&page);
+        return Ok(());
+    };
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await.map_err(|e| internal("begin", e))?;
+    match schemes::insert(&mut tx, org_id, scheme_name.as_str(), regulator, &number, true, now).await {
+        Ok(_) => {}
+        Err(StoreError::Duplicate(_)) => {
+            let form = form.with_error("scheme-name", "This organisation already has a vouching scheme");
+            session.save_form("vouching", &form).await.map_err(|e| internal("session", e))?;
+            leptos_axum::redirect(&page);
+            return Ok(());
+        }
+        Err(e) => return Err(internal("adding a scheme", e)),
+    }
+    audit::record(&mut tx, now, &event(AuditAction::SchemeAdded, admin.id, None, Some(org_id), format!("{scheme_name} ({regulator} {number}), vouching")))
+        .await
+        .map_err(|e| internal("audit", e))?;
+    tx.commit().await.map_err(|e| internal("commit", e))?;
+    session.set_flash(&format!("{scheme_name} added as the vouching scheme")).await.map_err(|e| internal("session", e))?;
+    leptos_axum::redirect(&page);
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! Pure domain types and rules. No I/O; compiled for the server and the browser alike.
 
 mod account;
+pub mod oat;
 mod organisation;
 
 pub use account::{
@@ -11,7 +12,7 @@ pub use account::{
 pub use organisation::{OrganisationKind, OrganisationName, OrganisationNameError};
 
 /// Audit event codes and labels, for filters in the browser as well as the server.
-pub const AUDIT_ACTIONS: [(&str, &str); 10] = [
+pub const AUDIT_ACTIONS: [(&str, &str); 12] = [
     ("sign_in_succeeded", "Signed in"),
     ("sign_in_failed", "Sign-in failed"),
     ("account_locked", "Account locked"),
@@ -22,4 +23,6 @@ pub const AUDIT_ACTIONS: [(&str, &str); 10] = [
     ("roles_changed", "Roles changed"),
     ("user_deactivated", "User deactivated"),
     ("user_reactivated", "User reactivated"),
+    ("oat_requested", "OAT requested"),
+    ("scheme_added", "Scheme added"),
 ];

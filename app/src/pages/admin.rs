@@ -6,8 +6,8 @@ use leptos_router::hooks::use_params_map;
 use crate::{
     api::{
         admin::{
-            list_organisations, organisation_detail, roles_field, user_detail, ChangeRoles,
-            CreateOrganisation, InviteUser, SetUserActive, UserItem,
+            list_organisations, organisation_detail, roles_field, user_detail, AddVouchingScheme,
+            ChangeRoles, CreateOrganisation, InviteUser, SetUserActive, UserItem,
         },
         auth::{take_flash, take_form_state},
     },
@@ -190,24 +190,31 @@ pub fn AdminOrganisation() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id")).unwrap_or_default();
     let invite = ServerAction::<InviteUser>::new();
+    let vouching = ServerAction::<AddVouchingScheme>::new();
     let data = Resource::new(
-        move || (id(), invite.version().get()),
-        |(id, _)| async move {
+        move || (id(), invite.version().get(), vouching.version().get()),
+        |(id, _, _)| async move {
             let detail = organisation_detail(id).await;
-            let form = take_form_state("invite".into())
+            let mut form = take_form_state("invite".into())
                 .await
                 .ok()
                 .flatten()
                 .unwrap_or_default();
+            let scheme_form = take_form_state("vouching".into())
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            form.errors.extend(scheme_form.errors.clone());
             let flash = take_flash().await.ok().flatten();
-            (detail, form, flash)
+            (detail, form, scheme_form, flash)
         },
     );
     view! {
         <Suspense fallback=|| ()>
             {move || {
                 data.get()
-                    .map(|(detail, form, flash)| match detail {
+                    .map(|(detail, form, scheme_form, flash)| match detail {
                         Err(_) => view! { <crate::pages::NotFound /> }.into_any(),
                         Ok(detail) => {
                             let organisation_user = detail.organisation.id != 0;
@@ -221,6 +228,13 @@ pub fn AdminOrganisation() -> impl IntoView {
                                 <a href="/admin/organisations" class="govuk-back-link">"Back to organisations"</a>
                                 <span class="govuk-caption-l">{detail.organisation.kind.clone()}</span>
                                 <h1 class="govuk-heading-l">{detail.organisation.name.clone()}</h1>
+                                {organisation_user.then(|| view! {
+                                    <h2 class="govuk-heading-m">"Vouching scheme"</h2>
+                                    {match detail.vouching_scheme.clone() {
+                                        Some(v) => view! { <p class="govuk-body">{v}</p> }.into_any(),
+                                        None => view! { <VouchingForm organisation=detail.organisation.id form=scheme_form.clone() action=vouching /> }.into_any(),
+                                    }}
+                                })}
                                 <UsersTable users=detail.users />
                                 <h2 class="govuk-heading-m">"Invite a user"</h2>
                                 <ActionForm action=invite attr:novalidate=true>
@@ -369,5 +383,36 @@ pub fn AdminUser() -> impl IntoView {
                     })
             }}
         </Suspense>
+    }
+}
+
+#[component]
+fn VouchingForm(organisation: i64, form: FormState, action: ServerAction<AddVouchingScheme>) -> impl IntoView {
+    let regulator_error = form.error("regulator");
+    let group = if regulator_error.is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" };
+    let chosen = form.value("regulator");
+    view! {
+        <ActionForm action=action attr:novalidate=true>
+            <input type="hidden" name="organisation" value=organisation.to_string() />
+            <TextInput id="scheme-name" label="Name of the pension provider or scheme" value=form.value("scheme-name") error=form.error("scheme-name") />
+            <div class=group>
+                <fieldset class="govuk-fieldset">
+                    <legend class="govuk-fieldset__legend govuk-fieldset__legend--s">"Regulator"</legend>
+                    {regulator_error.map(|e| view! { <p class="govuk-error-message"><span class="govuk-visually-hidden">"Error: "</span>{e}</p> })}
+                    <div class="govuk-radios govuk-radios--inline govuk-radios--small" data-module="govuk-radios">
+                        <div class="govuk-radios__item">
+                            <input class="govuk-radios__input" id="regulator" name="regulator" type="radio" value="TPR" checked=chosen == "TPR" />
+                            <label class="govuk-label govuk-radios__label" for="regulator">"The Pensions Regulator (TPR)"</label>
+                        </div>
+                        <div class="govuk-radios__item">
+                            <input class="govuk-radios__input" id="regulator-2" name="regulator" type="radio" value="FCA" checked=chosen == "FCA" />
+                            <label class="govuk-label govuk-radios__label" for="regulator-2">"Financial Conduct Authority (FCA)"</label>
+                        </div>
+                    </div>
+                </fieldset>
+            </div>
+            <TextInput id="regulator-number" label="Regulator number" hint="The PSR number for TPR, or the FCA firm reference number" value=form.value("regulator-number") error=form.error("regulator-number") />
+            <button type="submit" class="govuk-button govuk-button--secondary">"Add vouching scheme"</button>
+        </ActionForm>
     }
 }

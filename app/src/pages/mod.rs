@@ -6,6 +6,7 @@ mod home;
 mod info;
 mod invitation;
 mod not_found;
+mod oat;
 mod sign_in;
 mod staff;
 
@@ -15,5 +16,6 @@ pub use home::Home;
 pub use info::{Accessibility, Cookies, Help, Privacy};
 pub use invitation::InvitationPage;
 pub use not_found::NotFound;
+pub use oat::{OatStart, OatStep, Overview, RequestPage, RequestSent};
 pub use sign_in::{SignInPage, SignedOut};
 pub use staff::{AuditLog, Emails};

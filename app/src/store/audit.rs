@@ -19,10 +19,12 @@ pub enum AuditAction {
     RolesChanged,
     UserDeactivated,
     UserReactivated,
+    OatRequested,
+    SchemeAdded,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 10] = [
+    pub const ALL: [AuditAction; 12] = [
         Self::SignInSucceeded,
         Self::SignInFailed,
         Self::AccountLocked,
@@ -33,6 +35,8 @@ impl AuditAction {
         Self::RolesChanged,
         Self::UserDeactivated,
         Self::UserReactivated,
+        Self::OatRequested,
+        Self::SchemeAdded,
     ];
 
     fn index(self) -> usize {

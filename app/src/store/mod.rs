@@ -12,8 +12,10 @@ pub mod audit;
 mod db;
 mod error;
 pub mod invitations;
+pub mod oat;
 pub mod organisations;
 pub mod outbox;
+pub mod schemes;
 pub mod users;
 
 pub use db::{redact_url, Backend, Db, PoolSettings, SqliteDb, Tx};

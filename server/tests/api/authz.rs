@@ -27,6 +27,8 @@ const EVERYONE: &[Who] = &[
 ];
 const STAFF_AND_ADMIN: &[Who] = &[Who::Staff, Who::Admin];
 const ADMIN_ONLY: &[Who] = &[Who::Admin];
+const ORGANISATION_USERS: &[Who] = &[Who::ManagerA, Who::ContactA, Who::ManagerB];
+const SERVICE_MANAGERS: &[Who] = &[Who::ManagerA, Who::ManagerB];
 
 /// Path, a plausible form body, who may call it. Sign-out comes last (it ends the session).
 const ALLOW: &[(&str, &str, &[Who])] = &[
@@ -64,6 +66,13 @@ const ALLOW: &[(&str, &str, &[Who])] = &[
         "user=999999&active=true",
         ADMIN_ONLY,
     ),
+    ("/api/admin/schemes/vouching", "organisation=999999&name=X&regulator=TPR&regulator_number=1", ADMIN_ONLY),
+    ("/api/oat/overview", "", ORGANISATION_USERS),
+    ("/api/oat/journey", "scheme=1", ORGANISATION_USERS),
+    ("/api/oat/request", "id=1", ORGANISATION_USERS),
+    ("/api/oat/answer", "scheme=1&question=crypto-deployed&answer=no", SERVICE_MANAGERS),
+    ("/api/oat/connection-date", "scheme=1&connection_date=", SERVICE_MANAGERS),
+    ("/api/oat/send", "scheme=1&submission_key=matrix", SERVICE_MANAGERS),
     (
         "/api/auth/sign-in",
         "email=nobody%40nowhere.example&password=whatever1",

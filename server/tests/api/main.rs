@@ -9,6 +9,7 @@ mod authz;
 mod database;
 mod health;
 mod helpers;
+mod oat;
 mod pages;
 mod process;
 mod responses;

@@ -1,0 +1,469 @@
+//! The OAT request journey for service managers, and each scheme's status for everyone in the
+//! organisation. Every function works only on the caller's own organisation's schemes: another
+//! organisation's ids are "not found".
+
+use chrono::NaiveDate;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::oat::DateRule;
+
+/// A row of the organisation overview.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SchemeRow {
+    pub id: i64,
+    pub name: String,
+    pub regulator: String,
+    pub regulator_number: String,
+    pub is_vouching: bool,
+    pub status: String,
+    pub go_live: Option<NaiveDate>,
+    /// The next thing to do and where, e.g. ("Request testing", "/oat/3").
+    pub next: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Overview {
+    pub organisation: String,
+    pub schemes: Vec<SchemeRow>,
+    pub is_service_manager: bool,
+}
+
+/// Everything the journey pages need about one scheme's request in progress.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Journey {
+    pub scheme_id: i64,
+    pub scheme_name: String,
+    pub is_vouching: bool,
+    pub is_service_manager: bool,
+    pub answers: Vec<(String, Option<String>)>,
+    pub connection_date: Option<NaiveDate>,
+    pub rule: DateRule,
+    pub open_request: Option<i64>,
+    pub submission_key: String,
+}
+
+impl Journey {
+    pub fn answer(&self, field: &str) -> Option<String> {
+        self.answers.iter().find(|(f, _)| f == field).and_then(|(_, a)| a.clone())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub when: String,
+    pub what: String,
+    pub who: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestView {
+    pub id: i64,
+    pub reference: String,
+    pub scheme_name: String,
+    pub status: String,
+    pub connection_date: NaiveDate,
+    pub go_live_date: Option<NaiveDate>,
+    pub submitted_by: String,
+    pub submitted_on: String,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    pub use crate::{
+        auth::{
+            bad_input, internal, not_found, request_meta, require_organisation_role, require_organisation_user, services,
+            session::PortalSession, CurrentUser,
+        },
+        clock::london_today,
+        domain::{
+            oat::{long_date, parse_iso_date, Answer, DateRule, Question},
+            Role,
+        },
+        forms::FormState,
+        services::Services,
+        store::{
+            audit::{self},
+            oat::{self, Draft},
+            organisations, outbox, schemes, StoreError,
+        },
+    };
+    pub use leptos::prelude::ServerFnError;
+
+    pub async fn session() -> Result<PortalSession, ServerFnError> {
+        let s = leptos_axum::extract::<tower_sessions::Session>()
+            .await
+            .map_err(|e| internal("session missing", e))?;
+        Ok(PortalSession(s))
+    }
+
+    /// The scheme, if it is the caller's organisation's (else 404).
+    pub async fn own_scheme(services: &Services, org: i64, raw: &str) -> Result<schemes::Scheme, ServerFnError> {
+        let id: i64 = raw.trim().parse().map_err(|_| not_found())?;
+        schemes::get_in_organisation(&services.db, org, id)
+            .await
+            .map_err(|e| internal("loading a scheme", e))?
+            .ok_or_else(not_found)
+    }
+
+    pub async fn rule_for(services: &Services, org: i64) -> Result<DateRule, ServerFnError> {
+        let tc = schemes::technical_connection_on(&services.db, org)
+            .await
+            .map_err(|e| internal("loading the technical connection date", e))?;
+        Ok(DateRule::new(london_today(services.clock.now()), tc))
+    }
+
+    pub async fn load_draft(services: &Services, scheme_id: i64) -> Result<Draft, ServerFnError> {
+        Ok(oat::draft(&services.db, scheme_id)
+            .await
+            .map_err(|e| internal("loading answers", e))?
+            .unwrap_or_else(|| Draft {
+                scheme_id,
+                submission_key: uuid::Uuid::new_v4().to_string(),
+                ..Draft::default()
+            }))
+    }
+
+    pub async fn store_draft(services: &Services, draft: &Draft, user: &CurrentUser) -> Result<(), ServerFnError> {
+        let mut tx = services.db.begin_write().await.map_err(|e| internal("begin", e))?;
+        oat::save_draft(&mut tx, draft, user.id, services.clock.now())
+            .await
+            .map_err(|e| internal("saving answers", e))?;
+        tx.commit().await.map_err(|e| internal("commit", e))
+    }
+
+    pub fn answer_of(draft: &Draft, q: Question) -> Option<String> {
+        match q {
+            Question::CryptoDeployed => draft.crypto_deployed.clone(),
+            Question::ConnectionReady => draft.connection_ready.clone(),
+            Question::ReadyForLive => draft.ready_for_live.clone(),
+        }
+    }
+
+    pub fn set_answer(draft: &mut Draft, q: Question, a: Answer) {
+        let v = Some(a.code().to_string());
+        match q {
+            Question::CryptoDeployed => draft.crypto_deployed = v,
+            Question::ConnectionReady => draft.connection_ready = v,
+            Question::ReadyForLive => draft.ready_for_live = v,
+        }
+    }
+
+    /// Field values from a form are limited in size before anything else looks at them.
+    pub fn too_long(values: &[&str]) -> bool {
+        values.iter().any(|v| v.len() > 200)
+    }
+}
+
+/// The organisation's providers and schemes with their testing status and go-live date.
+#[server(prefix = "/api", endpoint = "oat/overview")]
+pub async fn oat_overview() -> Result<Overview, ServerFnError> {
+    use self::ssr::*;
+    let (user, org) = require_organisation_user()?;
+    let services = services()?;
+    let organisation = organisations::get(&services.db, org)
+        .await
+        .map_err(|e| internal("loading the organisation", e))?
+        .ok_or_else(not_found)?;
+    let list = schemes::list_for_organisation(&services.db, org)
+        .await
+        .map_err(|e| internal("listing schemes", e))?;
+    let manager = user.has_role(Role::ServiceManager);
+    let mut rows = Vec::with_capacity(list.len());
+    for s in list {
+        let latest = if s.status == "not_requested" {
+            None
+        } else {
+            oat::latest_for_scheme(&services.db, s.id)
+                .await
+                .map_err(|e| internal("loading a request", e))?
+        };
+        let next = match (&latest, s.status.as_str()) {
+            (None, "not_requested") if s.is_vouching && manager => {
+                Some(("Request testing".to_string(), format!("/oat/{}", s.id)))
+            }
+            (None, "not_requested") if s.is_vouching => None,
+            (Some(r), _) => Some(("View request".to_string(), format!("/requests/{}", r.id))),
+            _ => None,
+        };
+        rows.push(SchemeRow {
+            id: s.id,
+            name: s.name,
+            regulator: s.regulator,
+            regulator_number: s.regulator_number,
+            is_vouching: s.is_vouching,
+            status: s.status,
+            go_live: s.go_live_on.or(latest.and_then(|r| r.go_live_date)),
+            next,
+        });
+    }
+    Ok(Overview {
+        organisation: organisation.name.to_string(),
+        schemes: rows,
+        is_service_manager: manager,
+    })
+}
+
+/// The request in progress for a scheme (answers so far, date rule, any open request).
+#[server(prefix = "/api", endpoint = "oat/journey")]
+pub async fn oat_journey(scheme: String) -> Result<Journey, ServerFnError> {
+    use self::ssr::*;
+    let (user, org) = require_organisation_user()?;
+    let services = services()?;
+    let s = own_scheme(&services, org, &scheme).await?;
+    let draft = load_draft(&services, s.id).await?;
+    let open_request = oat::open_for_scheme(&services.db, s.id)
+        .await
+        .map_err(|e| internal("checking for an open request", e))?;
+    Ok(Journey {
+        scheme_id: s.id,
+        scheme_name: s.name,
+        is_vouching: s.is_vouching,
+        is_service_manager: user.has_role(Role::ServiceManager),
+        answers: Question::ALL
+            .into_iter()
+            .map(|q| (q.field().to_string(), answer_of(&draft, q)))
+            .collect(),
+        connection_date: draft.connection_date,
+        rule: rule_for(&services, org).await?,
+        open_request,
+        submission_key: draft.submission_key,
+    })
+}
+
+/// Saves the answer to one of the three questions. Nothing chosen is an error; "No" ends the
+/// journey for now (a page says what to do) and creates no request.
+#[server(prefix = "/api", endpoint = "oat/answer")]
+pub async fn answer_question(
+    scheme: String,
+    question: String,
+    answer: Option<String>,
+    change: Option<String>,
+) -> Result<(), ServerFnError> {
+    use self::ssr::*;
+    let (user, org) = require_organisation_role(Role::ServiceManager)?;
+    if too_long(&[&scheme, &question]) {
+        return Err(bad_input("That request was too long"));
+    }
+    let services = services()?;
+    let s = own_scheme(&services, org, &scheme).await?;
+    let q = Question::from_field(&question).ok_or_else(|| bad_input("Unknown question"))?;
+    let page = format!("/oat/{}/{}", s.id, q.field());
+    let change = change.as_deref() == Some("1");
+    let Some(a) = Answer::parse(answer.as_deref()) else {
+        let form = FormState::default().with_error(q.field(), q.missing_message());
+        session().await?.save_form(q.field(), &form).await.map_err(|e| internal("session", e))?;
+        leptos_axum::redirect(&if change { format!("{page}?change=1") } else { page });
+        return Ok(());
+    };
+    let mut draft = load_draft(&services, s.id).await?;
+    set_answer(&mut draft, q, a);
+    store_draft(&services, &draft, &user).await?;
+    let next = match (a, q.next(), change) {
+        (Answer::No, _, _) => format!("/oat/{}/cannot-request?question={}", s.id, q.field()),
+        (Answer::Yes, _, true) => format!("/oat/{}/check-answers", s.id),
+        (Answer::Yes, Some(next), false) => format!("/oat/{}/{}", s.id, next.field()),
+        (Answer::Yes, None, false) => format!("/oat/{}/connection-date", s.id),
+    };
+    leptos_axum::redirect(&next);
+    Ok(())
+}
+
+/// Saves the connection date if it obeys the rules: at least 7 calendar days after today in
+/// London, after the technical connection date where one is recorded, at most 2 years ahead.
+#[server(prefix = "/api", endpoint = "oat/connection-date")]
+pub async fn save_connection_date(
+    scheme: String,
+    connection_date: Option<String>,
+    change: Option<String>,
+) -> Result<(), ServerFnError> {
+    use self::ssr::*;
+    let (user, org) = require_organisation_role(Role::ServiceManager)?;
+    let raw = connection_date.unwrap_or_default();
+    if too_long(&[&scheme, &raw]) {
+        return Err(bad_input("That request was too long"));
+    }
+    let services = services()?;
+    let s = own_scheme(&services, org, &scheme).await?;
+    let rule = rule_for(&services, org).await?;
+    match parse_iso_date(&raw).and_then(|d| rule.check(d)) {
+        Err(e) => {
+            let form = FormState::default()
+                .with_value("connection-date", raw.trim())
+                .with_error("connection-date", e.to_string());
+            session().await?.save_form("connection-date", &form).await.map_err(|e| internal("session", e))?;
+            let page = format!("/oat/{}/connection-date", s.id);
+            leptos_axum::redirect(&if change.as_deref() == Some("1") { format!("{page}?change=1") } else { page });
+        }
+        Ok(date) => {
+            let mut draft = load_draft(&services, s.id).await?;
+            draft.connection_date = Some(date);
+            store_draft(&services, &draft, &user).await?;
+            leptos_axum::redirect(&format!("/oat/{}/check-answers", s.id));
+        }
+    }
+    Ok(())
+}
+
+/// Sends the request: all three answers yes and a date that still obeys the rules. One
+/// transaction holds the request, its first timeline entry, the scheme's new status, the audit
+/// row and the email; the same submission key twice (double click, resubmit, two tabs) makes
+/// one request.
+#[server(prefix = "/api", endpoint = "oat/send")]
+pub async fn send_request(scheme: String, submission_key: String) -> Result<(), ServerFnError> {
+    use self::ssr::*;
+    let (user, org) = require_organisation_role(Role::ServiceManager)?;
+    if too_long(&[&scheme, &submission_key]) || submission_key.trim().is_empty() {
+        return Err(bad_input("That request was not complete"));
+    }
+    let services = services()?;
+    let s = own_scheme(&services, org, &scheme).await?;
+    if let Some(id) = oat::find_by_key(&services.db, org, &submission_key)
+        .await
+        .map_err(|e| internal("checking the submission", e))?
+    {
+        leptos_axum::redirect(&format!("/requests/{id}/sent"));
+        return Ok(());
+    }
+    if let Some(id) = oat::open_for_scheme(&services.db, s.id)
+        .await
+        .map_err(|e| internal("checking for an open request", e))?
+    {
+        leptos_axum::redirect(&format!("/requests/{id}"));
+        return Ok(());
+    }
+    let draft = load_draft(&services, s.id).await?;
+    for q in Question::ALL {
+        match Answer::parse(answer_of(&draft, q).as_deref()) {
+            Some(Answer::Yes) => {}
+            Some(Answer::No) => {
+                leptos_axum::redirect(&format!("/oat/{}/cannot-request?question={}", s.id, q.field()));
+                return Ok(());
+            }
+            None => {
+                leptos_axum::redirect(&format!("/oat/{}/{}", s.id, q.field()));
+                return Ok(());
+            }
+        }
+    }
+    let rule = rule_for(&services, org).await?;
+    let date = match draft.connection_date.map(|d| rule.check(d)) {
+        Some(Ok(d)) => d,
+        Some(Err(e)) => {
+            let form = FormState::default().with_error("connection-date", e.to_string());
+            session().await?.save_form("connection-date", &form).await.map_err(|e| internal("session", e))?;
+            leptos_axum::redirect(&format!("/oat/{}/connection-date", s.id));
+            return Ok(());
+        }
+        None => {
+            leptos_axum::redirect(&format!("/oat/{}/connection-date", s.id));
+            return Ok(());
+        }
+    };
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await.map_err(|e| internal("begin", e))?;
+    let (id, reference) = match oat::insert(&mut tx, org, s.id, user.id, date, &submission_key, now).await {
+        Ok(v) => v,
+        Err(StoreError::Duplicate(_)) => {
+            // Another tab or click got there first: show what it made.
+            drop(tx);
+            let existing = match oat::find_by_key(&services.db, org, &submission_key).await {
+                Ok(Some(id)) => Some(format!("/requests/{id}/sent")),
+                _ => oat::open_for_scheme(&services.db, s.id)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|id| format!("/requests/{id}")),
+            };
+            leptos_axum::redirect(&existing.unwrap_or_else(|| "/organisation".into()));
+            return Ok(());
+        }
+        Err(e) => return Err(internal("recording the request", e)),
+    };
+    oat::add_event(&mut tx, id, now, Some(user.id), "Request sent", &format!("Connection date {}", long_date(date)))
+        .await
+        .map_err(|e| internal("timeline", e))?;
+    schemes::set_status(&mut tx, s.id, "requested").await.map_err(|e| internal("scheme status", e))?;
+    oat::delete_draft(&mut tx, s.id).await.map_err(|e| internal("clearing answers", e))?;
+    let meta = request_meta();
+    audit::record(
+        &mut tx,
+        now,
+        &audit::NewAuditEvent {
+            action: audit::AuditAction::OatRequested,
+            actor_user_id: Some(user.id),
+            target_user_id: None,
+            organisation_id: Some(org),
+            client_ip: meta.client_ip,
+            request_id: meta.request_id,
+            detail: format!("{reference} for {}, connection date {date}", s.name),
+        },
+    )
+    .await
+    .map_err(|e| internal("audit", e))?;
+    let link = format!("{}/requests/{id}", services.public_origin);
+    outbox::enqueue(
+        &mut tx,
+        &outbox::NewEmail {
+            idempotency_key: format!("oat-requested:{id}"),
+            recipient: user.email.clone(),
+            subject: format!("We have your request for operational acceptance testing ({reference})"),
+            body_text: format!(
+                "Dear {},\n\nWe have your request for operational acceptance testing of {}.\n\nReference: {reference}\nConnection date: {}\n\nWhat happens next: the Pensions Dashboards Programme will review your request and arrange a connectivity test. We will send a synthetic find request to your live find endpoint and watch for a 202 acknowledgement. We will email you when the test is scheduled and again with the result.\n\nFollow your request: {link}\n\nPensions Dashboards Programme",
+                user.name,
+                s.name,
+                long_date(date)
+            ),
+            body_html: format!(
+                "<p>Dear {},</p><p>We have your request for operational acceptance testing of {}.</p><p>Reference: <strong>{reference}</strong><br>Connection date: {}</p><p>The Pensions Dashboards Programme will review your request and arrange a connectivity test. We will email you when the test is scheduled and again with the result.</p><p><a href=\"{link}\">Follow your request</a></p>",
+                super::admin::html_escape(&user.name),
+                super::admin::html_escape(&s.name),
+                long_date(date)
+            ),
+        },
+        now,
+    )
+    .await
+    .map_err(|e| internal("queueing the email", e))?;
+    tx.commit().await.map_err(|e| internal("commit", e))?;
+    tracing::info!(request_id = id, %reference, "OAT request sent");
+    leptos_axum::redirect(&format!("/requests/{id}/sent"));
+    Ok(())
+}
+
+/// A request and its timeline, for anyone in the organisation.
+#[server(prefix = "/api", endpoint = "oat/request")]
+pub async fn request_detail(id: String) -> Result<RequestView, ServerFnError> {
+    use self::ssr::*;
+    let (_, org) = require_organisation_user()?;
+    let services = services()?;
+    let id: i64 = id.trim().parse().map_err(|_| not_found())?;
+    let r = oat::get_in_organisation(&services.db, org, id)
+        .await
+        .map_err(|e| internal("loading a request", e))?
+        .ok_or_else(not_found)?;
+    let events = oat::events(&services.db, r.id)
+        .await
+        .map_err(|e| internal("loading the timeline", e))?;
+    Ok(RequestView {
+        id: r.id,
+        reference: r.reference.unwrap_or_default(),
+        scheme_name: r.scheme_name,
+        status: r.status,
+        connection_date: r.connection_date,
+        go_live_date: r.go_live_date,
+        submitted_by: r.submitted_by_name,
+        submitted_on: long_date(london_today(r.created_at)),
+        timeline: events
+            .into_iter()
+            .map(|e| TimelineEntry {
+                when: e.occurred_at.format("%-d %B %Y at %H:%M UTC").to_string(),
+                what: e.event,
+                who: e.actor_name.unwrap_or_else(|| "Pensions Dashboards Programme".into()),
+                detail: e.detail,
+            })
+            .collect(),
+    })
+}

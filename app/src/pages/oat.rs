@@ -1,0 +1,448 @@
+//! The organisation overview and the OAT request journey: start page, three questions, the
+//! connection date, check answers, confirmation, and each request's page.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::{
+    api::{
+        auth::take_form_state,
+        oat::{oat_journey, oat_overview, request_detail, AnswerQuestion, Journey, SaveConnectionDate, SendRequest},
+    },
+    components::{ErrorSummary, PageTitle},
+    domain::oat::{long_date, status_label, Answer, Question},
+    forms::FormState,
+};
+
+#[component]
+fn StatusTag(#[prop(into)] status: String) -> impl IntoView {
+    let (label, class) = status_label(&status);
+    view! { <strong class=class>{label}</strong> }
+}
+
+/// The organisation's home: its providers and schemes, their status, go-live date and next step.
+#[component]
+pub fn Overview() -> impl IntoView {
+    let data = Resource::new(|| (), |_| oat_overview());
+    view! {
+        <PageTitle text="Your pension providers and schemes" />
+        <Suspense fallback=|| ()>
+            {move || {
+                data.get()
+                    .map(|o| match o {
+                        Err(_) => view! { <p class="govuk-body">"Your organisation could not be loaded."</p> }.into_any(),
+                        Ok(o) => {
+                            view! {
+                                <span class="govuk-caption-l">{o.organisation.clone()}</span>
+                                <h1 class="govuk-heading-l">"Your pension providers and schemes"</h1>
+                                {(!o.is_service_manager)
+                                    .then(|| view! {
+                                        <p class="govuk-body">"Only a service manager can request operational acceptance testing. You can follow progress here."</p>
+                                    })}
+                                {if o.schemes.is_empty() {
+                                    view! { <p class="govuk-body">"No pension providers or schemes are registered for your organisation yet. Contact the Pensions Dashboards Programme."</p> }.into_any()
+                                } else {
+                                    view! {
+                                        <table class="govuk-table">
+                                            <caption class="govuk-table__caption govuk-table__caption--m">"Testing status and go-live dates"</caption>
+                                            <thead class="govuk-table__head">
+                                                <tr class="govuk-table__row">
+                                                    <th scope="col" class="govuk-table__header">"Provider or scheme"</th>
+                                                    <th scope="col" class="govuk-table__header">"Regulator"</th>
+                                                    <th scope="col" class="govuk-table__header">"Testing status"</th>
+                                                    <th scope="col" class="govuk-table__header">"Go-live date"</th>
+                                                    <th scope="col" class="govuk-table__header">"Next step"</th>
+                                                </tr>
+                                            </thead>
+                                            <tbody class="govuk-table__body">
+                                                {o.schemes
+                                                    .into_iter()
+                                                    .map(|s| {
+                                                        let name = s.name.clone();
+                                                        view! {
+                                                            <tr class="govuk-table__row">
+                                                                <th scope="row" class="govuk-table__header">
+                                                                    {s.name.clone()}
+                                                                    {s.is_vouching.then(|| view! { <span class="govuk-body-s govuk-!-display-block">"Vouching scheme"</span> })}
+                                                                </th>
+                                                                <td class="govuk-table__cell">{format!("{} {}", s.regulator, s.regulator_number)}</td>
+                                                                <td class="govuk-table__cell"><StatusTag status=s.status.clone() /></td>
+                                                                <td class="govuk-table__cell">{s.go_live.map(long_date).unwrap_or_else(|| "Not set".into())}</td>
+                                                                <td class="govuk-table__cell">
+                                                                    {s.next.map(|(label, href)| view! {
+                                                                        <a class="govuk-link" href=href>{label}<span class="govuk-visually-hidden">{format!(" for {name}")}</span></a>
+                                                                    })}
+                                                                </td>
+                                                            </tr>
+                                                        }
+                                                    })
+                                                    .collect_view()}
+                                            </tbody>
+                                        </table>
+                                    }.into_any()
+                                }}
+                            }
+                                .into_any()
+                        }
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+fn scheme_param() -> impl Fn() -> String + Copy + Send + Sync + 'static {
+    let params = use_params_map();
+    move || params.with(|p| p.get("scheme")).unwrap_or_default()
+}
+
+/// Start page: what OAT is, what to do first, what happens next.
+#[component]
+pub fn OatStart() -> impl IntoView {
+    let scheme = scheme_param();
+    let data = Resource::new(scheme, oat_journey);
+    view! {
+        <PageTitle text="Request operational acceptance testing" />
+        <Suspense fallback=|| ()>
+            {move || {
+                data.get()
+                    .map(|j| match j {
+                        Err(_) => view! { <crate::pages::NotFound /> }.into_any(),
+                        Ok(j) => view! {
+                            <a href="/organisation" class="govuk-back-link">"Back"</a>
+                            <div class="govuk-grid-row"><div class="govuk-grid-column-two-thirds">
+                            <span class="govuk-caption-l">{j.scheme_name.clone()}</span>
+                            <h1 class="govuk-heading-l">"Request operational acceptance testing"</h1>
+                            <p class="govuk-body">"Operational acceptance testing (OAT) is the last step before your vouching scheme goes live. The Pensions Dashboards Programme tests your connection to the live environment."</p>
+                            <h2 class="govuk-heading-m">"Before you start"</h2>
+                            <ul class="govuk-list govuk-list--bullet">
+                                <li>"deploy your live cryptographic material to your endpoints"</li>
+                                <li>"be ready for your vouching scheme to go live on your connection date"</li>
+                            </ul>
+                            <p class="govuk-body">"You will answer 3 questions and choose a connection date at least 7 calendar days from today. You must answer yes to all 3 questions to send the request."</p>
+                            <h2 class="govuk-heading-m">"What happens next"</h2>
+                            <p class="govuk-body">"We send a synthetic find request to your live find endpoint. It is a valid, signed request with made-up data. We watch for your 202 (Accepted) acknowledgement. If we receive it, the test has passed and we confirm your go-live date by email."</p>
+                            {match (j.open_request, j.is_service_manager) {
+                                (Some(id), _) => view! {
+                                    <div class="govuk-inset-text">"You have already requested testing for this scheme. "
+                                        <a class="govuk-link" href=format!("/requests/{id}")>"View your request"</a>
+                                    </div>
+                                }.into_any(),
+                                (None, true) => view! {
+                                    <a href=format!("/oat/{}/crypto-deployed", j.scheme_id) role="button" draggable="false" class="govuk-button govuk-button--start">
+                                        "Start now"
+                                    </a>
+                                }.into_any(),
+                                (None, false) => view! {
+                                    <div class="govuk-inset-text">"Only a service manager can request operational acceptance testing."</div>
+                                }.into_any(),
+                            }}
+                            </div></div>
+                        }.into_any(),
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+/// Every step after the start page: a question, the connection date, check answers, or the
+/// "cannot request yet" page, chosen by the last part of the address.
+#[component]
+pub fn OatStep() -> impl IntoView {
+    let scheme = scheme_param();
+    let params = use_params_map();
+    let step = move || params.with(|p| p.get("step")).unwrap_or_default();
+    let query = use_query_map();
+    let change = move || query.with(|q| q.get("change")).as_deref() == Some("1");
+    let answer = ServerAction::<AnswerQuestion>::new();
+    let date = ServerAction::<SaveConnectionDate>::new();
+    let send = ServerAction::<SendRequest>::new();
+    let data = Resource::new(
+        move || (scheme(), step(), answer.version().get(), date.version().get(), send.version().get()),
+        |(scheme, step, _, _, _)| async move {
+            let journey = oat_journey(scheme).await;
+            let form = take_form_state(step).await.ok().flatten().unwrap_or_default();
+            (journey, form)
+        },
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                data.get()
+                    .map(|(journey, form)| match journey {
+                        Err(_) => view! { <crate::pages::NotFound /> }.into_any(),
+                        Ok(j) if j.open_request.is_some() => {
+                            let id = j.open_request.unwrap_or_default();
+                            view! {
+                                <PageTitle text="You have already requested testing" />
+                                <h1 class="govuk-heading-l">"You have already requested testing"</h1>
+                                <p class="govuk-body">"There is an open request for "{j.scheme_name.clone()}". You can send another once it has been dealt with."</p>
+                                <p class="govuk-body"><a class="govuk-link" href=format!("/requests/{id}")>"View your request"</a></p>
+                            }.into_any()
+                        }
+                        Ok(j) => {
+                            let s = step();
+                            if let Some(q) = Question::from_field(&s) {
+                                view! { <QuestionPage journey=j question=q form=form action=answer change=change() /> }.into_any()
+                            } else if s == "connection-date" {
+                                view! { <DatePage journey=j form=form action=date change=change() /> }.into_any()
+                            } else if s == "check-answers" {
+                                view! { <CheckAnswers journey=j action=send /> }.into_any()
+                            } else if s == "cannot-request" {
+                                view! { <CannotRequest journey=j /> }.into_any()
+                            } else {
+                                view! { <crate::pages::NotFound /> }.into_any()
+                            }
+                        }
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+fn back_for(j: &Journey, q: Question, change: bool) -> String {
+    if change {
+        return format!("/oat/{}/check-answers", j.scheme_id);
+    }
+    match q {
+        Question::CryptoDeployed => format!("/oat/{}", j.scheme_id),
+        Question::ConnectionReady => format!("/oat/{}/crypto-deployed", j.scheme_id),
+        Question::ReadyForLive => format!("/oat/{}/connection-ready", j.scheme_id),
+    }
+}
+
+#[component]
+fn QuestionPage(journey: Journey, question: Question, form: FormState, action: ServerAction<AnswerQuestion>, change: bool) -> impl IntoView {
+    let field = question.field();
+    let chosen = journey.answer(field);
+    let error = form.error(field);
+    let title = if error.is_some() { format!("Error: {}", question.text()) } else { question.text().to_string() };
+    let group = if error.is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" };
+    let described = error.as_ref().map(|_| format!("{field}-error"));
+    let no_id = format!("{field}-no");
+    view! {
+        <PageTitle text=title />
+        <a href=back_for(&journey, question, change) class="govuk-back-link">"Back"</a>
+        <div class="govuk-grid-row"><div class="govuk-grid-column-two-thirds">
+            <ErrorSummary form=form.clone() />
+            <ActionForm action=action attr:novalidate=true>
+                <input type="hidden" name="scheme" value=journey.scheme_id.to_string() />
+                <input type="hidden" name="question" value=field />
+                {change.then(|| view! { <input type="hidden" name="change" value="1" /> })}
+                <div class=group>
+                    <fieldset class="govuk-fieldset" aria-describedby=described>
+                        <legend class="govuk-fieldset__legend govuk-fieldset__legend--l">
+                            <span class="govuk-caption-l">{journey.scheme_name.clone()}</span>
+                            <h1 class="govuk-fieldset__heading">{question.text()}</h1>
+                        </legend>
+                        {error.map(|e| view! {
+                            <p id=format!("{field}-error") class="govuk-error-message"><span class="govuk-visually-hidden">"Error: "</span>{e}</p>
+                        })}
+                        <div class="govuk-radios govuk-radios--inline" data-module="govuk-radios">
+                            <div class="govuk-radios__item">
+                                <input class="govuk-radios__input" id=field name="answer" type="radio" value="yes" checked=chosen.as_deref() == Some("yes") />
+                                <label class="govuk-label govuk-radios__label" for=field>"Yes"</label>
+                            </div>
+                            <div class="govuk-radios__item">
+                                <input class="govuk-radios__input" id=no_id.clone() name="answer" type="radio" value="no" checked=chosen.as_deref() == Some("no") />
+                                <label class="govuk-label govuk-radios__label" for=no_id>"No"</label>
+                            </div>
+                        </div>
+                    </fieldset>
+                </div>
+                <button type="submit" class="govuk-button">"Continue"</button>
+            </ActionForm>
+        </div></div>
+    }
+}
+
+#[component]
+fn DatePage(journey: Journey, form: FormState, action: ServerAction<SaveConnectionDate>, change: bool) -> impl IntoView {
+    let error = form.error("connection-date");
+    let typed = if form.has_errors() {
+        form.value("connection-date")
+    } else {
+        journey.connection_date.map(|d| d.to_string()).unwrap_or_default()
+    };
+    let title = if error.is_some() { "Error: What is your connection date?" } else { "What is your connection date?" };
+    let group = if error.is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" };
+    let input_class = if error.is_some() { "govuk-input govuk-input--width-10 govuk-input--error" } else { "govuk-input govuk-input--width-10" };
+    let described = if error.is_some() { "connection-date-hint connection-date-error" } else { "connection-date-hint" };
+    let back = if change { format!("/oat/{}/check-answers", journey.scheme_id) } else { format!("/oat/{}/ready-for-live", journey.scheme_id) };
+    let rule = journey.rule;
+    view! {
+        <PageTitle text=title />
+        <a href=back class="govuk-back-link">"Back"</a>
+        <div class="govuk-grid-row"><div class="govuk-grid-column-two-thirds">
+            <ErrorSummary form=form.clone() />
+            <ActionForm action=action attr:novalidate=true>
+                <input type="hidden" name="scheme" value=journey.scheme_id.to_string() />
+                {change.then(|| view! { <input type="hidden" name="change" value="1" /> })}
+                <div class=group>
+                    <h1 class="govuk-label-wrapper">
+                        <label class="govuk-label govuk-label--l" for="connection-date">
+                            <span class="govuk-caption-l">{journey.scheme_name.clone()}</span>
+                            "What is your connection date?"
+                        </label>
+                    </h1>
+                    <div id="connection-date-hint" class="govuk-hint">
+                        "The date you need your vouching scheme connected to the live environment (Code of Connection 3.1.13). Allow time for testing. "
+                        {rule.hint()}
+                    </div>
+                    {error.map(|e| view! {
+                        <p id="connection-date-error" class="govuk-error-message"><span class="govuk-visually-hidden">"Error: "</span>{e}</p>
+                    })}
+                    // The browser's own date input: a calendar in which earlier days cannot be
+                    // chosen, typing still works, and it posts YYYY-MM-DD with or without JavaScript.
+                    <input
+                        class=input_class
+                        id="connection-date"
+                        name="connection_date"
+                        type="date"
+                        min=rule.earliest.to_string()
+                        max=rule.latest.to_string()
+                        value=typed
+                        aria-describedby=described
+                    />
+                </div>
+                <button type="submit" class="govuk-button">"Continue"</button>
+            </ActionForm>
+        </div></div>
+    }
+}
+
+#[component]
+fn CheckAnswers(journey: Journey, action: ServerAction<SendRequest>) -> impl IntoView {
+    let id = journey.scheme_id;
+    let pending = action.pending();
+    view! {
+        <PageTitle text="Check your answers before sending your request" />
+        <a href=format!("/oat/{id}/connection-date") class="govuk-back-link">"Back"</a>
+        <div class="govuk-grid-row"><div class="govuk-grid-column-two-thirds">
+            <span class="govuk-caption-l">{journey.scheme_name.clone()}</span>
+            <h1 class="govuk-heading-l">"Check your answers before sending your request"</h1>
+            <dl class="govuk-summary-list">
+                {Question::ALL.into_iter().map(|q| {
+                    let answer = Answer::parse(journey.answer(q.field()).as_deref()).map(|a| a.label()).unwrap_or("Not answered");
+                    view! {
+                        <div class="govuk-summary-list__row">
+                            <dt class="govuk-summary-list__key">{q.text()}</dt>
+                            <dd class="govuk-summary-list__value">{answer}</dd>
+                            <dd class="govuk-summary-list__actions">
+                                <a class="govuk-link" href=format!("/oat/{id}/{}?change=1", q.field())>"Change"<span class="govuk-visually-hidden">{format!(" answer to: {}", q.text())}</span></a>
+                            </dd>
+                        </div>
+                    }
+                }).collect_view()}
+                <div class="govuk-summary-list__row">
+                    <dt class="govuk-summary-list__key">"Connection date"</dt>
+                    <dd class="govuk-summary-list__value">{journey.connection_date.map(long_date).unwrap_or_else(|| "Not answered".into())}</dd>
+                    <dd class="govuk-summary-list__actions">
+                        <a class="govuk-link" href=format!("/oat/{id}/connection-date?change=1")>"Change"<span class="govuk-visually-hidden">" connection date"</span></a>
+                    </dd>
+                </div>
+            </dl>
+            <h2 class="govuk-heading-m">"Now send your request"</h2>
+            <p class="govuk-body">"By sending this request you confirm that, to the best of your knowledge, the answers you are giving are correct."</p>
+            <ActionForm action=action>
+                <input type="hidden" name="scheme" value=id.to_string() />
+                <input type="hidden" name="submission_key" value=journey.submission_key.clone() />
+                <button type="submit" class="govuk-button" prop:disabled=move || pending.get() aria-disabled=move || pending.get().then_some("true")>
+                    "Send request"
+                </button>
+            </ActionForm>
+        </div></div>
+    }
+}
+
+#[component]
+fn CannotRequest(journey: Journey) -> impl IntoView {
+    let query = use_query_map();
+    let question = query.with_untracked(|q| q.get("question")).and_then(|f| Question::from_field(&f));
+    let what = match question {
+        Some(Question::CryptoDeployed) => "deploy your live cryptographic material to your endpoints",
+        Some(Question::ConnectionReady) => "make sure your connection to the live environment is ready to be tested",
+        _ => "make sure your organisation is ready to go live on your connection date",
+    };
+    let change = question.map(|q| format!("/oat/{}/{}", journey.scheme_id, q.field())).unwrap_or_else(|| format!("/oat/{}", journey.scheme_id));
+    view! {
+        <PageTitle text="You cannot request operational acceptance testing yet" />
+        <div class="govuk-grid-row"><div class="govuk-grid-column-two-thirds">
+            <h1 class="govuk-heading-l">"You cannot request operational acceptance testing yet"</h1>
+            <p class="govuk-body">"You need to answer yes to all 3 questions before you can send a request."</p>
+            <p class="govuk-body">"Before you come back, " {what} "."</p>
+            <p class="govuk-body">"Your answers are saved, so you can carry on where you left off. If you are unsure of the timelines, raise a query with the Pensions Dashboards Programme."</p>
+            <p class="govuk-body"><a class="govuk-link" href=change>"Change your answer"</a></p>
+            <p class="govuk-body"><a class="govuk-link" href="/organisation">"Go to your pension providers and schemes"</a></p>
+        </div></div>
+    }
+}
+
+fn request_param() -> impl Fn() -> String + Copy + Send + Sync + 'static {
+    let params = use_params_map();
+    move || params.with(|p| p.get("id")).unwrap_or_default()
+}
+
+/// The confirmation after sending: reference, what happens next and when.
+#[component]
+pub fn RequestSent() -> impl IntoView {
+    let id = request_param();
+    let data = Resource::new(id, request_detail);
+    view! {
+        <PageTitle text="Request sent" />
+        <Suspense fallback=|| ()>
+            {move || data.get().map(|r| match r {
+                Err(_) => view! { <crate::pages::NotFound /> }.into_any(),
+                Ok(r) => view! {
+                    <div class="govuk-grid-row"><div class="govuk-grid-column-two-thirds">
+                        <div class="govuk-panel govuk-panel--confirmation">
+                            <h1 class="govuk-panel__title">"Request sent"</h1>
+                            <div class="govuk-panel__body">"Your reference"<br /><strong>{r.reference.clone()}</strong></div>
+                        </div>
+                        <p class="govuk-body">"We have sent you a confirmation email."</p>
+                        <h2 class="govuk-heading-m">"What happens next"</h2>
+                        <p class="govuk-body">"The Pensions Dashboards Programme will review your request and arrange a connectivity test before your connection date of " {long_date(r.connection_date)} "."</p>
+                        <p class="govuk-body">"We will send a synthetic find request to your live find endpoint and watch for your 202 (Accepted) acknowledgement. We will email you when the test is scheduled and again with the result, and confirm your go-live date if it passes."</p>
+                        <p class="govuk-body"><a class="govuk-link" href=format!("/requests/{}", r.id)>"Follow your request"</a></p>
+                        <p class="govuk-body"><a class="govuk-link" href="/help">"Contact us"</a>" if anything changes, for example if your infrastructure is being updated."</p>
+                    </div></div>
+                }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+/// A request: status, dates and everything that has happened to it.
+#[component]
+pub fn RequestPage() -> impl IntoView {
+    let id = request_param();
+    let data = Resource::new(id, request_detail);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || data.get().map(|r| match r {
+                Err(_) => view! { <crate::pages::NotFound /> }.into_any(),
+                Ok(r) => view! {
+                    <PageTitle text=format!("Request {}", r.reference) />
+                    <a href="/organisation" class="govuk-back-link">"Back to your pension providers and schemes"</a>
+                    <span class="govuk-caption-l">{r.scheme_name.clone()}</span>
+                    <h1 class="govuk-heading-l">{format!("Request {}", r.reference)}</h1>
+                    <dl class="govuk-summary-list">
+                        <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">"Status"</dt><dd class="govuk-summary-list__value"><StatusTag status=r.status.clone() /></dd></div>
+                        <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">"Connection date"</dt><dd class="govuk-summary-list__value">{long_date(r.connection_date)}</dd></div>
+                        <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">"Go-live date"</dt><dd class="govuk-summary-list__value">{r.go_live_date.map(long_date).unwrap_or_else(|| "Not set".into())}</dd></div>
+                        <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">"Sent by"</dt><dd class="govuk-summary-list__value">{format!("{} on {}", r.submitted_by, r.submitted_on)}</dd></div>
+                    </dl>
+                    <h2 class="govuk-heading-m">"What has happened"</h2>
+                    <ol class="govuk-list">
+                        {r.timeline.into_iter().map(|t| view! {
+                            <li class="govuk-!-margin-bottom-4">
+                                <strong>{t.what}</strong>
+                                <span class="govuk-body-s govuk-!-display-block">{format!("{} by {}", t.when, t.who)}</span>
+                                {(!t.detail.is_empty()).then(|| view! { <span class="govuk-!-display-block">{t.detail.clone()}</span> })}
+                            </li>
+                        }).collect_view()}
+                    </ol>
+                }.into_any(),
+            })}
+        </Suspense>
+    }
+}
