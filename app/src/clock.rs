@@ -89,7 +89,10 @@ mod tests {
         // 23:30 UTC on 1 July is 2 July in London: the earliest date is 9 July, not 8 July.
         let now = Utc.with_ymd_and_hms(2026, 7, 1, 23, 30, 0).unwrap();
         let rule = DateRule::new(london_today(now), None);
-        assert_eq!(rule.earliest, chrono::NaiveDate::from_ymd_opt(2026, 7, 9).unwrap());
+        assert_eq!(
+            rule.earliest,
+            chrono::NaiveDate::from_ymd_opt(2026, 7, 9).unwrap()
+        );
     }
 
     #[test]

@@ -276,10 +276,22 @@ mod tests {
     fn forwarded_for_is_used_only_when_trusted_and_only_its_last_entry() {
         let peer: IpAddr = "10.0.0.9".parse().unwrap();
         let r = request(Some("198.51.100.7, 203.0.113.5"));
-        assert_eq!(client_ip(&r, false), Some(peer), "not trusted: the TCP peer");
-        assert_eq!(client_ip(&r, true), Some("203.0.113.5".parse().unwrap()), "the proxy's entry");
+        assert_eq!(
+            client_ip(&r, false),
+            Some(peer),
+            "not trusted: the TCP peer"
+        );
+        assert_eq!(
+            client_ip(&r, true),
+            Some("203.0.113.5".parse().unwrap()),
+            "the proxy's entry"
+        );
         let r = request(Some("198.51.100.7, not-an-address"));
-        assert_eq!(client_ip(&r, true), Some(peer), "a bad last entry is not replaced by a forged earlier one");
+        assert_eq!(
+            client_ip(&r, true),
+            Some(peer),
+            "a bad last entry is not replaced by a forged earlier one"
+        );
         assert_eq!(client_ip(&request(None), true), Some(peer));
     }
 

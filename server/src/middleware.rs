@@ -130,7 +130,10 @@ pub async fn bad_arguments_are_400(request: Request, next: Next) -> Response<Bod
     if bytes.starts_with(b"Args|") || bytes.starts_with(b"Deserialization|") {
         parts.status = axum::http::StatusCode::BAD_REQUEST;
         parts.headers.remove(header::CONTENT_LENGTH);
-        return Response::from_parts(parts, Body::from("The request was missing something or had something it should not\n"));
+        return Response::from_parts(
+            parts,
+            Body::from("The request was missing something or had something it should not\n"),
+        );
     }
     Response::from_parts(parts, Body::from(bytes))
 }

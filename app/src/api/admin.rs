@@ -677,7 +677,7 @@ pub fn html_escape(s: &str) -> String {
 #[server(prefix = "/api", endpoint = "admin/schemes/vouching")]
 pub async fn add_vouching_scheme(
     organisation: String,
-    name: String,
+    scheme_name: String,
     regulator: Option<String>,
     regulator_number: String,
 ) -> Result<(), ServerFnError> {
@@ -693,12 +693,15 @@ pub async fn add_vouching_scheme(
         .ok_or_else(not_found)?;
     let page = format!("/admin/organisations/{org_id}");
     let mut form = FormState::default()
-        .with_value("scheme-name", &name)
+        .with_value("scheme_name", &scheme_name)
         .with_value("regulator", regulator.as_deref().unwrap_or(""))
-        .with_value("regulator-number", &regulator_number);
-    let scheme_name = OrganisationName::parse(&name);
-    if scheme_name.is_err() {
-        form = form.with_error("scheme-name", "Enter the name of the pension provider or scheme, in 200 characters or fewer");
+        .with_value("regulator_number", &regulator_number);
+    let parsed_name = OrganisationName::parse(&scheme_name);
+    if parsed_name.is_err() {
+        form = form.with_error(
+            "scheme_name",
+            "Enter the name of the pension provider or scheme, in 200 characters or fewer",
+        );
     }
     let regulator = match regulator.as_deref() {
         Some(r @ ("FCA" | "TPR")) => Some(r),
@@ -708,31 +711,72 @@ pub async fn add_vouching_scheme(
         }
     };
     let number = regulator_number.trim().to_string();
-    if number.is_empty() || number.len() > 20 || !number.chars().all(|c| c.is_ascii_alphanumeric()) {
-        form = form.with_error("regulator-number", "Enter the regulator number, using only letters and numbers (up to 20)");
+    if number.is_empty() || number.len() > 20 || !number.chars().all(|c| c.is_ascii_alphanumeric())
+    {
+        form = form.with_error(
+            "regulator_number",
+            "Enter the regulator number, using only letters and numbers (up to 20)",
+        );
     }
-    let (Ok(scheme_name), Some(regulator), false) = (scheme_name, regulator, form.has_errors()) else {
-        session.save_form("vouching", &form).await.map_err(|e| internal("session", e))?;
+    let (Ok(scheme_name), Some(regulator), false) = (parsed_name, regulator, form.has_errors())
+    else {
+        session
+            .save_form("vouching", &form)
+            .await
+            .map_err(|e| internal("session", e))?;
         leptos_axum::redirect(&page);
         return Ok(());
     };
     let now = services.clock.now();
-    let mut tx = services.db.begin_write().await.map_err(|e| internal("begin", e))?;
-    match schemes::insert(&mut tx, org_id, scheme_name.as_str(), regulator, &number, true, now).await {
+    let mut tx = services
+        .db
+        .begin_write()
+        .await
+        .map_err(|e| internal("begin", e))?;
+    match schemes::insert(
+        &mut tx,
+        org_id,
+        scheme_name.as_str(),
+        regulator,
+        &number,
+        true,
+        now,
+    )
+    .await
+    {
         Ok(_) => {}
         Err(StoreError::Duplicate(_)) => {
-            let form = form.with_error("scheme-name", "This organisation already has a vouching scheme");
-            session.save_form("vouching", &form).await.map_err(|e| internal("session", e))?;
+            let form = form.with_error(
+                "scheme_name",
+                "This organisation already has a vouching scheme",
+            );
+            session
+                .save_form("vouching", &form)
+                .await
+                .map_err(|e| internal("session", e))?;
             leptos_axum::redirect(&page);
             return Ok(());
         }
         Err(e) => return Err(internal("adding a scheme", e)),
     }
-    audit::record(&mut tx, now, &event(AuditAction::SchemeAdded, admin.id, None, Some(org_id), format!("{scheme_name} ({regulator} {number}), vouching")))
-        .await
-        .map_err(|e| internal("audit", e))?;
+    audit::record(
+        &mut tx,
+        now,
+        &event(
+            AuditAction::SchemeAdded,
+            admin.id,
+            None,
+            Some(org_id),
+            format!("{scheme_name} ({regulator} {number}), vouching"),
+        ),
+    )
+    .await
+    .map_err(|e| internal("audit", e))?;
     tx.commit().await.map_err(|e| internal("commit", e))?;
-    session.set_flash(&format!("{scheme_name} added as the vouching scheme")).await.map_err(|e| internal("session", e))?;
+    session
+        .set_flash(&format!("{scheme_name} added as the vouching scheme"))
+        .await
+        .map_err(|e| internal("session", e))?;
     leptos_axum::redirect(&page);
     Ok(())
 }

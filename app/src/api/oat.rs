@@ -45,7 +45,10 @@ pub struct Journey {
 
 impl Journey {
     pub fn answer(&self, field: &str) -> Option<String> {
-        self.answers.iter().find(|(f, _)| f == field).and_then(|(_, a)| a.clone())
+        self.answers
+            .iter()
+            .find(|(f, _)| f == field)
+            .and_then(|(_, a)| a.clone())
     }
 }
 
@@ -74,8 +77,8 @@ pub struct RequestView {
 mod ssr {
     pub use crate::{
         auth::{
-            bad_input, internal, not_found, request_meta, require_organisation_role, require_organisation_user, services,
-            session::PortalSession, CurrentUser,
+            bad_input, internal, not_found, request_meta, require_organisation_role,
+            require_organisation_user, services, session::PortalSession, CurrentUser,
         },
         clock::london_today,
         domain::{
@@ -100,7 +103,11 @@ mod ssr {
     }
 
     /// The scheme, if it is the caller's organisation's (else 404).
-    pub async fn own_scheme(services: &Services, org: i64, raw: &str) -> Result<schemes::Scheme, ServerFnError> {
+    pub async fn own_scheme(
+        services: &Services,
+        org: i64,
+        raw: &str,
+    ) -> Result<schemes::Scheme, ServerFnError> {
         let id: i64 = raw.trim().parse().map_err(|_| not_found())?;
         schemes::get_in_organisation(&services.db, org, id)
             .await
@@ -126,8 +133,16 @@ mod ssr {
             }))
     }
 
-    pub async fn store_draft(services: &Services, draft: &Draft, user: &CurrentUser) -> Result<(), ServerFnError> {
-        let mut tx = services.db.begin_write().await.map_err(|e| internal("begin", e))?;
+    pub async fn store_draft(
+        services: &Services,
+        draft: &Draft,
+        user: &CurrentUser,
+    ) -> Result<(), ServerFnError> {
+        let mut tx = services
+            .db
+            .begin_write()
+            .await
+            .map_err(|e| internal("begin", e))?;
         oat::save_draft(&mut tx, draft, user.id, services.clock.now())
             .await
             .map_err(|e| internal("saving answers", e))?;
@@ -254,8 +269,16 @@ pub async fn answer_question(
     let change = change.as_deref() == Some("1");
     let Some(a) = Answer::parse(answer.as_deref()) else {
         let form = FormState::default().with_error(q.field(), q.missing_message());
-        session().await?.save_form(q.field(), &form).await.map_err(|e| internal("session", e))?;
-        leptos_axum::redirect(&if change { format!("{page}?change=1") } else { page });
+        session()
+            .await?
+            .save_form(q.field(), &form)
+            .await
+            .map_err(|e| internal("session", e))?;
+        leptos_axum::redirect(&if change {
+            format!("{page}?change=1")
+        } else {
+            page
+        });
         return Ok(());
     };
     let mut draft = load_draft(&services, s.id).await?;
@@ -293,9 +316,17 @@ pub async fn save_connection_date(
             let form = FormState::default()
                 .with_value("connection-date", raw.trim())
                 .with_error("connection-date", e.to_string());
-            session().await?.save_form("connection-date", &form).await.map_err(|e| internal("session", e))?;
+            session()
+                .await?
+                .save_form("connection-date", &form)
+                .await
+                .map_err(|e| internal("session", e))?;
             let page = format!("/oat/{}/connection-date", s.id);
-            leptos_axum::redirect(&if change.as_deref() == Some("1") { format!("{page}?change=1") } else { page });
+            leptos_axum::redirect(&if change.as_deref() == Some("1") {
+                format!("{page}?change=1")
+            } else {
+                page
+            });
         }
         Ok(date) => {
             let mut draft = load_draft(&services, s.id).await?;
@@ -339,7 +370,11 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
         match Answer::parse(answer_of(&draft, q).as_deref()) {
             Some(Answer::Yes) => {}
             Some(Answer::No) => {
-                leptos_axum::redirect(&format!("/oat/{}/cannot-request?question={}", s.id, q.field()));
+                leptos_axum::redirect(&format!(
+                    "/oat/{}/cannot-request?question={}",
+                    s.id,
+                    q.field()
+                ));
                 return Ok(());
             }
             None => {
@@ -353,7 +388,11 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
         Some(Ok(d)) => d,
         Some(Err(e)) => {
             let form = FormState::default().with_error("connection-date", e.to_string());
-            session().await?.save_form("connection-date", &form).await.map_err(|e| internal("session", e))?;
+            session()
+                .await?
+                .save_form("connection-date", &form)
+                .await
+                .map_err(|e| internal("session", e))?;
             leptos_axum::redirect(&format!("/oat/{}/connection-date", s.id));
             return Ok(());
         }
@@ -363,30 +402,46 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
         }
     };
     let now = services.clock.now();
-    let mut tx = services.db.begin_write().await.map_err(|e| internal("begin", e))?;
-    let (id, reference) = match oat::insert(&mut tx, org, s.id, user.id, date, &submission_key, now).await {
-        Ok(v) => v,
-        Err(StoreError::Duplicate(_)) => {
-            // Another tab or click got there first: show what it made.
-            drop(tx);
-            let existing = match oat::find_by_key(&services.db, org, &submission_key).await {
-                Ok(Some(id)) => Some(format!("/requests/{id}/sent")),
-                _ => oat::open_for_scheme(&services.db, s.id)
-                    .await
-                    .ok()
-                    .flatten()
-                    .map(|id| format!("/requests/{id}")),
-            };
-            leptos_axum::redirect(&existing.unwrap_or_else(|| "/organisation".into()));
-            return Ok(());
-        }
-        Err(e) => return Err(internal("recording the request", e)),
-    };
-    oat::add_event(&mut tx, id, now, Some(user.id), "Request sent", &format!("Connection date {}", long_date(date)))
+    let mut tx = services
+        .db
+        .begin_write()
         .await
-        .map_err(|e| internal("timeline", e))?;
-    schemes::set_status(&mut tx, s.id, "requested").await.map_err(|e| internal("scheme status", e))?;
-    oat::delete_draft(&mut tx, s.id).await.map_err(|e| internal("clearing answers", e))?;
+        .map_err(|e| internal("begin", e))?;
+    let (id, reference) =
+        match oat::insert(&mut tx, org, s.id, user.id, date, &submission_key, now).await {
+            Ok(v) => v,
+            Err(StoreError::Duplicate(_)) => {
+                // Another tab or click got there first: show what it made.
+                drop(tx);
+                let existing = match oat::find_by_key(&services.db, org, &submission_key).await {
+                    Ok(Some(id)) => Some(format!("/requests/{id}/sent")),
+                    _ => oat::open_for_scheme(&services.db, s.id)
+                        .await
+                        .ok()
+                        .flatten()
+                        .map(|id| format!("/requests/{id}")),
+                };
+                leptos_axum::redirect(&existing.unwrap_or_else(|| "/organisation".into()));
+                return Ok(());
+            }
+            Err(e) => return Err(internal("recording the request", e)),
+        };
+    oat::add_event(
+        &mut tx,
+        id,
+        now,
+        Some(user.id),
+        "Request sent",
+        &format!("Connection date {}", long_date(date)),
+    )
+    .await
+    .map_err(|e| internal("timeline", e))?;
+    schemes::set_status(&mut tx, s.id, "requested")
+        .await
+        .map_err(|e| internal("scheme status", e))?;
+    oat::delete_draft(&mut tx, s.id)
+        .await
+        .map_err(|e| internal("clearing answers", e))?;
     let meta = request_meta();
     audit::record(
         &mut tx,
@@ -461,7 +516,9 @@ pub async fn request_detail(id: String) -> Result<RequestView, ServerFnError> {
             .map(|e| TimelineEntry {
                 when: e.occurred_at.format("%-d %B %Y at %H:%M UTC").to_string(),
                 what: e.event,
-                who: e.actor_name.unwrap_or_else(|| "Pensions Dashboards Programme".into()),
+                who: e
+                    .actor_name
+                    .unwrap_or_else(|| "Pensions Dashboards Programme".into()),
                 detail: e.detail,
             })
             .collect(),

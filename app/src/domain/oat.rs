@@ -13,7 +13,11 @@ pub enum Question {
 }
 
 impl Question {
-    pub const ALL: [Question; 3] = [Self::CryptoDeployed, Self::ConnectionReady, Self::ReadyForLive];
+    pub const ALL: [Question; 3] = [
+        Self::CryptoDeployed,
+        Self::ConnectionReady,
+        Self::ReadyForLive,
+    ];
 
     /// The form field (and URL segment) for the question.
     pub fn field(self) -> &'static str {
@@ -32,7 +36,9 @@ impl Question {
         match self {
             Self::CryptoDeployed => "Has your crypto material been deployed?",
             Self::ConnectionReady => "Is your connection ready to be tested?",
-            Self::ReadyForLive => "Is your organisation ready to transition into the live environment?",
+            Self::ReadyForLive => {
+                "Is your organisation ready to transition into the live environment?"
+            }
         }
     }
 
@@ -41,7 +47,9 @@ impl Question {
         match self {
             Self::CryptoDeployed => "Select yes if your crypto material has been deployed",
             Self::ConnectionReady => "Select yes if your connection is ready to be tested",
-            Self::ReadyForLive => "Select yes if your organisation is ready to transition into the live environment",
+            Self::ReadyForLive => {
+                "Select yes if your organisation is ready to transition into the live environment"
+            }
         }
     }
 
@@ -122,8 +130,18 @@ fn month_number(raw: &str) -> Option<u32> {
         return Some(n);
     }
     const NAMES: [&str; 12] = [
-        "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-        "november", "december",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
     ];
     let lower = raw.to_lowercase();
     if lower.len() < 3 {
@@ -131,7 +149,10 @@ fn month_number(raw: &str) -> Option<u32> {
     }
     NAMES
         .iter()
-        .position(|name| name.starts_with(&lower) || (lower.len() == 4 && lower == "sept" && *name == "september"))
+        .position(|name| {
+            name.starts_with(&lower)
+                || (lower.len() == 4 && lower == "sept" && *name == "september")
+        })
         .map(|i| i as u32 + 1)
 }
 
@@ -200,10 +221,14 @@ pub const MAX_YEARS_AHEAD: u32 = 2;
 impl DateRule {
     pub fn new(today: NaiveDate, technical_completion: Option<NaiveDate>) -> Self {
         let seven = today + Days::new(MIN_NOTICE_DAYS);
-        let (earliest, reason) = match technical_completion.and_then(|d| d.checked_add_days(Days::new(1))) {
-            Some(after) if after > seven => (after, EarliestReason::TechnicalConnection(after - Days::new(1))),
-            _ => (seven, EarliestReason::SevenDays),
-        };
+        let (earliest, reason) =
+            match technical_completion.and_then(|d| d.checked_add_days(Days::new(1))) {
+                Some(after) if after > seven => (
+                    after,
+                    EarliestReason::TechnicalConnection(after - Days::new(1)),
+                ),
+                _ => (seven, EarliestReason::SevenDays),
+            };
         // 29 February plus two years is 28 February (chrono clamps to the month's end).
         let latest = today
             .checked_add_months(Months::new(12 * MAX_YEARS_AHEAD))
@@ -267,8 +292,14 @@ mod tests {
 
     #[test]
     fn questions_are_worded_as_the_guidance_words_them() {
-        assert_eq!(Question::CryptoDeployed.text(), "Has your crypto material been deployed?");
-        assert_eq!(Question::ConnectionReady.text(), "Is your connection ready to be tested?");
+        assert_eq!(
+            Question::CryptoDeployed.text(),
+            "Has your crypto material been deployed?"
+        );
+        assert_eq!(
+            Question::ConnectionReady.text(),
+            "Is your connection ready to be tested?"
+        );
         assert_eq!(
             Question::ReadyForLive.text(),
             "Is your organisation ready to transition into the live environment?"
@@ -282,16 +313,28 @@ mod tests {
     #[test]
     fn date_parts_follow_the_gov_uk_error_order() {
         assert_eq!(parse_date_parts("", " ", ""), Err(DateError::Empty));
-        assert_eq!(parse_date_parts("1", "", "2027"), Err(DateError::Incomplete("month")));
+        assert_eq!(
+            parse_date_parts("1", "", "2027"),
+            Err(DateError::Incomplete("month"))
+        );
         assert_eq!(
             parse_date_parts("", "", "2027").unwrap_err().to_string(),
             "Connection date must include a day and month"
         );
         assert_eq!(parse_date_parts("30", "2", "2027"), Err(DateError::NotReal));
-        assert_eq!(parse_date_parts("thirteen", "2", "2027"), Err(DateError::NotReal));
+        assert_eq!(
+            parse_date_parts("thirteen", "2", "2027"),
+            Err(DateError::NotReal)
+        );
         assert_eq!(parse_date_parts("1", "2", "27"), Err(DateError::NotReal));
-        assert_eq!(parse_date_parts(" 1 ", " jan ", " 2027 "), Ok(d(2027, 1, 1)));
-        assert_eq!(parse_date_parts("1", "December", "2026"), Ok(d(2026, 12, 1)));
+        assert_eq!(
+            parse_date_parts(" 1 ", " jan ", " 2027 "),
+            Ok(d(2027, 1, 1))
+        );
+        assert_eq!(
+            parse_date_parts("1", "December", "2026"),
+            Ok(d(2026, 12, 1))
+        );
         assert_eq!(parse_date_parts("29", "2", "2028"), Ok(d(2028, 2, 29)));
         assert_eq!(parse_date_parts("29", "2", "2027"), Err(DateError::NotReal));
     }
@@ -302,7 +345,10 @@ mod tests {
         assert_eq!(rule.earliest, d(2026, 11, 30));
         assert_eq!(rule.check(d(2026, 11, 30)), Ok(d(2026, 11, 30)));
         let err = rule.check(d(2026, 11, 29)).unwrap_err();
-        assert_eq!(err.to_string(), "Connection date must be the same as or after 30 November 2026");
+        assert_eq!(
+            err.to_string(),
+            "Connection date must be the same as or after 30 November 2026"
+        );
     }
 
     #[test]
@@ -318,12 +364,20 @@ mod tests {
     fn a_later_technical_connection_date_moves_the_earliest_date() {
         let rule = DateRule::new(d(2026, 11, 23), Some(d(2026, 12, 10)));
         assert_eq!(rule.earliest, d(2026, 12, 11), "after the completion date");
-        assert_eq!(rule.reason, EarliestReason::TechnicalConnection(d(2026, 12, 10)));
+        assert_eq!(
+            rule.reason,
+            EarliestReason::TechnicalConnection(d(2026, 12, 10))
+        );
         assert!(rule.check(d(2026, 12, 10)).is_err());
         assert!(rule.hint().contains("after 10 December 2026"));
-        assert!(rule.hint().contains("The earliest date you can choose is 11 December 2026"));
+        assert!(rule
+            .hint()
+            .contains("The earliest date you can choose is 11 December 2026"));
         // An earlier completion date changes nothing.
-        assert_eq!(DateRule::new(d(2026, 11, 23), Some(d(2026, 11, 1))).earliest, d(2026, 11, 30));
+        assert_eq!(
+            DateRule::new(d(2026, 11, 23), Some(d(2026, 11, 1))).earliest,
+            d(2026, 11, 30)
+        );
     }
 
     #[test]
@@ -375,7 +429,16 @@ mod status_tests {
 
     #[test]
     fn every_status_has_words() {
-        for code in ["not_requested", "requested", "test_scheduled", "passed", "failed", "go_live_confirmed", "live", "withdrawn"] {
+        for code in [
+            "not_requested",
+            "requested",
+            "test_scheduled",
+            "passed",
+            "failed",
+            "go_live_confirmed",
+            "live",
+            "withdrawn",
+        ] {
             assert_ne!(status_label(code).0, "Unknown", "{code}");
         }
     }

@@ -387,14 +387,22 @@ pub fn AdminUser() -> impl IntoView {
 }
 
 #[component]
-fn VouchingForm(organisation: i64, form: FormState, action: ServerAction<AddVouchingScheme>) -> impl IntoView {
+fn VouchingForm(
+    organisation: i64,
+    form: FormState,
+    action: ServerAction<AddVouchingScheme>,
+) -> impl IntoView {
     let regulator_error = form.error("regulator");
-    let group = if regulator_error.is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" };
+    let group = if regulator_error.is_some() {
+        "govuk-form-group govuk-form-group--error"
+    } else {
+        "govuk-form-group"
+    };
     let chosen = form.value("regulator");
     view! {
         <ActionForm action=action attr:novalidate=true>
             <input type="hidden" name="organisation" value=organisation.to_string() />
-            <TextInput id="scheme-name" label="Name of the pension provider or scheme" value=form.value("scheme-name") error=form.error("scheme-name") />
+            <TextInput id="scheme_name" label="Name of the pension provider or scheme" value=form.value("scheme_name") error=form.error("scheme_name") />
             <div class=group>
                 <fieldset class="govuk-fieldset">
                     <legend class="govuk-fieldset__legend govuk-fieldset__legend--s">"Regulator"</legend>
@@ -411,7 +419,7 @@ fn VouchingForm(organisation: i64, form: FormState, action: ServerAction<AddVouc
                     </div>
                 </fieldset>
             </div>
-            <TextInput id="regulator-number" label="Regulator number" hint="The PSR number for TPR, or the FCA firm reference number" value=form.value("regulator-number") error=form.error("regulator-number") />
+            <TextInput id="regulator_number" label="Regulator number" hint="The PSR number for TPR, or the FCA firm reference number" value=form.value("regulator_number") error=form.error("regulator_number") />
             <button type="submit" class="govuk-button govuk-button--secondary">"Add vouching scheme"</button>
         </ActionForm>
     }

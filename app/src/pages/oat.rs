@@ -7,7 +7,10 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::{
     api::{
         auth::take_form_state,
-        oat::{oat_journey, oat_overview, request_detail, AnswerQuestion, Journey, SaveConnectionDate, SendRequest},
+        oat::{
+            oat_journey, oat_overview, request_detail, AnswerQuestion, Journey, SaveConnectionDate,
+            SendRequest,
+        },
     },
     components::{ErrorSummary, PageTitle},
     domain::oat::{long_date, status_label, Answer, Question},
@@ -157,10 +160,22 @@ pub fn OatStep() -> impl IntoView {
     let date = ServerAction::<SaveConnectionDate>::new();
     let send = ServerAction::<SendRequest>::new();
     let data = Resource::new(
-        move || (scheme(), step(), answer.version().get(), date.version().get(), send.version().get()),
+        move || {
+            (
+                scheme(),
+                step(),
+                answer.version().get(),
+                date.version().get(),
+                send.version().get(),
+            )
+        },
         |(scheme, step, _, _, _)| async move {
             let journey = oat_journey(scheme).await;
-            let form = take_form_state(step).await.ok().flatten().unwrap_or_default();
+            let form = take_form_state(step)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
             (journey, form)
         },
     );
@@ -211,12 +226,26 @@ fn back_for(j: &Journey, q: Question, change: bool) -> String {
 }
 
 #[component]
-fn QuestionPage(journey: Journey, question: Question, form: FormState, action: ServerAction<AnswerQuestion>, change: bool) -> impl IntoView {
+fn QuestionPage(
+    journey: Journey,
+    question: Question,
+    form: FormState,
+    action: ServerAction<AnswerQuestion>,
+    change: bool,
+) -> impl IntoView {
     let field = question.field();
     let chosen = journey.answer(field);
     let error = form.error(field);
-    let title = if error.is_some() { format!("Error: {}", question.text()) } else { question.text().to_string() };
-    let group = if error.is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" };
+    let title = if error.is_some() {
+        format!("Error: {}", question.text())
+    } else {
+        question.text().to_string()
+    };
+    let group = if error.is_some() {
+        "govuk-form-group govuk-form-group--error"
+    } else {
+        "govuk-form-group"
+    };
     let described = error.as_ref().map(|_| format!("{field}-error"));
     let no_id = format!("{field}-no");
     view! {
@@ -256,18 +285,46 @@ fn QuestionPage(journey: Journey, question: Question, form: FormState, action: S
 }
 
 #[component]
-fn DatePage(journey: Journey, form: FormState, action: ServerAction<SaveConnectionDate>, change: bool) -> impl IntoView {
+fn DatePage(
+    journey: Journey,
+    form: FormState,
+    action: ServerAction<SaveConnectionDate>,
+    change: bool,
+) -> impl IntoView {
     let error = form.error("connection-date");
     let typed = if form.has_errors() {
         form.value("connection-date")
     } else {
-        journey.connection_date.map(|d| d.to_string()).unwrap_or_default()
+        journey
+            .connection_date
+            .map(|d| d.to_string())
+            .unwrap_or_default()
     };
-    let title = if error.is_some() { "Error: What is your connection date?" } else { "What is your connection date?" };
-    let group = if error.is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" };
-    let input_class = if error.is_some() { "govuk-input govuk-input--width-10 govuk-input--error" } else { "govuk-input govuk-input--width-10" };
-    let described = if error.is_some() { "connection-date-hint connection-date-error" } else { "connection-date-hint" };
-    let back = if change { format!("/oat/{}/check-answers", journey.scheme_id) } else { format!("/oat/{}/ready-for-live", journey.scheme_id) };
+    let title = if error.is_some() {
+        "Error: What is your connection date?"
+    } else {
+        "What is your connection date?"
+    };
+    let group = if error.is_some() {
+        "govuk-form-group govuk-form-group--error"
+    } else {
+        "govuk-form-group"
+    };
+    let input_class = if error.is_some() {
+        "govuk-input govuk-input--width-10 govuk-input--error"
+    } else {
+        "govuk-input govuk-input--width-10"
+    };
+    let described = if error.is_some() {
+        "connection-date-hint connection-date-error"
+    } else {
+        "connection-date-hint"
+    };
+    let back = if change {
+        format!("/oat/{}/check-answers", journey.scheme_id)
+    } else {
+        format!("/oat/{}/ready-for-live", journey.scheme_id)
+    };
     let rule = journey.rule;
     view! {
         <PageTitle text=title />
@@ -357,13 +414,21 @@ fn CheckAnswers(journey: Journey, action: ServerAction<SendRequest>) -> impl Int
 #[component]
 fn CannotRequest(journey: Journey) -> impl IntoView {
     let query = use_query_map();
-    let question = query.with_untracked(|q| q.get("question")).and_then(|f| Question::from_field(&f));
+    let question = query
+        .with_untracked(|q| q.get("question"))
+        .and_then(|f| Question::from_field(&f));
     let what = match question {
-        Some(Question::CryptoDeployed) => "deploy your live cryptographic material to your endpoints",
-        Some(Question::ConnectionReady) => "make sure your connection to the live environment is ready to be tested",
+        Some(Question::CryptoDeployed) => {
+            "deploy your live cryptographic material to your endpoints"
+        }
+        Some(Question::ConnectionReady) => {
+            "make sure your connection to the live environment is ready to be tested"
+        }
         _ => "make sure your organisation is ready to go live on your connection date",
     };
-    let change = question.map(|q| format!("/oat/{}/{}", journey.scheme_id, q.field())).unwrap_or_else(|| format!("/oat/{}", journey.scheme_id));
+    let change = question
+        .map(|q| format!("/oat/{}/{}", journey.scheme_id, q.field()))
+        .unwrap_or_else(|| format!("/oat/{}", journey.scheme_id));
     view! {
         <PageTitle text="You cannot request operational acceptance testing yet" />
         <div class="govuk-grid-row"><div class="govuk-grid-column-two-thirds">

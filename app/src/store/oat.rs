@@ -21,7 +21,8 @@ pub struct Draft {
     pub submission_key: String,
 }
 
-const DRAFT_COLUMNS: &str = "scheme_id, crypto_deployed, connection_ready, ready_for_live, date_day, date_month, \
+const DRAFT_COLUMNS: &str =
+    "scheme_id, crypto_deployed, connection_ready, ready_for_live, date_day, date_month, \
      date_year, connection_date, submission_key";
 
 pub async fn draft(db: &Db, scheme_id: i64) -> Result<Option<Draft>, StoreError> {
@@ -29,7 +30,12 @@ pub async fn draft(db: &Db, scheme_id: i64) -> Result<Option<Draft>, StoreError>
     Ok(on_db!(db, pool => sqlx::query_as(&sql).bind(scheme_id).fetch_optional(pool).await)?)
 }
 
-pub async fn save_draft(tx: &mut Tx, d: &Draft, user_id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn save_draft(
+    tx: &mut Tx,
+    d: &Draft,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     const SQL: &str = "INSERT INTO oat_drafts (scheme_id, crypto_deployed, connection_ready, ready_for_live, \
          date_day, date_month, date_year, connection_date, submission_key, updated_by, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
@@ -81,9 +87,15 @@ const REQUEST_SQL: &str = "SELECT r.id, r.reference, r.organisation_id, r.scheme
      FROM oat_requests r JOIN schemes s ON s.id = r.scheme_id JOIN users u ON u.id = r.submitted_by";
 
 /// A request, only if it belongs to the organisation.
-pub async fn get_in_organisation(db: &Db, organisation_id: i64, id: i64) -> Result<Option<OatRequest>, StoreError> {
+pub async fn get_in_organisation(
+    db: &Db,
+    organisation_id: i64,
+    id: i64,
+) -> Result<Option<OatRequest>, StoreError> {
     let sql = format!("{REQUEST_SQL} WHERE r.id = $1 AND r.organisation_id = $2");
-    Ok(on_db!(db, pool => sqlx::query_as(&sql).bind(id).bind(organisation_id).fetch_optional(pool).await)?)
+    Ok(
+        on_db!(db, pool => sqlx::query_as(&sql).bind(id).bind(organisation_id).fetch_optional(pool).await)?,
+    )
 }
 
 /// The newest request for a scheme.
@@ -98,9 +110,16 @@ pub async fn open_for_scheme(db: &Db, scheme_id: i64) -> Result<Option<i64>, Sto
     Ok(on_db!(db, pool => sqlx::query_scalar(SQL).bind(scheme_id).fetch_optional(pool).await)?)
 }
 
-pub async fn find_by_key(db: &Db, organisation_id: i64, key: &str) -> Result<Option<i64>, StoreError> {
-    const SQL: &str = "SELECT id FROM oat_requests WHERE organisation_id = $1 AND idempotency_key = $2";
-    Ok(on_db!(db, pool => sqlx::query_scalar(SQL).bind(organisation_id).bind(key).fetch_optional(pool).await)?)
+pub async fn find_by_key(
+    db: &Db,
+    organisation_id: i64,
+    key: &str,
+) -> Result<Option<i64>, StoreError> {
+    const SQL: &str =
+        "SELECT id FROM oat_requests WHERE organisation_id = $1 AND idempotency_key = $2";
+    Ok(
+        on_db!(db, pool => sqlx::query_scalar(SQL).bind(organisation_id).bind(key).fetch_optional(pool).await)?,
+    )
 }
 
 /// "OAT-2026-000042".
@@ -156,7 +175,8 @@ pub async fn add_event(
     event: &str,
     detail: &str,
 ) -> Result<(), StoreError> {
-    const SQL: &str = "INSERT INTO oat_request_events (request_id, occurred_at, actor_user_id, event, detail) \
+    const SQL: &str =
+        "INSERT INTO oat_request_events (request_id, occurred_at, actor_user_id, event, detail) \
          VALUES ($1, $2, $3, $4, $5)";
     on_tx!(tx, conn => sqlx::query(SQL)
         .bind(request_id)
@@ -171,7 +191,8 @@ pub async fn add_event(
 }
 
 pub async fn events(db: &Db, request_id: i64) -> Result<Vec<Event>, StoreError> {
-    const SQL: &str = "SELECT e.occurred_at, e.event, e.detail, u.name AS actor_name FROM oat_request_events e \
+    const SQL: &str =
+        "SELECT e.occurred_at, e.event, e.detail, u.name AS actor_name FROM oat_request_events e \
          LEFT JOIN users u ON u.id = e.actor_user_id WHERE e.request_id = $1 ORDER BY e.id";
     Ok(on_db!(db, pool => sqlx::query_as(SQL).bind(request_id).fetch_all(pool).await)?)
 }

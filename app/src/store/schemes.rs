@@ -19,10 +19,14 @@ pub struct Scheme {
     pub go_live_on: Option<NaiveDate>,
 }
 
-const COLUMNS: &str = "id, organisation_id, name, regulator, regulator_number, is_vouching, status, go_live_on";
+const COLUMNS: &str =
+    "id, organisation_id, name, regulator, regulator_number, is_vouching, status, go_live_on";
 
 /// An organisation's schemes, the vouching scheme first.
-pub async fn list_for_organisation(db: &Db, organisation_id: i64) -> Result<Vec<Scheme>, StoreError> {
+pub async fn list_for_organisation(
+    db: &Db,
+    organisation_id: i64,
+) -> Result<Vec<Scheme>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM schemes WHERE organisation_id = $1 ORDER BY is_vouching DESC, lower(name), id"
     );
@@ -30,9 +34,15 @@ pub async fn list_for_organisation(db: &Db, organisation_id: i64) -> Result<Vec<
 }
 
 /// One scheme, only if it belongs to the organisation (anything else is "not found").
-pub async fn get_in_organisation(db: &Db, organisation_id: i64, id: i64) -> Result<Option<Scheme>, StoreError> {
+pub async fn get_in_organisation(
+    db: &Db,
+    organisation_id: i64,
+    id: i64,
+) -> Result<Option<Scheme>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM schemes WHERE id = $1 AND organisation_id = $2");
-    Ok(on_db!(db, pool => sqlx::query_as(&sql).bind(id).bind(organisation_id).fetch_optional(pool).await)?)
+    Ok(
+        on_db!(db, pool => sqlx::query_as(&sql).bind(id).bind(organisation_id).fetch_optional(pool).await)?,
+    )
 }
 
 pub async fn insert(
@@ -65,14 +75,20 @@ pub async fn set_status(tx: &mut Tx, id: i64, status: &str) -> Result<(), StoreE
 }
 
 /// The date the organisation completes (or completed) its technical connection journey.
-pub async fn technical_connection_on(db: &Db, organisation_id: i64) -> Result<Option<NaiveDate>, StoreError> {
+pub async fn technical_connection_on(
+    db: &Db,
+    organisation_id: i64,
+) -> Result<Option<NaiveDate>, StoreError> {
     const SQL: &str = "SELECT technical_connection_on FROM organisations WHERE id = $1";
-    let d: Option<Option<NaiveDate>> =
-        on_db!(db, pool => sqlx::query_scalar(SQL).bind(organisation_id).fetch_optional(pool).await)?;
+    let d: Option<Option<NaiveDate>> = on_db!(db, pool => sqlx::query_scalar(SQL).bind(organisation_id).fetch_optional(pool).await)?;
     Ok(d.flatten())
 }
 
-pub async fn set_technical_connection_on(tx: &mut Tx, organisation_id: i64, date: Option<NaiveDate>) -> Result<(), StoreError> {
+pub async fn set_technical_connection_on(
+    tx: &mut Tx,
+    organisation_id: i64,
+    date: Option<NaiveDate>,
+) -> Result<(), StoreError> {
     const SQL: &str = "UPDATE organisations SET technical_connection_on = $1 WHERE id = $2";
     on_tx!(tx, conn => sqlx::query(SQL).bind(date).bind(organisation_id).execute(&mut **conn).await.map(|_| ()))?;
     Ok(())

@@ -815,7 +815,14 @@ async fn activity_keeps_a_session_alive_past_the_idle_limit() {
     for _ in 0..3 {
         tokio::time::sleep(Duration::from_millis(1200)).await;
         clock.set(clock.now_for_tests() + chrono::Duration::milliseconds(1200));
-        assert_eq!(c.get(app.url("/organisation")).send().await.unwrap().status(), StatusCode::OK);
+        assert_eq!(
+            c.get(app.url("/organisation"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::OK
+        );
     }
 }
 
@@ -823,16 +830,30 @@ async fn activity_keeps_a_session_alive_past_the_idle_limit() {
 async fn stored_hashes_are_argon2id_and_long_passwords_are_not_truncated() {
     let app = spawn_app().await;
     app.seed_accounts().await;
-    let creds = app::store::users::credentials_by_email(&app.db, &app::domain::EmailAddress::parse(MANAGER).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let creds = app::store::users::credentials_by_email(
+        &app.db,
+        &app::domain::EmailAddress::parse(MANAGER).unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let hash = creds.password_hash.unwrap();
-    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
     // A 100-character password: its first 72 characters are not enough.
     let long = "k".repeat(60) + " tangerine fortress quietly 1234"; // 92 chars
     let long = format!("{long}{}", "z".repeat(100 - long.chars().count()));
-    server::demo::seed_with_password(&app.state.services, &long).await.unwrap();
-    assert_eq!(location(&app.sign_in_as(&client(), STAFF, &long[..72]).await), "/sign-in");
-    assert_eq!(location(&app.sign_in_as(&client(), STAFF, &long).await), "/staff");
+    server::demo::seed_with_password(&app.state.services, &long)
+        .await
+        .unwrap();
+    assert_eq!(
+        location(&app.sign_in_as(&client(), STAFF, &long[..72]).await),
+        "/sign-in"
+    );
+    assert_eq!(
+        location(&app.sign_in_as(&client(), STAFF, &long).await),
+        "/staff"
+    );
 }

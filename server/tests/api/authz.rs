@@ -66,13 +66,29 @@ const ALLOW: &[(&str, &str, &[Who])] = &[
         "user=999999&active=true",
         ADMIN_ONLY,
     ),
-    ("/api/admin/schemes/vouching", "organisation=999999&name=X&regulator=TPR&regulator_number=1", ADMIN_ONLY),
+    (
+        "/api/admin/schemes/vouching",
+        "organisation=999999&scheme_name=X&regulator=TPR&regulator_number=1",
+        ADMIN_ONLY,
+    ),
     ("/api/oat/overview", "", ORGANISATION_USERS),
     ("/api/oat/journey", "scheme=1", ORGANISATION_USERS),
     ("/api/oat/request", "id=1", ORGANISATION_USERS),
-    ("/api/oat/answer", "scheme=1&question=crypto-deployed&answer=no", SERVICE_MANAGERS),
-    ("/api/oat/connection-date", "scheme=1&connection_date=", SERVICE_MANAGERS),
-    ("/api/oat/send", "scheme=1&submission_key=matrix", SERVICE_MANAGERS),
+    (
+        "/api/oat/answer",
+        "scheme=1&question=crypto-deployed&answer=no",
+        SERVICE_MANAGERS,
+    ),
+    (
+        "/api/oat/connection-date",
+        "scheme=1&connection_date=",
+        SERVICE_MANAGERS,
+    ),
+    (
+        "/api/oat/send",
+        "scheme=1&submission_key=matrix",
+        SERVICE_MANAGERS,
+    ),
     (
         "/api/auth/sign-in",
         "email=nobody%40nowhere.example&password=whatever1",

@@ -16,31 +16,67 @@ fn location(r: &reqwest::Response) -> String {
 const EARLIEST: &str = "2026-11-30";
 
 async fn demo_scheme(app: &TestApp) -> i64 {
-    let org = app::store::organisations::find_by_name(&app.db, &app::domain::OrganisationName::parse("Demo Pensions Ltd").unwrap())
+    let org = app::store::organisations::find_by_name(
+        &app.db,
+        &app::domain::OrganisationName::parse("Demo Pensions Ltd").unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    schemes::list_for_organisation(&app.db, org.id)
         .await
-        .unwrap()
-        .unwrap();
-    schemes::list_for_organisation(&app.db, org.id).await.unwrap()[0].id
+        .unwrap()[0]
+        .id
 }
 
-async fn answer(app: &TestApp, c: &reqwest::Client, scheme: i64, q: &str, a: &str) -> reqwest::Response {
-    app.post_form(c, "/api/oat/answer", &[("scheme", &scheme.to_string()), ("question", q), ("answer", a)])
-        .await
+async fn answer(
+    app: &TestApp,
+    c: &reqwest::Client,
+    scheme: i64,
+    q: &str,
+    a: &str,
+) -> reqwest::Response {
+    app.post_form(
+        c,
+        "/api/oat/answer",
+        &[
+            ("scheme", &scheme.to_string()),
+            ("question", q),
+            ("answer", a),
+        ],
+    )
+    .await
 }
 
 async fn answer_all_yes(app: &TestApp, c: &reqwest::Client, scheme: i64) {
     for q in ["crypto-deployed", "connection-ready", "ready-for-live"] {
-        assert_eq!(answer(app, c, scheme, q, "yes").await.status(), StatusCode::FOUND);
+        assert_eq!(
+            answer(app, c, scheme, q, "yes").await.status(),
+            StatusCode::FOUND
+        );
     }
 }
 
-async fn set_date(app: &TestApp, c: &reqwest::Client, scheme: i64, date: &str) -> reqwest::Response {
-    app.post_form(c, "/api/oat/connection-date", &[("scheme", &scheme.to_string()), ("connection_date", date)])
-        .await
+async fn set_date(
+    app: &TestApp,
+    c: &reqwest::Client,
+    scheme: i64,
+    date: &str,
+) -> reqwest::Response {
+    app.post_form(
+        c,
+        "/api/oat/connection-date",
+        &[("scheme", &scheme.to_string()), ("connection_date", date)],
+    )
+    .await
 }
 
 async fn key(app: &TestApp, scheme: i64) -> String {
-    oat::draft(&app.db, scheme).await.unwrap().expect("draft").submission_key
+    oat::draft(&app.db, scheme)
+        .await
+        .unwrap()
+        .expect("draft")
+        .submission_key
 }
 
 #[tokio::test]
@@ -49,9 +85,19 @@ async fn a_service_manager_sends_a_request_and_sees_it_on_the_overview() {
     app.seed_accounts().await;
     let scheme = demo_scheme(&app).await;
     let m = app.signed_in(MANAGER).await;
-    let overview = m.get(app.url("/organisation")).send().await.unwrap().text().await.unwrap();
+    let overview = m
+        .get(app.url("/organisation"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(overview.contains("Not requested") && overview.contains("Not set"));
-    assert!(overview.contains(&format!("href=\"/oat/{scheme}\"")), "next step: request testing");
+    assert!(
+        overview.contains(&format!("href=\"/oat/{scheme}\"")),
+        "next step: request testing"
+    );
 
     let r = answer(&app, &m, scheme, "crypto-deployed", "yes").await;
     assert_eq!(location(&r), format!("/oat/{scheme}/connection-ready"));
@@ -59,29 +105,93 @@ async fn a_service_manager_sends_a_request_and_sees_it_on_the_overview() {
     assert_eq!(location(&r), format!("/oat/{scheme}/ready-for-live"));
     let r = answer(&app, &m, scheme, "ready-for-live", "yes").await;
     assert_eq!(location(&r), format!("/oat/{scheme}/connection-date"));
-    let page = m.get(app.url(&location(&r))).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("The earliest date you can choose is 30 November 2026"), "hint");
-    assert!(page.contains(r#"min="2026-11-30""#) && page.contains(r#"max="2028-11-23""#), "picker limits");
+    let page = m
+        .get(app.url(&location(&r)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("The earliest date you can choose is 30 November 2026"),
+        "hint"
+    );
+    assert!(
+        page.contains(r#"min="2026-11-30""#) && page.contains(r#"max="2028-11-23""#),
+        "picker limits"
+    );
     let r = set_date(&app, &m, scheme, EARLIEST).await;
     assert_eq!(location(&r), format!("/oat/{scheme}/check-answers"));
-    let page = m.get(app.url(&location(&r))).send().await.unwrap().text().await.unwrap();
+    let page = m
+        .get(app.url(&location(&r)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("30 November 2026") && page.contains("Send request"));
 
     let k = key(&app, scheme).await;
-    let r = app.post_form(&m, "/api/oat/send", &[("scheme", &scheme.to_string()), ("submission_key", &k)]).await;
+    let r = app
+        .post_form(
+            &m,
+            "/api/oat/send",
+            &[("scheme", &scheme.to_string()), ("submission_key", &k)],
+        )
+        .await;
     let sent = location(&r);
-    assert!(sent.starts_with("/requests/") && sent.ends_with("/sent"), "{sent}");
-    let page = m.get(app.url(&sent)).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("Request sent") && page.contains("OAT-2026-000001"), "reference on the confirmation");
+    assert!(
+        sent.starts_with("/requests/") && sent.ends_with("/sent"),
+        "{sent}"
+    );
+    let page = m
+        .get(app.url(&sent))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Request sent") && page.contains("OAT-2026-000001"),
+        "reference on the confirmation"
+    );
 
-    let overview = m.get(app.url("/organisation")).send().await.unwrap().text().await.unwrap();
+    let overview = m
+        .get(app.url("/organisation"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(overview.contains("Requested") && overview.contains("View request"));
-    let detail = m.get(app.url(sent.trim_end_matches("/sent"))).send().await.unwrap().text().await.unwrap();
-    assert!(detail.contains("Request sent") && detail.contains("Connection date 30 November 2026"), "timeline");
-    assert_eq!(schemes::list_for_organisation(&app.db, 1).await.unwrap()[0].status, "requested");
-    assert!(oat::draft(&app.db, scheme).await.unwrap().is_none(), "answers cleared once sent");
+    let detail = m
+        .get(app.url(sent.trim_end_matches("/sent")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        detail.contains("Request sent") && detail.contains("Connection date 30 November 2026"),
+        "timeline"
+    );
+    assert_eq!(
+        schemes::list_for_organisation(&app.db, 1).await.unwrap()[0].status,
+        "requested"
+    );
+    assert!(
+        oat::draft(&app.db, scheme).await.unwrap().is_none(),
+        "answers cleared once sent"
+    );
     let emails = outbox::recent(&app.db, 10).await.unwrap();
-    assert!(emails.iter().any(|e| e.recipient == MANAGER && e.subject.contains("OAT-2026-000001")));
+    assert!(emails
+        .iter()
+        .any(|e| e.recipient == MANAGER && e.subject.contains("OAT-2026-000001")));
     assert_eq!(app.audit_count(AuditAction::OatRequested).await, 1);
 }
 
@@ -92,15 +202,31 @@ async fn a_no_answer_explains_what_to_do_and_creates_nothing() {
     let scheme = demo_scheme(&app).await;
     let m = app.signed_in(MANAGER).await;
     let r = answer(&app, &m, scheme, "connection-ready", "no").await;
-    assert_eq!(location(&r), format!("/oat/{scheme}/cannot-request?question=connection-ready"));
-    let page = m.get(app.url(&location(&r))).send().await.unwrap().text().await.unwrap();
+    assert_eq!(
+        location(&r),
+        format!("/oat/{scheme}/cannot-request?question=connection-ready")
+    );
+    let page = m
+        .get(app.url(&location(&r)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("You cannot request operational acceptance testing yet"));
     assert!(page.contains("ready to be tested"));
     assert_eq!(oat::count_for_organisation(&app.db, 1).await.unwrap(), 0);
     // Sending anyway is refused back to the page that explains.
     set_date(&app, &m, scheme, EARLIEST).await;
     let k = key(&app, scheme).await;
-    let r = app.post_form(&m, "/api/oat/send", &[("scheme", &scheme.to_string()), ("submission_key", &k)]).await;
+    let r = app
+        .post_form(
+            &m,
+            "/api/oat/send",
+            &[("scheme", &scheme.to_string()), ("submission_key", &k)],
+        )
+        .await;
     assert!(location(&r).contains("cannot-request") || location(&r).ends_with("crypto-deployed"));
     assert_eq!(oat::count_for_organisation(&app.db, 1).await.unwrap(), 0);
 }
@@ -111,9 +237,25 @@ async fn nothing_chosen_is_an_error_with_gov_uk_wording() {
     app.seed_accounts().await;
     let scheme = demo_scheme(&app).await;
     let m = app.signed_in(MANAGER).await;
-    let r = app.post_form(&m, "/api/oat/answer", &[("scheme", &scheme.to_string()), ("question", "crypto-deployed")]).await;
+    let r = app
+        .post_form(
+            &m,
+            "/api/oat/answer",
+            &[
+                ("scheme", &scheme.to_string()),
+                ("question", "crypto-deployed"),
+            ],
+        )
+        .await;
     assert_eq!(location(&r), format!("/oat/{scheme}/crypto-deployed"));
-    let page = m.get(app.url(&location(&r))).send().await.unwrap().text().await.unwrap();
+    let page = m
+        .get(app.url(&location(&r)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("Select yes if your crypto material has been deployed"));
     assert!(page.contains("<title>Error: Has your crypto material been deployed?"));
 }
@@ -129,19 +271,44 @@ async fn each_date_error_is_worded_as_gov_uk_words_it_and_keeps_the_value() {
         ("", "Enter the connection date"),
         ("2026-02-30", "Connection date must be a real date"),
         ("not a date", "Connection date must be a real date"),
-        ("2026-11-29", "Connection date must be the same as or after 30 November 2026"),
-        ("2028-11-24", "Connection date must be the same as or before 23 November 2028"),
+        (
+            "2026-11-29",
+            "Connection date must be the same as or after 30 November 2026",
+        ),
+        (
+            "2028-11-24",
+            "Connection date must be the same as or before 23 November 2028",
+        ),
     ] {
         let r = set_date(&app, &m, scheme, typed).await;
-        assert_eq!(location(&r), format!("/oat/{scheme}/connection-date"), "{typed:?}");
-        let page = m.get(app.url(&location(&r))).send().await.unwrap().text().await.unwrap();
+        assert_eq!(
+            location(&r),
+            format!("/oat/{scheme}/connection-date"),
+            "{typed:?}"
+        );
+        let page = m
+            .get(app.url(&location(&r)))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert!(page.contains(message), "{typed:?} -> {message}");
         assert!(page.contains("There is a problem"));
         if !typed.is_empty() && typed != "not a date" {
-            assert!(page.contains(&format!(r#"value="{typed}""#)), "value kept for {typed}");
+            assert!(
+                page.contains(&format!(r#"value="{typed}""#)),
+                "value kept for {typed}"
+            );
         }
     }
-    assert!(oat::draft(&app.db, scheme).await.unwrap().unwrap().connection_date.is_none());
+    assert!(oat::draft(&app.db, scheme)
+        .await
+        .unwrap()
+        .unwrap()
+        .connection_date
+        .is_none());
 }
 
 #[tokio::test]
@@ -150,14 +317,25 @@ async fn a_later_technical_connection_date_moves_the_earliest_date() {
     app.seed_accounts().await;
     let scheme = demo_scheme(&app).await;
     let mut tx = app.db.begin_write().await.unwrap();
-    schemes::set_technical_connection_on(&mut tx, 1, Some(chrono::NaiveDate::from_ymd_opt(2026, 12, 10).unwrap()))
-        .await
-        .unwrap();
+    schemes::set_technical_connection_on(
+        &mut tx,
+        1,
+        Some(chrono::NaiveDate::from_ymd_opt(2026, 12, 10).unwrap()),
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     let m = app.signed_in(MANAGER).await;
     answer_all_yes(&app, &m, scheme).await;
     let r = set_date(&app, &m, scheme, "2026-12-10").await;
-    let page = m.get(app.url(&location(&r))).send().await.unwrap().text().await.unwrap();
+    let page = m
+        .get(app.url(&location(&r)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("Connection date must be the same as or after 11 December 2026"));
     assert!(page.contains("when your organisation completes its technical connection journey"));
     let r = set_date(&app, &m, scheme, "2026-12-11").await;
@@ -192,13 +370,35 @@ async fn double_submits_and_two_tabs_make_exactly_one_request() {
     }
     assert_eq!(oat::count_for_organisation(&app.db, 1).await.unwrap(), 1);
     // Resubmitting later, or a second tab with another key, still makes no second request.
-    let r = app.post_form(&m, "/api/oat/send", &[("scheme", &scheme.to_string()), ("submission_key", &k)]).await;
+    let r = app
+        .post_form(
+            &m,
+            "/api/oat/send",
+            &[("scheme", &scheme.to_string()), ("submission_key", &k)],
+        )
+        .await;
     assert!(location(&r).ends_with("/sent"));
-    let r = app.post_form(&m, "/api/oat/send", &[("scheme", &scheme.to_string()), ("submission_key", "another-tab")]).await;
+    let r = app
+        .post_form(
+            &m,
+            "/api/oat/send",
+            &[
+                ("scheme", &scheme.to_string()),
+                ("submission_key", "another-tab"),
+            ],
+        )
+        .await;
     assert!(location(&r).starts_with("/requests/"));
     assert_eq!(oat::count_for_organisation(&app.db, 1).await.unwrap(), 1);
     // Starting again shows the open request.
-    let page = m.get(app.url(&format!("/oat/{scheme}/crypto-deployed"))).send().await.unwrap().text().await.unwrap();
+    let page = m
+        .get(app.url(&format!("/oat/{scheme}/crypto-deployed")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("You have already requested testing"));
 }
 
@@ -211,7 +411,14 @@ async fn answers_are_kept_across_sign_out() {
     answer(&app, &m, scheme, "crypto-deployed", "yes").await;
     app.post_form(&m, "/api/auth/sign-out", &[]).await;
     let again = app.signed_in(MANAGER).await;
-    let page = again.get(app.url(&format!("/oat/{scheme}/crypto-deployed"))).send().await.unwrap().text().await.unwrap();
+    let page = again
+        .get(app.url(&format!("/oat/{scheme}/crypto-deployed")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains(r#"value="yes" checked"#), "Yes still chosen");
 }
 
@@ -221,11 +428,23 @@ async fn only_service_managers_send_and_other_organisations_see_nothing() {
     app.seed_accounts().await;
     let scheme = demo_scheme(&app).await;
     let contact = app.signed_in(CONTACT).await;
-    assert_eq!(contact.get(app.url("/organisation")).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        contact
+            .get(app.url("/organisation"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
     let r = contact
         .post(app.url("/api/oat/answer"))
         .header("sec-fetch-site", "same-origin")
-        .form(&[("scheme", scheme.to_string().as_str()), ("question", "crypto-deployed"), ("answer", "yes")])
+        .form(&[
+            ("scheme", scheme.to_string().as_str()),
+            ("question", "crypto-deployed"),
+            ("answer", "yes"),
+        ])
         .send()
         .await
         .unwrap();
@@ -234,13 +453,31 @@ async fn only_service_managers_send_and_other_organisations_see_nothing() {
     let r = other
         .post(app.url("/api/oat/answer"))
         .header("sec-fetch-site", "same-origin")
-        .form(&[("scheme", scheme.to_string().as_str()), ("question", "crypto-deployed"), ("answer", "yes")])
+        .form(&[
+            ("scheme", scheme.to_string().as_str()),
+            ("question", "crypto-deployed"),
+            ("answer", "yes"),
+        ])
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::NOT_FOUND, "another organisation's scheme does not exist for them");
-    assert!(oat::draft(&app.db, scheme).await.unwrap().is_none(), "nothing saved");
-    let page = other.get(app.url("/organisation")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::NOT_FOUND,
+        "another organisation's scheme does not exist for them"
+    );
+    assert!(
+        oat::draft(&app.db, scheme).await.unwrap().is_none(),
+        "nothing saved"
+    );
+    let page = other
+        .get(app.url("/organisation"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(!page.contains("Demo Workplace Pension Scheme"));
 }
 
@@ -253,13 +490,43 @@ async fn malformed_bodies_get_a_clear_4xx_and_change_nothing() {
     let huge = "x".repeat(100 * 1024);
     let cases: Vec<(&str, Vec<(&str, &str)>)> = vec![
         ("/api/oat/answer", vec![("scheme", scheme.as_str())]),
-        ("/api/oat/answer", vec![("scheme", "abc"), ("question", "crypto-deployed"), ("answer", "yes")]),
-        ("/api/oat/answer", vec![("scheme", scheme.as_str()), ("question", "\u{0}\u{7}"), ("answer", "yes")]),
-        ("/api/oat/answer", vec![("scheme", scheme.as_str()), ("question", "crypto-deployed"), ("answer", huge.as_str())]),
-        ("/api/oat/connection-date", vec![("scheme", "999999"), ("connection_date", EARLIEST)]),
-        ("/api/oat/connection-date", vec![("connection_date", EARLIEST)]),
+        (
+            "/api/oat/answer",
+            vec![
+                ("scheme", "abc"),
+                ("question", "crypto-deployed"),
+                ("answer", "yes"),
+            ],
+        ),
+        (
+            "/api/oat/answer",
+            vec![
+                ("scheme", scheme.as_str()),
+                ("question", "\u{0}\u{7}"),
+                ("answer", "yes"),
+            ],
+        ),
+        (
+            "/api/oat/answer",
+            vec![
+                ("scheme", scheme.as_str()),
+                ("question", "crypto-deployed"),
+                ("answer", huge.as_str()),
+            ],
+        ),
+        (
+            "/api/oat/connection-date",
+            vec![("scheme", "999999"), ("connection_date", EARLIEST)],
+        ),
+        (
+            "/api/oat/connection-date",
+            vec![("connection_date", EARLIEST)],
+        ),
         ("/api/oat/send", vec![("scheme", scheme.as_str())]),
-        ("/api/oat/send", vec![("scheme", scheme.as_str()), ("submission_key", "")]),
+        (
+            "/api/oat/send",
+            vec![("scheme", scheme.as_str()), ("submission_key", "")],
+        ),
         ("/api/oat/request", vec![("id", "-1")]),
     ];
     for (path, form) in cases {
@@ -270,9 +537,20 @@ async fn malformed_bodies_get_a_clear_4xx_and_change_nothing() {
             .send()
             .await
             .unwrap();
-        assert!(r.status().is_client_error(), "{path} {:?} -> {}", form.iter().map(|(k, v)| (k, v.len())).collect::<Vec<_>>(), r.status());
+        assert!(
+            r.status().is_client_error(),
+            "{path} {:?} -> {}",
+            form.iter().map(|(k, v)| (k, v.len())).collect::<Vec<_>>(),
+            r.status()
+        );
     }
-    assert!(oat::draft(&app.db, demo_scheme(&app).await).await.unwrap().is_none(), "no answers stored");
+    assert!(
+        oat::draft(&app.db, demo_scheme(&app).await)
+            .await
+            .unwrap()
+            .is_none(),
+        "no answers stored"
+    );
     assert_eq!(oat::count_for_organisation(&app.db, 1).await.unwrap(), 0);
     let _ = client();
 }

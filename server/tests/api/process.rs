@@ -126,7 +126,13 @@ async fn create_admin_makes_a_programme_admin_who_can_sign_in() {
     let out = portal()
         .env("DATABASE_URL", &database.url)
         .env("PORTAL_ADMIN_PASSWORD", "password")
-        .args(["create-admin", "--email", "first.admin@pdp.example", "--name", "First Admin"])
+        .args([
+            "create-admin",
+            "--email",
+            "first.admin@pdp.example",
+            "--name",
+            "First Admin",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "a common password is refused");
@@ -135,26 +141,57 @@ async fn create_admin_makes_a_programme_admin_who_can_sign_in() {
     let out = portal()
         .env("DATABASE_URL", &database.url)
         .env("PORTAL_ADMIN_PASSWORD", "amber quartz lantern meadow")
-        .args(["create-admin", "--email", "first.admin@pdp.example", "--name", "First Admin"])
+        .args([
+            "create-admin",
+            "--email",
+            "first.admin@pdp.example",
+            "--name",
+            "First Admin",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = portal()
         .env("DATABASE_URL", &database.url)
         .env("PORTAL_ADMIN_PASSWORD", "amber quartz lantern meadow")
-        .args(["create-admin", "--email", "FIRST.ADMIN@pdp.example", "--name", "Again"])
+        .args([
+            "create-admin",
+            "--email",
+            "FIRST.ADMIN@pdp.example",
+            "--name",
+            "Again",
+        ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "the same email, whatever its case, is refused");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the same email, whatever its case, is refused"
+    );
 
-    let db = app::store::Db::connect(&database.url, &Default::default()).await.unwrap();
-    let creds = app::store::users::credentials_by_email(&db, &app::domain::EmailAddress::parse("first.admin@pdp.example").unwrap())
+    let db = app::store::Db::connect(&database.url, &Default::default())
+        .await
+        .unwrap();
+    let creds = app::store::users::credentials_by_email(
+        &db,
+        &app::domain::EmailAddress::parse("first.admin@pdp.example").unwrap(),
+    )
+    .await
+    .unwrap()
+    .expect("admin stored");
+    let hash = creds.password_hash.unwrap();
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
+    let user = app::store::users::get(&db, creds.id)
         .await
         .unwrap()
-        .expect("admin stored");
-    let hash = creds.password_hash.unwrap();
-    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-    let user = app::store::users::get(&db, creds.id).await.unwrap().unwrap();
+        .unwrap();
     assert_eq!(user.roles, vec![app::domain::Role::ProgrammeAdmin]);
     assert!(user.organisation_id.is_none());
     db.close().await;
