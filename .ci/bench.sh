@@ -42,6 +42,7 @@ to_ms() { awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if
 declare -a ROWS
 measure() {
   local label="$1" path="$2"; shift 2
+  local BASE="${BASE:-http://127.0.0.1:$PORT}"
   wrk -t2 -c"$CONNECTIONS" -d3s "$@" "$BASE$path" >/dev/null # warm-up
   local out
   out="$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$BASE$path")"
@@ -83,6 +84,44 @@ burst=$!
 sleep 1
 measure "home page / during a sign-in burst" "/"
 wait "$burst"
+
+kill "$SERVER_PID" 2>/dev/null
+wait "$SERVER_PID" 2>/dev/null
+SERVER_PID=""
+
+# The OAT submission journey (32 users, each a service manager of an organisation with 50
+# schemes) and the overview page with 50 schemes, on SQLite and, where it runs, on Postgres.
+journey_bench() {
+  local label="$1" db_url="$2" port=$((PORT + 1))
+  DATABASE_URL="$db_url" RUST_LOG=warn "$CARGO_TARGET_DIR/release/portal" bench-seed \
+    --organisations 32 --schemes 50 --password "$BENCH_PASSWORD" >/dev/null
+  DATABASE_URL="$db_url" PORTAL_LISTEN="127.0.0.1:$port" PORTAL_SIGN_IN_BURST=1000 \
+    LEPTOS_SITE_ROOT="$ROOT/target/site" RUST_LOG=warn \
+    "$CARGO_TARGET_DIR/release/portal" >"$TMP/journey.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+  ROWS+=("$(python3 "$ROOT/.ci/bench_journey.py" --port "$port" --users 32 --seconds "${BENCH_JOURNEY_SECONDS:-20}" \
+    --password "$BENCH_PASSWORD" --label "($label)")")
+  # The overview with 50 schemes, signed in as one of the bench managers.
+  local cookie
+  cookie="$(curl -s -o /dev/null -D - -H 'Sec-Fetch-Site: same-origin' -H 'Accept: text/html' \
+    --data-urlencode 'email=bench-manager-2@bench.example' --data-urlencode "password=$BENCH_PASSWORD" \
+    --data-urlencode 'next=' "http://127.0.0.1:$port/api/auth/sign-in" | awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }' | tail -n 1)"
+  BASE="http://127.0.0.1:$port" measure "overview, 50 schemes ($label)" "/organisation" -H "Cookie: $cookie"
+  kill "$SERVER_PID" 2>/dev/null
+  wait "$SERVER_PID" 2>/dev/null
+  SERVER_PID=""
+}
+say "Measuring the OAT journey and the overview"
+journey_bench SQLite "sqlite://$TMP/journey.db"
+PG_URL="${PORTAL_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+if command -v psql >/dev/null && psql "$PG_URL" -qc "DROP DATABASE IF EXISTS portal_bench" >/dev/null 2>&1 &&
+  psql "$PG_URL" -qc "CREATE DATABASE portal_bench" >/dev/null 2>&1; then
+  journey_bench Postgres "${PG_URL%/*}/portal_bench"
+  psql "$PG_URL" -qc "DROP DATABASE IF EXISTS portal_bench WITH (FORCE)" >/dev/null 2>&1
+else
+  echo "SKIPPED: the journey on Postgres (no Postgres at $PG_URL, or no psql)"
+fi
 
 echo
 echo "Release build, $(nproc) cores, wrk -t2 -c$CONNECTIONS -d$DURATION on 127.0.0.1 ($(date -u +%Y-%m-%dT%H:%MZ))"

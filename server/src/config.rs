@@ -39,6 +39,16 @@ pub enum Command {
         #[arg(long)]
         name: String,
     },
+    /// Load-test fixtures (dev mode only): organisations, each with a service manager
+    /// (bench-manager-N@bench.example) and schemes, all with the given password.
+    BenchSeed {
+        #[arg(long, default_value_t = 32)]
+        organisations: usize,
+        #[arg(long, default_value_t = 50)]
+        schemes: usize,
+        #[arg(long, env = "PORTAL_BENCH_PASSWORD")]
+        password: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

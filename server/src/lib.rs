@@ -4,6 +4,7 @@
 pub mod access;
 pub mod admin_cli;
 pub mod assets;
+pub mod bench_seed;
 pub mod config;
 pub mod demo;
 pub mod error_page;

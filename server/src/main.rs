@@ -66,6 +66,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::CreateAdmin { email, name } => {
             server::admin_cli::create_admin(&config, &email, &name).await
         }
+        Command::BenchSeed {
+            organisations,
+            schemes,
+            password,
+        } => server::bench_seed::seed(&config, organisations, schemes, &password).await,
         Command::Migrate => {
             let db = app::store::Db::connect(&config.database_url, &config.pool).await?;
             db.migrate().await?;

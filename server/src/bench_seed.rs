@@ -1,0 +1,73 @@
+//! `portal bench-seed`: load-test fixtures. Makes organisations, each with a service manager and
+//! many schemes, all with one password. Refused in production mode.
+
+use app::{
+    auth::password::PasswordHasher,
+    clock::{Clock, SystemClock},
+    domain::{
+        EmailAddress, NewPassword, OrganisationKind, OrganisationName, PasswordContext, PersonName,
+        Role,
+    },
+    store::{organisations, schemes, users, Db},
+};
+
+use crate::config::{Config, Mode};
+
+/// The email address of bench user `n` (numbered from 1).
+pub fn bench_email(n: usize) -> String {
+    format!("bench-manager-{n}@bench.example")
+}
+
+pub async fn seed(
+    config: &Config,
+    organisations_count: usize,
+    schemes_each: usize,
+    password: &str,
+) -> anyhow::Result<()> {
+    if config.mode == Mode::Production {
+        anyhow::bail!("bench-seed makes test data and is refused in production mode");
+    }
+    let db = Db::connect(&config.database_url, &config.pool).await?;
+    db.migrate().await?;
+    let hasher = PasswordHasher::new(1)?;
+    let new_password = NewPassword::parse(password, &PasswordContext::default(), |_| false)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = hasher.hash(&new_password).await?;
+    let now = SystemClock.now();
+    for n in 1..=organisations_count {
+        let mut tx = db.begin_write().await?;
+        let name = OrganisationName::parse(&format!("Bench Pensions {n}"))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let org =
+            organisations::insert(&mut tx, &name, OrganisationKind::PensionProvider, now).await?;
+        let email = EmailAddress::parse(&bench_email(n)).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let person =
+            PersonName::parse(&format!("Bench Manager {n}")).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let user = users::insert(
+            &mut tx,
+            Some(org),
+            &person,
+            &email,
+            &[Role::ServiceManager],
+            now,
+        )
+        .await?;
+        users::set_password(&mut tx, user, &hash).await?;
+        for s in 1..=schemes_each {
+            schemes::insert(
+                &mut tx,
+                org,
+                &format!("Bench scheme {n}-{s}"),
+                "TPR",
+                &format!("{n:04}{s:04}"),
+                s == 1,
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+    }
+    db.close().await;
+    println!("seeded {organisations_count} organisations with {schemes_each} schemes each");
+    Ok(())
+}
