@@ -1,4 +1,5 @@
 import { Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
 import { test, expect, settled } from './fixtures';
 import { demoPassword } from '../playwright.config';
 
@@ -51,6 +52,14 @@ async function answerYes(page: Page, question: string) {
   await page.getByRole('button', { name: 'Continue' }).click();
 }
 
+async function expectNoAxeViolations(page: Page) {
+  await settled(page, true);
+  const results = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'])
+    .analyze();
+  expect(results.violations.map((v) => `${page.url()} ${v.id}: ${v.help}`)).toEqual([]);
+}
+
 const Q1 = 'Has your crypto material been deployed?';
 const Q2 = 'Is your connection ready to be tested?';
 const Q3 = 'Is your organisation ready to transition into the live environment?';
@@ -86,13 +95,26 @@ test('a service manager requests OAT from start to finish', async ({ page, javaS
   await page.getByRole('button', { name: 'Send request' }).dblclick();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Request sent');
   await expect(page.locator('.govuk-panel__body')).toContainText(/OAT-\d{4}-\d{6}/);
+  if (javaScriptEnabled !== false) await expectNoAxeViolations(page);
   await page.getByRole('link', { name: 'Follow your request' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toContainText(/Request OAT-\d{4}-\d{6}/);
+  if (javaScriptEnabled !== false) await expectNoAxeViolations(page);
   await expect(page.getByRole('main')).toContainText('Requested');
   await page.goto('/organisation');
   const after = page.getByRole('row', { name: new RegExp(`Scheme ${suffix}`) });
   await expect(after).toContainText('Requested');
   await expect(after.getByRole('link', { name: /View request/ })).toHaveCount(1);
+  // The double click made exactly one request: staff see one in the audit log.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('You have been signed out');
+  await page.goto('/sign-in');
+  await settled(page, javaScriptEnabled);
+  await page.getByLabel('Email address').fill('staff@pdp.example');
+  await page.getByLabel('Password').fill(demoPassword);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Programme staff');
+  await page.goto(`/staff/audit?action=oat_requested&email=mo-${suffix}%40oat-test.example`);
+  await expect(page.getByRole('table').locator('tbody tr')).toHaveCount(1);
 });
 
 test('answering no explains what to do and sends nothing', async ({ page, javaScriptEnabled }) => {

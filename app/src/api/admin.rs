@@ -33,6 +33,8 @@ pub struct OrganisationView {
     pub users: Vec<UserItem>,
     /// The vouching scheme's name and regulator, once added.
     pub vouching_scheme: Option<String>,
+    /// When the organisation completes its technical connection journey, if recorded.
+    pub technical_connection_on: Option<chrono::NaiveDate>,
 }
 
 #[cfg(feature = "ssr")]
@@ -224,6 +226,7 @@ pub async fn organisation_detail(id: String) -> Result<OrganisationView, ServerF
             },
             users: users.into_iter().map(to_item).collect(),
             vouching_scheme: None,
+            technical_connection_on: None,
         });
     }
     let id: i64 = id.parse().map_err(|_| not_found())?;
@@ -240,8 +243,12 @@ pub async fn organisation_detail(id: String) -> Result<OrganisationView, ServerF
         .into_iter()
         .find(|s| s.is_vouching)
         .map(|s| format!("{} ({} {})", s.name, s.regulator, s.regulator_number));
+    let technical_connection_on = crate::store::schemes::technical_connection_on(&services.db, id)
+        .await
+        .map_err(|e| internal("loading the technical connection date", e))?;
     Ok(OrganisationView {
         vouching_scheme,
+        technical_connection_on,
         organisation: OrganisationItem {
             id: org.id,
             name: org.name.to_string(),
@@ -775,6 +782,80 @@ pub async fn add_vouching_scheme(
     tx.commit().await.map_err(|e| internal("commit", e))?;
     session
         .set_flash(&format!("{scheme_name} added as the vouching scheme"))
+        .await
+        .map_err(|e| internal("session", e))?;
+    leptos_axum::redirect(&page);
+    Ok(())
+}
+
+/// Records the date an organisation completes (or completed) its technical connection journey
+/// (programme staff). Connection dates must then fall after it. Empty clears it.
+#[server(prefix = "/api", endpoint = "staff/technical-connection")]
+pub async fn set_technical_connection_date(
+    organisation: String,
+    technical_connection_date: Option<String>,
+) -> Result<(), ServerFnError> {
+    use self::ssr::*;
+    use crate::{auth::require_staff, domain::oat::parse_iso_date, store::schemes};
+    let staff = require_staff()?;
+    let services = services()?;
+    let session = session().await?;
+    let org_id: i64 = organisation.parse().map_err(|_| not_found())?;
+    organisations::get(&services.db, org_id)
+        .await
+        .map_err(|e| internal("loading an organisation", e))?
+        .ok_or_else(not_found)?;
+    let page = format!("/admin/organisations/{org_id}");
+    let raw = technical_connection_date.unwrap_or_default();
+    let parsed = if raw.trim().is_empty() {
+        None
+    } else {
+        match parse_iso_date(&raw) {
+            Ok(d) => Some(d),
+            Err(_) => {
+                let form = FormState::default()
+                    .with_value("technical_connection_date", raw.trim())
+                    .with_error(
+                        "technical_connection_date",
+                        "Technical connection date must be a real date",
+                    );
+                session
+                    .save_form("technical-connection", &form)
+                    .await
+                    .map_err(|e| internal("session", e))?;
+                leptos_axum::redirect(&page);
+                return Ok(());
+            }
+        }
+    };
+    let now = services.clock.now();
+    let mut tx = services
+        .db
+        .begin_write()
+        .await
+        .map_err(|e| internal("begin", e))?;
+    schemes::set_technical_connection_on(&mut tx, org_id, parsed)
+        .await
+        .map_err(|e| internal("setting the technical connection date", e))?;
+    let detail = parsed
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| "cleared".into());
+    audit::record(
+        &mut tx,
+        now,
+        &event(
+            AuditAction::TechnicalConnectionDateSet,
+            staff.id,
+            None,
+            Some(org_id),
+            detail,
+        ),
+    )
+    .await
+    .map_err(|e| internal("audit", e))?;
+    tx.commit().await.map_err(|e| internal("commit", e))?;
+    session
+        .set_flash("Technical connection completion date saved")
         .await
         .map_err(|e| internal("session", e))?;
     leptos_axum::redirect(&page);

@@ -12,7 +12,7 @@ pub use account::{
 pub use organisation::{OrganisationKind, OrganisationName, OrganisationNameError};
 
 /// Audit event codes and labels, for filters in the browser as well as the server.
-pub const AUDIT_ACTIONS: [(&str, &str); 12] = [
+pub const AUDIT_ACTIONS: [(&str, &str); 13] = [
     ("sign_in_succeeded", "Signed in"),
     ("sign_in_failed", "Sign-in failed"),
     ("account_locked", "Account locked"),
@@ -25,4 +25,8 @@ pub const AUDIT_ACTIONS: [(&str, &str); 12] = [
     ("user_reactivated", "User reactivated"),
     ("oat_requested", "OAT requested"),
     ("scheme_added", "Scheme added"),
+    (
+        "technical_connection_date_set",
+        "Technical connection date set",
+    ),
 ];

@@ -21,10 +21,11 @@ pub enum AuditAction {
     UserReactivated,
     OatRequested,
     SchemeAdded,
+    TechnicalConnectionDateSet,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 12] = [
+    pub const ALL: [AuditAction; 13] = [
         Self::SignInSucceeded,
         Self::SignInFailed,
         Self::AccountLocked,
@@ -37,6 +38,7 @@ impl AuditAction {
         Self::UserReactivated,
         Self::OatRequested,
         Self::SchemeAdded,
+        Self::TechnicalConnectionDateSet,
     ];
 
     fn index(self) -> usize {

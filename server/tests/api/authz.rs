@@ -71,6 +71,11 @@ const ALLOW: &[(&str, &str, &[Who])] = &[
         "organisation=999999&scheme_name=X&regulator=TPR&regulator_number=1",
         ADMIN_ONLY,
     ),
+    (
+        "/api/staff/technical-connection",
+        "organisation=999999&technical_connection_date=",
+        STAFF_AND_ADMIN,
+    ),
     ("/api/oat/overview", "", ORGANISATION_USERS),
     ("/api/oat/journey", "scheme=1", ORGANISATION_USERS),
     ("/api/oat/request", "id=1", ORGANISATION_USERS),
