@@ -87,6 +87,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/staff") view=pages::StaffHome ssr=SsrMode::Async />
                     <Route path=path!("/staff/audit") view=pages::AuditLog ssr=SsrMode::Async />
                     <Route path=path!("/staff/emails") view=pages::Emails ssr=SsrMode::Async />
+                    <Route path=path!("/staff/organisations") view=pages::StaffOrganisations ssr=SsrMode::Async />
+                    <Route path=path!("/staff/organisations/:id") view=pages::StaffOrganisation ssr=SsrMode::Async />
                     <Route path=path!("/admin/organisations") view=pages::AdminOrganisations ssr=SsrMode::Async />
                     <Route path=path!("/admin/organisations/:id") view=pages::AdminOrganisation ssr=SsrMode::Async />
                     <Route path=path!("/admin/users/:id") view=pages::AdminUser ssr=SsrMode::Async />

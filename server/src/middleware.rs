@@ -137,3 +137,23 @@ pub async fn bad_arguments_are_400(request: Request, next: Next) -> Response<Bod
     }
     Response::from_parts(parts, Body::from(bytes))
 }
+
+/// Keeps an incoming `X-Request-ID` only when it looks like an id (1 to 64 letters, digits,
+/// dots, dashes or underscores); otherwise drops it so a fresh one is made. A client cannot put
+/// arbitrary text into logs and audit rows this way.
+pub async fn sanitize_request_id(mut request: Request, next: Next) -> Response<Body> {
+    let ok = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        });
+    if ok == Some(false) {
+        request.headers_mut().remove("x-request-id");
+    }
+    next.run(request).await
+}

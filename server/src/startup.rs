@@ -382,6 +382,7 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
             header::AUTHORIZATION,
         ]))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(from_fn(middleware::sanitize_request_id))
 }
 
 /// Waits for SIGTERM or Ctrl-C.

@@ -805,7 +805,7 @@ pub async fn set_technical_connection_date(
         .await
         .map_err(|e| internal("loading an organisation", e))?
         .ok_or_else(not_found)?;
-    let page = format!("/admin/organisations/{org_id}");
+    let page = format!("/staff/organisations/{org_id}");
     let raw = technical_connection_date.unwrap_or_default();
     let parsed = if raw.trim().is_empty() {
         None

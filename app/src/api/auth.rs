@@ -151,19 +151,23 @@ pub async fn sign_in(
     }
     if !matches {
         let settings = &services.auth;
-        let will_lock = creds.failed_attempts + 1 >= settings.lock_after_failures;
-        let lock_until = will_lock.then(|| {
-            now + chrono::Duration::from_std(settings.lock_duration)
-                .unwrap_or(chrono::Duration::minutes(15))
-        });
+        let lock_until = now
+            + chrono::Duration::from_std(settings.lock_duration)
+                .unwrap_or(chrono::Duration::minutes(15));
         let mut tx = services
             .db
             .begin_write()
             .await
             .map_err(|e| internal("begin", e))?;
-        users::record_failure(&mut tx, creds.id, lock_until)
-            .await
-            .map_err(|e| internal("recording a failure", e))?;
+        let (_, will_lock) = users::record_failure(
+            &mut tx,
+            creds.id,
+            now,
+            settings.lock_after_failures,
+            lock_until,
+        )
+        .await
+        .map_err(|e| internal("recording a failure", e))?;
         audit::record(
             &mut tx,
             now,

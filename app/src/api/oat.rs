@@ -41,6 +41,9 @@ pub struct Journey {
     pub rule: DateRule,
     pub open_request: Option<i64>,
     pub submission_key: String,
+    /// False for a scheme that is not the vouching scheme, or has already been through OAT.
+    pub can_request: bool,
+    pub status: String,
 }
 
 impl Journey {
@@ -100,6 +103,12 @@ mod ssr {
             .await
             .map_err(|e| internal("session missing", e))?;
         Ok(PortalSession(s))
+    }
+
+    /// Whether a request may be made for the scheme now: it is the organisation's vouching
+    /// scheme (OAT is for the first connection) and has not been requested or has failed.
+    pub fn can_request(s: &schemes::Scheme) -> bool {
+        s.is_vouching && matches!(s.status.as_str(), "not_requested" | "failed")
     }
 
     /// The scheme, if it is the caller's organisation's (else 404).
@@ -234,7 +243,7 @@ pub async fn oat_journey(scheme: String) -> Result<Journey, ServerFnError> {
         .map_err(|e| internal("checking for an open request", e))?;
     Ok(Journey {
         scheme_id: s.id,
-        scheme_name: s.name,
+        scheme_name: s.name.clone(),
         is_vouching: s.is_vouching,
         is_service_manager: user.has_role(Role::ServiceManager),
         answers: Question::ALL
@@ -245,6 +254,8 @@ pub async fn oat_journey(scheme: String) -> Result<Journey, ServerFnError> {
         rule: rule_for(&services, org).await?,
         open_request,
         submission_key: draft.submission_key,
+        can_request: can_request(&s),
+        status: s.status.clone(),
     })
 }
 
@@ -264,6 +275,10 @@ pub async fn answer_question(
     }
     let services = services()?;
     let s = own_scheme(&services, org, &scheme).await?;
+    if !can_request(&s) {
+        leptos_axum::redirect(&format!("/oat/{}", s.id));
+        return Ok(());
+    }
     let q = Question::from_field(&question).ok_or_else(|| bad_input("Unknown question"))?;
     let page = format!("/oat/{}/{}", s.id, q.field());
     let change = change.as_deref() == Some("1");
@@ -310,6 +325,10 @@ pub async fn save_connection_date(
     }
     let services = services()?;
     let s = own_scheme(&services, org, &scheme).await?;
+    if !can_request(&s) {
+        leptos_axum::redirect(&format!("/oat/{}", s.id));
+        return Ok(());
+    }
     let rule = rule_for(&services, org).await?;
     match parse_iso_date(&raw).and_then(|d| rule.check(d)) {
         Err(e) => {
@@ -365,7 +384,22 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
         leptos_axum::redirect(&format!("/requests/{id}"));
         return Ok(());
     }
+    if !can_request(&s) {
+        leptos_axum::redirect(&format!("/oat/{}", s.id));
+        return Ok(());
+    }
     let draft = load_draft(&services, s.id).await?;
+    if draft.submission_key != submission_key {
+        // The answers were used up by a send that committed since we looked (a double click):
+        // show what it made rather than asking again.
+        if let Some(id) = oat::find_by_key(&services.db, org, &submission_key)
+            .await
+            .map_err(|e| internal("checking the submission", e))?
+        {
+            leptos_axum::redirect(&format!("/requests/{id}/sent"));
+            return Ok(());
+        }
+    }
     for q in Question::ALL {
         match Answer::parse(answer_of(&draft, q).as_deref()) {
             Some(Answer::Yes) => {}
@@ -436,9 +470,15 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
     )
     .await
     .map_err(|e| internal("timeline", e))?;
-    schemes::set_status(&mut tx, s.id, "requested")
+    if !schemes::move_status(&mut tx, s.id, &["not_requested", "failed"], "requested")
         .await
-        .map_err(|e| internal("scheme status", e))?;
+        .map_err(|e| internal("scheme status", e))?
+    {
+        // The scheme changed under us since we looked: nothing is applied.
+        drop(tx);
+        leptos_axum::redirect(&format!("/oat/{}", s.id));
+        return Ok(());
+    }
     oat::delete_draft(&mut tx, s.id)
         .await
         .map_err(|e| internal("clearing answers", e))?;

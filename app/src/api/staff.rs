@@ -159,3 +159,62 @@ pub async fn list_emails() -> Result<Vec<EmailEntry>, ServerFnError> {
         })
         .collect())
 }
+
+/// An organisation as programme staff see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrganisationSummary {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub technical_connection_on: Option<chrono::NaiveDate>,
+}
+
+/// Every organisation (programme staff and admins).
+#[server(prefix = "/api", endpoint = "staff/organisations")]
+pub async fn staff_organisations() -> Result<Vec<OrganisationSummary>, ServerFnError> {
+    use crate::{
+        auth::{internal, require_staff, services},
+        store::{organisations, schemes},
+    };
+    require_staff()?;
+    let services = services()?;
+    let orgs = organisations::list(&services.db)
+        .await
+        .map_err(|e| internal("listing organisations", e))?;
+    let mut out = Vec::with_capacity(orgs.len());
+    for o in orgs {
+        out.push(OrganisationSummary {
+            technical_connection_on: schemes::technical_connection_on(&services.db, o.id)
+                .await
+                .map_err(|e| internal("loading a date", e))?,
+            id: o.id,
+            name: o.name.to_string(),
+            kind: o.kind.label().to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// One organisation (programme staff and admins).
+#[server(prefix = "/api", endpoint = "staff/organisation")]
+pub async fn staff_organisation(id: String) -> Result<OrganisationSummary, ServerFnError> {
+    use crate::{
+        auth::{internal, not_found, require_staff, services},
+        store::{organisations, schemes},
+    };
+    require_staff()?;
+    let services = services()?;
+    let id: i64 = id.trim().parse().map_err(|_| not_found())?;
+    let o = organisations::get(&services.db, id)
+        .await
+        .map_err(|e| internal("loading an organisation", e))?
+        .ok_or_else(not_found)?;
+    Ok(OrganisationSummary {
+        technical_connection_on: schemes::technical_connection_on(&services.db, o.id)
+            .await
+            .map_err(|e| internal("loading a date", e))?,
+        id: o.id,
+        name: o.name.to_string(),
+        kind: o.kind.label().to_string(),
+    })
+}

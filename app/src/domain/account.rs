@@ -15,6 +15,10 @@ pub enum EmailError {
     Format,
     #[error("Email address must be 254 characters or fewer")]
     TooLong,
+    #[error(
+        "Enter an email address using only letters a to z, numbers and symbols such as . - _ +"
+    )]
+    NotAscii,
 }
 
 impl EmailAddress {
@@ -25,6 +29,10 @@ impl EmailAddress {
         }
         if email.chars().count() > 254 {
             return Err(EmailError::TooLong);
+        }
+        // Both databases then compare addresses the same way (SQLite's lower() folds ASCII only).
+        if !email.is_ascii() {
+            return Err(EmailError::NotAscii);
         }
         let Some((local, domain)) = email.rsplit_once('@') else {
             return Err(EmailError::Format);
@@ -53,7 +61,7 @@ impl EmailAddress {
 
     /// The form used for uniqueness and look-ups.
     pub fn normalized(&self) -> String {
-        self.0.to_lowercase()
+        self.0.to_ascii_lowercase()
     }
 }
 
@@ -316,6 +324,10 @@ mod tests {
         assert_eq!(EmailAddress::parse("  "), Err(EmailError::Empty));
         let long = format!("{}@example.org", "a".repeat(250));
         assert_eq!(EmailAddress::parse(&long), Err(EmailError::TooLong));
+        assert_eq!(
+            EmailAddress::parse("Ünal@example.org"),
+            Err(EmailError::NotAscii)
+        );
     }
 
     #[test]

@@ -233,9 +233,11 @@ impl DateRule {
         let latest = today
             .checked_add_months(Months::new(12 * MAX_YEARS_AHEAD))
             .unwrap_or(NaiveDate::MAX);
+        // When the technical connection date is two years away or more, no date is allowed:
+        // every date is refused, and staff are the ones to talk to.
         Self {
             earliest,
-            latest: latest.max(earliest),
+            latest,
             reason,
         }
     }

@@ -59,6 +59,11 @@ pub fn StaffHome() -> impl IntoView {
                 </a>
             </li>
             <li>
+                <a class="govuk-link" href="/staff/organisations">
+                    "Organisations and technical connection dates"
+                </a>
+            </li>
+            <li>
                 <a class="govuk-link" href="/staff/emails">
                     "Emails sent by the portal"
                 </a>

@@ -7,8 +7,7 @@ use crate::{
     api::{
         admin::{
             list_organisations, organisation_detail, roles_field, user_detail, AddVouchingScheme,
-            ChangeRoles, CreateOrganisation, InviteUser, SetTechnicalConnectionDate, SetUserActive,
-            UserItem,
+            ChangeRoles, CreateOrganisation, InviteUser, SetUserActive, UserItem,
         },
         auth::{take_flash, take_form_state},
     },
@@ -192,17 +191,9 @@ pub fn AdminOrganisation() -> impl IntoView {
     let id = move || params.with(|p| p.get("id")).unwrap_or_default();
     let invite = ServerAction::<InviteUser>::new();
     let vouching = ServerAction::<AddVouchingScheme>::new();
-    let technical = ServerAction::<SetTechnicalConnectionDate>::new();
     let data = Resource::new(
-        move || {
-            (
-                id(),
-                invite.version().get(),
-                vouching.version().get(),
-                technical.version().get(),
-            )
-        },
-        |(id, _, _, _)| async move {
+        move || (id(), invite.version().get(), vouching.version().get()),
+        |(id, _, _)| async move {
             let detail = organisation_detail(id).await;
             let mut form = take_form_state("invite".into())
                 .await
@@ -215,24 +206,6 @@ pub fn AdminOrganisation() -> impl IntoView {
                 .flatten()
                 .unwrap_or_default();
             form.errors.extend(scheme_form.errors.clone());
-            let technical_form = take_form_state("technical-connection".into())
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
-            form.errors.extend(technical_form.errors.clone());
-            let scheme_form = FormState {
-                values: scheme_form
-                    .values
-                    .into_iter()
-                    .chain(technical_form.values)
-                    .collect(),
-                errors: scheme_form
-                    .errors
-                    .into_iter()
-                    .chain(technical_form.errors)
-                    .collect(),
-            };
             let flash = take_flash().await.ok().flatten();
             (detail, form, scheme_form, flash)
         },
@@ -262,22 +235,13 @@ pub fn AdminOrganisation() -> impl IntoView {
                                         None => view! { <VouchingForm organisation=detail.organisation.id form=scheme_form.clone() action=vouching /> }.into_any(),
                                     }}
                                     <h2 class="govuk-heading-m">"Technical connection"</h2>
-                                    <ActionForm action=technical attr:novalidate=true>
-                                        <input type="hidden" name="organisation" value=detail.organisation.id.to_string() />
-                                        <TextInput
-                                            id="technical_connection_date"
-                                            label="Date the organisation completes its technical connection journey"
-                                            hint="Connection dates must be after this date. Leave empty if it is not known."
-                                            input_type="date"
-                                            value=if scheme_form.value("technical_connection_date").is_empty() {
-                                                detail.technical_connection_on.map(|d| d.to_string()).unwrap_or_default()
-                                            } else {
-                                                scheme_form.value("technical_connection_date")
-                                            }
-                                            error=scheme_form.error("technical_connection_date")
-                                        />
-                                        <button type="submit" class="govuk-button govuk-button--secondary">"Save date"</button>
-                                    </ActionForm>
+                                    <p class="govuk-body">
+                                        {match detail.technical_connection_on {
+                                            Some(d) => format!("Completes its technical connection journey on {}. ", crate::domain::oat::long_date(d)),
+                                            None => "No technical connection completion date recorded. ".to_string(),
+                                        }}
+                                        <a class="govuk-link" href=format!("/staff/organisations/{}", detail.organisation.id)>"Change the technical connection date"</a>
+                                    </p>
                                 })}
                                 <UsersTable users=detail.users />
                                 <h2 class="govuk-heading-m">"Invite a user"</h2>

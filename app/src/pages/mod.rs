@@ -18,4 +18,4 @@ pub use invitation::InvitationPage;
 pub use not_found::NotFound;
 pub use oat::{OatStart, OatStep, Overview, RequestPage, RequestSent};
 pub use sign_in::{SignInPage, SignedOut};
-pub use staff::{AuditLog, Emails};
+pub use staff::{AuditLog, Emails, StaffOrganisation, StaffOrganisations};

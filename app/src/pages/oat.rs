@@ -125,6 +125,15 @@ pub fn OatStart() -> impl IntoView {
                             <h2 class="govuk-heading-m">"What happens next"</h2>
                             <p class="govuk-body">"We send a synthetic find request to your live find endpoint. It is a valid, signed request with made-up data. We watch for your 202 (Accepted) acknowledgement. If we receive it, the test has passed and we confirm your go-live date by email."</p>
                             {match (j.open_request, j.is_service_manager) {
+                                (None, _) if !j.can_request => view! {
+                                    <div class="govuk-inset-text">
+                                        {if j.is_vouching {
+                                            format!("This scheme's testing status is {}: there is nothing to request.", status_label(&j.status).0.to_lowercase())
+                                        } else {
+                                            "Operational acceptance testing is for your organisation's vouching scheme. Further providers and schemes are added once it has passed.".to_string()
+                                        }}
+                                    </div>
+                                }.into_any(),
                                 (Some(id), _) => view! {
                                     <div class="govuk-inset-text">"You have already requested testing for this scheme. "
                                         <a class="govuk-link" href=format!("/requests/{id}")>"View your request"</a>
@@ -192,6 +201,14 @@ pub fn OatStep() -> impl IntoView {
                                 <h1 class="govuk-heading-l">"You have already requested testing"</h1>
                                 <p class="govuk-body">"There is an open request for "{j.scheme_name.clone()}". You can send another once it has been dealt with."</p>
                                 <p class="govuk-body"><a class="govuk-link" href=format!("/requests/{id}")>"View your request"</a></p>
+                            }.into_any()
+                        }
+                        Ok(j) if !j.can_request => {
+                            let id = j.scheme_id;
+                            view! {
+                                <PageTitle text="You cannot request testing for this scheme" />
+                                <h1 class="govuk-heading-l">"You cannot request testing for this scheme"</h1>
+                                <p class="govuk-body"><a class="govuk-link" href=format!("/oat/{id}")>"Find out why"</a></p>
                             }.into_any()
                         }
                         Ok(j) => {

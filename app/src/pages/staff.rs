@@ -3,11 +3,22 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+use leptos_router::hooks::use_params_map;
+
 use crate::{
     api::staff::{list_audit, list_emails},
     components::{ErrorSummary, PageTitle},
     domain::AUDIT_ACTIONS,
     forms::FormState,
+};
+use crate::{
+    api::{
+        admin::SetTechnicalConnectionDate,
+        auth::{take_flash, take_form_state},
+        staff::{staff_organisation, staff_organisations},
+    },
+    components::{SuccessBanner, TextInput},
+    domain::oat::long_date,
 };
 
 /// The audit log with filters (a GET form, so filters are in the address and bookmarkable).
@@ -167,6 +178,95 @@ pub fn Emails() -> impl IntoView {
                             .into_any(),
                     })
             }}
+        </Suspense>
+    }
+}
+
+/// Organisations, for programme staff.
+#[component]
+pub fn StaffOrganisations() -> impl IntoView {
+    let data = Resource::new(|| (), |_| staff_organisations());
+    view! {
+        <PageTitle text="Organisations" />
+        <h1 class="govuk-heading-l">"Organisations"</h1>
+        <Suspense fallback=|| ()>
+            {move || data.get().map(|orgs| view! {
+                <table class="govuk-table">
+                    <caption class="govuk-table__caption govuk-table__caption--m">"Connecting organisations"</caption>
+                    <thead class="govuk-table__head">
+                        <tr class="govuk-table__row">
+                            <th scope="col" class="govuk-table__header">"Name"</th>
+                            <th scope="col" class="govuk-table__header">"Type"</th>
+                            <th scope="col" class="govuk-table__header">"Technical connection completes"</th>
+                        </tr>
+                    </thead>
+                    <tbody class="govuk-table__body">
+                        {orgs.unwrap_or_default().into_iter().map(|o| view! {
+                            <tr class="govuk-table__row">
+                                <td class="govuk-table__cell"><a class="govuk-link" href=format!("/staff/organisations/{}", o.id)>{o.name}</a></td>
+                                <td class="govuk-table__cell">{o.kind}</td>
+                                <td class="govuk-table__cell">{o.technical_connection_on.map(long_date).unwrap_or_else(|| "Not recorded".into())}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            })}
+        </Suspense>
+    }
+}
+
+/// One organisation for staff: record when it completes its technical connection journey.
+#[component]
+pub fn StaffOrganisation() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id")).unwrap_or_default();
+    let action = ServerAction::<SetTechnicalConnectionDate>::new();
+    let data = Resource::new(
+        move || (id(), action.version().get()),
+        |(id, _)| async move {
+            let org = staff_organisation(id).await;
+            let form = take_form_state("technical-connection".into())
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            let flash = take_flash().await.ok().flatten();
+            (org, form, flash)
+        },
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || data.get().map(|(org, form, flash)| match org {
+                Err(_) => view! { <crate::pages::NotFound /> }.into_any(),
+                Ok(org) => {
+                    let title = if form.has_errors() { format!("Error: {}", org.name) } else { org.name.clone() };
+                    let value = if form.has_errors() {
+                        form.value("technical_connection_date")
+                    } else {
+                        org.technical_connection_on.map(|d| d.to_string()).unwrap_or_default()
+                    };
+                    view! {
+                        <PageTitle text=title />
+                        {flash.map(|m| view! { <SuccessBanner message=m /> })}
+                        <ErrorSummary form=form.clone() />
+                        <a href="/staff/organisations" class="govuk-back-link">"Back to organisations"</a>
+                        <span class="govuk-caption-l">{org.kind.clone()}</span>
+                        <h1 class="govuk-heading-l">{org.name.clone()}</h1>
+                        <ActionForm action=action attr:novalidate=true>
+                            <input type="hidden" name="organisation" value=org.id.to_string() />
+                            <TextInput
+                                id="technical_connection_date"
+                                label="Date the organisation completes its technical connection journey"
+                                hint="Connection dates must be after this date. Leave it empty if it is not known."
+                                input_type="date"
+                                value=value
+                                error=form.error("technical_connection_date")
+                            />
+                            <button type="submit" class="govuk-button">"Save date"</button>
+                        </ActionForm>
+                    }.into_any()
+                }
+            })}
         </Suspense>
     }
 }

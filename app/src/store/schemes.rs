@@ -68,10 +68,26 @@ pub async fn insert(
     .map_err(|e| StoreError::on_unique(e, "vouching scheme"))
 }
 
-pub async fn set_status(tx: &mut Tx, id: i64, status: &str) -> Result<(), StoreError> {
-    const SQL: &str = "UPDATE schemes SET status = $1 WHERE id = $2";
-    on_tx!(tx, conn => sqlx::query(SQL).bind(status).bind(id).execute(&mut **conn).await.map(|_| ()))?;
-    Ok(())
+/// Moves a scheme to `to` only from one of the statuses in `from`; false when it was in another.
+pub async fn move_status(
+    tx: &mut Tx,
+    id: i64,
+    from: &[&str],
+    to: &str,
+) -> Result<bool, StoreError> {
+    const SQL: &str =
+        "UPDATE schemes SET status = $1 WHERE id = $2 AND (status = $3 OR status = $4)";
+    let first = from.first().copied().unwrap_or("");
+    let second = from.get(1).copied().unwrap_or(first);
+    let n = on_tx!(tx, conn => sqlx::query(SQL)
+        .bind(to)
+        .bind(id)
+        .bind(first)
+        .bind(second)
+        .execute(&mut **conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
 }
 
 /// The date the organisation completes (or completed) its technical connection journey.

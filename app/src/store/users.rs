@@ -210,18 +210,35 @@ pub async fn set_active(tx: &mut Tx, user_id: i64, active: bool) -> Result<(), S
     Ok(())
 }
 
-/// Counts a failed sign-in; locks the account until `lock_until` when `lock` is set.
-/// Returns the failure count after this one.
+/// Counts a failed sign-in and, when it makes `lock_after` failures in a row, locks the account
+/// until `lock_until`. Decided in one statement, so parallel guesses cannot slip past the limit;
+/// a lock that has run out starts the count again. Returns the count and whether this failure
+/// locked the account.
 pub async fn record_failure(
     tx: &mut Tx,
     user_id: i64,
-    lock_until: Option<DateTime<Utc>>,
-) -> Result<i32, StoreError> {
-    const SQL: &str = "UPDATE users SET failed_attempts = failed_attempts + 1, \
-         locked_until = COALESCE($1, locked_until) WHERE id = $2 RETURNING failed_attempts";
-    Ok(
-        on_tx!(tx, conn => sqlx::query_scalar(SQL).bind(lock_until).bind(user_id).fetch_one(&mut **conn).await)?,
-    )
+    now: DateTime<Utc>,
+    lock_after: i32,
+    lock_until: DateTime<Utc>,
+) -> Result<(i32, bool), StoreError> {
+    // SET expressions all see the row as it was: `expired` and the new count are computed once
+    // per expression from the old values.
+    const SQL: &str = "UPDATE users SET \
+         failed_attempts = CASE WHEN locked_until IS NOT NULL AND locked_until <= $1 THEN 1 ELSE failed_attempts + 1 END, \
+         locked_until = CASE \
+             WHEN (CASE WHEN locked_until IS NOT NULL AND locked_until <= $1 THEN 1 ELSE failed_attempts + 1 END) >= $2 \
+                  AND (locked_until IS NULL OR locked_until <= $1) THEN $3 \
+             ELSE locked_until END \
+         WHERE id = $4 RETURNING failed_attempts, locked_until";
+    let (count, locked): (i32, Option<DateTime<Utc>>) = on_tx!(tx, conn => sqlx::query_as(SQL)
+        .bind(now)
+        .bind(lock_after)
+        .bind(lock_until)
+        .bind(user_id)
+        .fetch_one(&mut **conn)
+        .await)?;
+    // Newly locked only by the failure that reached the limit; later ones find it locked already.
+    Ok((count, count == lock_after && locked == Some(lock_until)))
 }
 
 pub async fn record_success(tx: &mut Tx, user_id: i64) -> Result<(), StoreError> {

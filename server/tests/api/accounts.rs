@@ -857,3 +857,35 @@ async fn stored_hashes_are_argon2id_and_long_passwords_are_not_truncated() {
         "/staff"
     );
 }
+
+#[tokio::test]
+async fn parallel_guesses_cannot_slip_past_the_lock_and_an_expired_lock_starts_afresh() {
+    let (app, clock) = spawn_app_with_clock(|c| c.sign_in_burst = 100).await;
+    app.seed_accounts().await;
+    let guesses = (0..14).map(|i| {
+        let app = &app;
+        async move {
+            app.sign_in_as(&client(), MANAGER, &format!("parallel guess {i}"))
+                .await
+        }
+    });
+    futures::future::join_all(guesses).await;
+    assert_eq!(
+        app.audit_count(AuditAction::AccountLocked).await,
+        1,
+        "locked exactly once"
+    );
+    assert_eq!(
+        location(&app.sign_in_as(&client(), MANAGER, PASSWORD).await),
+        "/sign-in",
+        "locked"
+    );
+    clock.set(clock.now_for_tests() + chrono::Duration::minutes(16));
+    // One wrong password after the lock ran out does not lock again.
+    app.sign_in_as(&client(), MANAGER, "one more wrong one")
+        .await;
+    assert_eq!(
+        location(&app.sign_in_as(&client(), MANAGER, PASSWORD).await),
+        "/organisation"
+    );
+}

@@ -76,6 +76,8 @@ const ALLOW: &[(&str, &str, &[Who])] = &[
         "organisation=999999&technical_connection_date=",
         STAFF_AND_ADMIN,
     ),
+    ("/api/staff/organisations", "", STAFF_AND_ADMIN),
+    ("/api/staff/organisation", "id=1", STAFF_AND_ADMIN),
     ("/api/oat/overview", "", ORGANISATION_USERS),
     ("/api/oat/journey", "scheme=1", ORGANISATION_USERS),
     ("/api/oat/request", "id=1", ORGANISATION_USERS),

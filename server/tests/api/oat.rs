@@ -554,3 +554,59 @@ async fn malformed_bodies_get_a_clear_4xx_and_change_nothing() {
     assert_eq!(oat::count_for_organisation(&app.db, 1).await.unwrap(), 0);
     let _ = client();
 }
+
+#[tokio::test]
+async fn only_the_vouching_scheme_not_yet_through_oat_can_be_requested() {
+    let app = spawn_app().await;
+    app.seed_accounts().await;
+    let vouching = demo_scheme(&app).await;
+    let mut tx = app.db.begin_write().await.unwrap();
+    let other = schemes::insert(
+        &mut tx,
+        1,
+        "Second Scheme",
+        "FCA",
+        "123456",
+        false,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let m = app.signed_in(MANAGER).await;
+    let r = answer(&app, &m, other, "crypto-deployed", "yes").await;
+    assert_eq!(location(&r), format!("/oat/{other}"));
+    let page = m
+        .get(app.url(&format!("/oat/{other}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(
+            "Operational acceptance testing is for your organisation&#x27;s vouching scheme"
+        ) || page
+            .contains("Operational acceptance testing is for your organisation's vouching scheme")
+    );
+    let r = app
+        .post_form(
+            &m,
+            "/api/oat/send",
+            &[("scheme", &other.to_string()), ("submission_key", "k1")],
+        )
+        .await;
+    assert_eq!(location(&r), format!("/oat/{other}"));
+    assert_eq!(oat::count_for_organisation(&app.db, 1).await.unwrap(), 0);
+
+    // A vouching scheme that has passed cannot be requested again.
+    let mut tx = app.db.begin_write().await.unwrap();
+    schemes::move_status(&mut tx, vouching, &["not_requested"], "passed")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let r = answer(&app, &m, vouching, "crypto-deployed", "yes").await;
+    assert_eq!(location(&r), format!("/oat/{vouching}"));
+    assert!(oat::draft(&app.db, vouching).await.unwrap().is_none());
+}

@@ -212,4 +212,16 @@ async fn request_ids_are_generated_or_propagated() {
         .await
         .unwrap();
     assert_eq!(given.headers()["x-request-id"], "trace-me-123");
+    let forged = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "x".repeat(65))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        forged.headers()["x-request-id"].len(),
+        36,
+        "an over-long id is replaced"
+    );
 }
