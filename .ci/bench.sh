@@ -94,13 +94,14 @@ SERVER_PID=""
 journey_bench() {
   local label="$1" db_url="$2" port=$((PORT + 1))
   DATABASE_URL="$db_url" RUST_LOG=warn "$CARGO_TARGET_DIR/release/portal" bench-seed \
-    --organisations 32 --schemes 50 --password "$BENCH_PASSWORD" >/dev/null
+    --organisations "${BENCH_ORGANISATIONS:-640}" --schemes 50 --password "$BENCH_PASSWORD" >/dev/null
   DATABASE_URL="$db_url" PORTAL_LISTEN="127.0.0.1:$port" PORTAL_SIGN_IN_BURST=1000 \
     LEPTOS_SITE_ROOT="$ROOT/target/site" RUST_LOG=warn \
     "$CARGO_TARGET_DIR/release/portal" >"$TMP/journey.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-  ROWS+=("$(python3 "$ROOT/.ci/bench_journey.py" --port "$port" --users 32 --seconds "${BENCH_JOURNEY_SECONDS:-20}" \
+  ROWS+=("$(python3 "$ROOT/.ci/bench_journey.py" --port "$port" --users 32 --organisations "${BENCH_ORGANISATIONS:-640}" \
+    --seconds "${BENCH_JOURNEY_SECONDS:-30}" \
     --password "$BENCH_PASSWORD" --label "($label)")")
   # The overview with 50 schemes, signed in as one of the bench managers.
   local cookie

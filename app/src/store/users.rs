@@ -88,25 +88,33 @@ async fn summarise(db: &Db, row: SummaryRow) -> Result<UserSummary, StoreError> 
 }
 
 pub async fn find_for_session(db: &Db, id: i64) -> Result<Option<SessionLookup>, StoreError> {
+    // Runs on every signed-in request: one query for the user, one for the roles.
     const SQL: &str = "SELECT u.id, u.organisation_id, o.name AS organisation_name, u.name, u.email, \
-         u.active, u.password_hash FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id \
+         u.active, u.session_epoch FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id \
          WHERE u.id = $1";
-    const EPOCH: &str = "SELECT session_epoch FROM users WHERE id = $1";
-    let row: Option<SummaryRow> =
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        organisation_id: Option<i64>,
+        organisation_name: Option<String>,
+        name: String,
+        email: String,
+        active: bool,
+        session_epoch: i64,
+    }
+    let row: Option<Row> =
         on_db!(db, pool => sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)?;
     let Some(row) = row else { return Ok(None) };
-    let epoch: i64 = on_db!(db, pool => sqlx::query_scalar(EPOCH).bind(id).fetch_one(pool).await)?;
-    let s = summarise(db, row).await?;
     Ok(Some(SessionLookup {
-        active: s.active,
-        session_epoch: epoch,
+        active: row.active,
+        session_epoch: row.session_epoch,
         current: CurrentUser {
-            id: s.id,
-            name: s.name,
-            email: s.email,
-            organisation_id: s.organisation_id,
-            organisation_name: s.organisation_name,
-            roles: s.roles,
+            roles: roles_of(db, row.id).await?,
+            id: row.id,
+            name: row.name,
+            email: row.email,
+            organisation_id: row.organisation_id,
+            organisation_name: row.organisation_name,
         },
     }))
 }
