@@ -105,13 +105,8 @@ pub async fn sign_in(
         .map_err(|e| internal("verifying a password", e))?;
 
     let Some(creds) = creds else {
-        let mut tx = services
-            .db
-            .begin_write()
-            .await
-            .map_err(|e| internal("begin", e))?;
-        audit::record(
-            &mut tx,
+        audit::record_alone(
+            &services.db,
             now,
             &event(
                 AuditAction::SignInFailed,
@@ -123,7 +118,6 @@ pub async fn sign_in(
         )
         .await
         .map_err(|e| internal("audit", e))?;
-        tx.commit().await.map_err(|e| internal("commit", e))?;
         return fail("unknown email").await;
     };
     let org = creds.organisation_id;
@@ -134,19 +128,13 @@ pub async fn sign_in(
         } else {
             "account deactivated"
         };
-        let mut tx = services
-            .db
-            .begin_write()
-            .await
-            .map_err(|e| internal("begin", e))?;
-        audit::record(
-            &mut tx,
+        audit::record_alone(
+            &services.db,
             now,
             &event(AuditAction::SignInFailed, None, Some(creds.id), org, detail),
         )
         .await
         .map_err(|e| internal("audit", e))?;
-        tx.commit().await.map_err(|e| internal("commit", e))?;
         return fail(detail).await;
     }
     if !matches {
@@ -243,13 +231,8 @@ pub async fn sign_out() -> Result<(), ServerFnError> {
     let services = services()?;
     let session = session().await?;
     if let Some(user) = current_user() {
-        let mut tx = services
-            .db
-            .begin_write()
-            .await
-            .map_err(|e| internal("begin", e))?;
-        audit::record(
-            &mut tx,
+        audit::record_alone(
+            &services.db,
             services.clock.now(),
             &event(
                 AuditAction::SignedOut,
@@ -261,7 +244,6 @@ pub async fn sign_out() -> Result<(), ServerFnError> {
         )
         .await
         .map_err(|e| internal("audit", e))?;
-        tx.commit().await.map_err(|e| internal("commit", e))?;
         tracing::info!(user_id = user.id, "signed out");
     }
     session.sign_out().await.map_err(session_error)?;

@@ -89,6 +89,14 @@ pub async fn record(tx: &mut Tx, at: DateTime<Utc>, e: &NewAuditEvent) -> Result
     Ok(())
 }
 
+/// Records an event that goes with no other change (a refused sign-in, a sign-out) in a write
+/// transaction of its own.
+pub async fn record_alone(db: &Db, at: DateTime<Utc>, e: &NewAuditEvent) -> Result<(), StoreError> {
+    let mut tx = db.begin_write().await?;
+    record(&mut tx, at, e).await?;
+    tx.commit().await
+}
+
 /// An event as listed for staff.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, sqlx::FromRow)]
 pub struct AuditRow {
