@@ -160,12 +160,10 @@ pub async fn create_organisation(name: String, kind: Option<String>) -> Result<(
         form = form.with_error("kind", m);
     }
     let (Ok(org_name), Ok(kind)) = (parsed_name, parsed_kind) else {
-        session
-            .save_form("create-organisation", &form)
+        return session
+            .back_to_form("create-organisation", &form, "/admin/organisations")
             .await
-            .map_err(|e| internal("session", e))?;
-        leptos_axum::redirect("/admin/organisations");
-        return Ok(());
+            .map_err(|e| internal("session", e));
     };
     let now = services.clock.now();
     let mut tx = services
@@ -177,12 +175,10 @@ pub async fn create_organisation(name: String, kind: Option<String>) -> Result<(
         Ok(id) => id,
         Err(StoreError::Duplicate(_)) => {
             let form = form.with_error("name", "An organisation with this name already exists");
-            session
-                .save_form("create-organisation", &form)
+            return session
+                .back_to_form("create-organisation", &form, "/admin/organisations")
                 .await
-                .map_err(|e| internal("session", e))?;
-            leptos_axum::redirect("/admin/organisations");
-            return Ok(());
+                .map_err(|e| internal("session", e));
         }
         Err(e) => return Err(internal("creating an organisation", e)),
     };
@@ -315,12 +311,10 @@ pub async fn invite_user(
         form = form.with_error(roles_field(org_id.is_some()), m);
     }
     let (Ok(person), Ok(address), false) = (person, address, form.has_errors()) else {
-        session
-            .save_form("invite", &form)
+        return session
+            .back_to_form("invite", &form, &page)
             .await
-            .map_err(|e| internal("session", e))?;
-        leptos_axum::redirect(&page);
-        return Ok(());
+            .map_err(|e| internal("session", e));
     };
     let now = services.clock.now();
     let mut tx = services
@@ -332,12 +326,10 @@ pub async fn invite_user(
         Ok(id) => id,
         Err(StoreError::Duplicate(_)) => {
             let form = form.with_error("email", "A user with this email address already exists");
-            session
-                .save_form("invite", &form)
+            return session
+                .back_to_form("invite", &form, &page)
                 .await
-                .map_err(|e| internal("session", e))?;
-            leptos_axum::redirect(&page);
-            return Ok(());
+                .map_err(|e| internal("session", e));
         }
         Err(e) => return Err(internal("creating a user", e)),
     };
@@ -449,22 +441,18 @@ pub async fn change_roles(
     if let Err(m) = check_roles(&roles, target.organisation_id.is_some()) {
         let form =
             FormState::default().with_error(roles_field(target.organisation_id.is_some()), m);
-        session
-            .save_form("roles", &form)
+        return session
+            .back_to_form("roles", &form, &page)
             .await
-            .map_err(|e| internal("session", e))?;
-        leptos_axum::redirect(&page);
-        return Ok(());
+            .map_err(|e| internal("session", e));
     }
     if id == admin.id && !roles.contains(&Role::ProgrammeAdmin) {
         let form = FormState::default()
             .with_error("programme_admin", "You cannot remove your own admin role");
-        session
-            .save_form("roles", &form)
+        return session
+            .back_to_form("roles", &form, &page)
             .await
-            .map_err(|e| internal("session", e))?;
-        leptos_axum::redirect(&page);
-        return Ok(());
+            .map_err(|e| internal("session", e));
     }
     let now = services.clock.now();
     let mut tx = services
@@ -619,12 +607,10 @@ pub async fn accept_invitation(token: String, password: String) -> Result<(), Se
         Ok(p) => p,
         Err(e) => {
             let form = FormState::default().with_error("password", e.to_string());
-            session
-                .save_form("invitation", &form)
+            return session
+                .back_to_form("invitation", &form, &page)
                 .await
-                .map_err(|e| internal("session", e))?;
-            leptos_axum::redirect(&page);
-            return Ok(());
+                .map_err(|e| internal("session", e));
         }
     };
     let hash = services
@@ -727,12 +713,10 @@ pub async fn add_vouching_scheme(
     }
     let (Ok(scheme_name), Some(regulator), false) = (parsed_name, regulator, form.has_errors())
     else {
-        session
-            .save_form("vouching", &form)
+        return session
+            .back_to_form("vouching", &form, &page)
             .await
-            .map_err(|e| internal("session", e))?;
-        leptos_axum::redirect(&page);
-        return Ok(());
+            .map_err(|e| internal("session", e));
     };
     let now = services.clock.now();
     let mut tx = services
@@ -757,12 +741,10 @@ pub async fn add_vouching_scheme(
                 "scheme_name",
                 "This organisation already has a vouching scheme",
             );
-            session
-                .save_form("vouching", &form)
+            return session
+                .back_to_form("vouching", &form, &page)
                 .await
-                .map_err(|e| internal("session", e))?;
-            leptos_axum::redirect(&page);
-            return Ok(());
+                .map_err(|e| internal("session", e));
         }
         Err(e) => return Err(internal("adding a scheme", e)),
     }
@@ -819,12 +801,10 @@ pub async fn set_technical_connection_date(
                         "technical_connection_date",
                         "Technical connection date must be a real date",
                     );
-                session
-                    .save_form("technical-connection", &form)
+                return session
+                    .back_to_form("technical-connection", &form, &page)
                     .await
-                    .map_err(|e| internal("session", e))?;
-                leptos_axum::redirect(&page);
-                return Ok(());
+                    .map_err(|e| internal("session", e));
             }
         }
     };

@@ -106,6 +106,19 @@ impl PortalSession {
         self.take(&format!("form:{form}")).await
     }
 
+    /// Post/redirect/get after a form with problems: keeps what was typed and what was wrong
+    /// for `page`, and sends the browser back there.
+    pub async fn back_to_form(
+        &self,
+        form: &str,
+        state: &FormState,
+        page: &str,
+    ) -> Result<(), SessionError> {
+        self.save_form(form, state).await?;
+        leptos_axum::redirect(page);
+        Ok(())
+    }
+
     pub async fn set_flash(&self, message: &str) -> Result<(), SessionError> {
         self.0.insert(FLASH_KEY, message).await?;
         Ok(())

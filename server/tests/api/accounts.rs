@@ -102,14 +102,7 @@ async fn wrong_password_and_unknown_email_look_the_same() {
         let status = r.status();
         let loc = location(&r);
         let has_cookie = session_cookie(&r).is_some();
-        let page = c
-            .get(app.url("/sign-in"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = app.page_text(&c, "/sign-in").await;
         assert!(
             page.contains("Enter a correct email address and password"),
             "generic message for {email}"
@@ -210,14 +203,7 @@ async fn signing_out_deletes_the_session_on_the_server() {
         "the old cookie is worthless"
     );
     assert_eq!(app.audit_count(AuditAction::SignedOut).await, 1);
-    let page = c
-        .get(app.url("/signed-out"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_text(&c, "/signed-out").await;
     assert!(page.contains("You have been signed out"));
 }
 
@@ -555,14 +541,7 @@ async fn an_invited_user_sets_a_password_once_and_signs_in() {
         )
         .await;
     assert_eq!(location(&r), format!("/admin/organisations/{org}"));
-    let page = admin
-        .get(app.url(&location(&r)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_text(&admin, &location(&r)).await;
     assert!(
         page.contains("Invitation sent to nia@demo-pensions.example"),
         "success banner"
@@ -585,14 +564,7 @@ async fn an_invited_user_sets_a_password_once_and_signs_in() {
     assert_eq!(app.audit_count(AuditAction::UserInvited).await, 1);
 
     let nia = client();
-    let page = nia
-        .get(app.url(&path))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_text(&nia, &path).await;
     assert!(page.contains("Set your password"));
     let token = path.trim_start_matches("/invitation/");
     let r = app
@@ -603,14 +575,7 @@ async fn an_invited_user_sets_a_password_once_and_signs_in() {
         )
         .await;
     assert_eq!(location(&r), path);
-    let page = nia
-        .get(app.url(&path))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_text(&nia, &path).await;
     assert!(
         page.contains("Password is too common"),
         "policy message shown"
@@ -623,14 +588,7 @@ async fn an_invited_user_sets_a_password_once_and_signs_in() {
         )
         .await;
     assert_eq!(location(&r), path);
-    let page = nia
-        .get(app.url(&path))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_text(&nia, &path).await;
     assert!(
         page.contains("must not contain your name"),
         "personal words refused"
@@ -645,14 +603,7 @@ async fn an_invited_user_sets_a_password_once_and_signs_in() {
     assert_eq!(location(&r), "/sign-in");
     assert_eq!(app.audit_count(AuditAction::PasswordSet).await, 1);
     // Once only.
-    let page = nia
-        .get(app.url(&path))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_text(&nia, &path).await;
     assert!(page.contains("This link has expired or has been used"));
     let r = app
         .sign_in_as(
@@ -683,14 +634,9 @@ async fn invitations_check_their_input_and_duplicates() {
         )
         .await;
     assert_eq!(location(&r), "/admin/organisations/programme");
-    let page = admin
-        .get(app.url("/admin/organisations/programme"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app
+        .page_text(&admin, "/admin/organisations/programme")
+        .await;
     assert!(page.contains("There is a problem"));
     assert!(page.contains("Enter the full name"));
     assert!(page.contains("Enter an email address in the correct format"));
@@ -706,14 +652,9 @@ async fn invitations_check_their_input_and_duplicates() {
         ],
     )
     .await;
-    let page = admin
-        .get(app.url("/admin/organisations/programme"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app
+        .page_text(&admin, "/admin/organisations/programme")
+        .await;
     assert!(page.contains("A user with this email address already exists"));
     assert_eq!(
         app::store::users::list(&app.db, None).await.unwrap().len(),
@@ -729,35 +670,18 @@ async fn staff_can_filter_the_audit_log() {
     app.sign_in_as(&client(), MANAGER, "wrong password").await;
     app.signed_in(OTHER_MANAGER).await;
     let staff = app.signed_in(STAFF).await;
-    let page = staff
-        .get(app.url("/staff/audit?action=sign_in_failed"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app
+        .page_text(&staff, "/staff/audit?action=sign_in_failed")
+        .await;
     assert!(page.contains("Sign-in failed"));
     assert!(page.contains(MANAGER));
     assert!(!page.contains(OTHER_MANAGER), "filtered to failures only");
-    let page = staff
-        .get(app.url(&format!("/staff/audit?email={OTHER_MANAGER}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app
+        .page_text(&staff, &format!("/staff/audit?email={OTHER_MANAGER}"))
+        .await;
     assert!(page.contains(OTHER_MANAGER));
     assert!(page.contains("127.0.0.1"), "client address recorded");
-    let page = staff
-        .get(app.url("/staff/audit?from=not-a-date"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_text(&staff, "/staff/audit?from=not-a-date").await;
     assert!(page.contains("Start date must be a real date"));
 }
 
@@ -795,14 +719,7 @@ async fn dev_mode_lists_emails_for_staff_and_the_worker_marks_them_sent() {
         "never twice"
     );
     let staff = app.signed_in(STAFF).await;
-    let page = staff
-        .get(app.url("/staff/emails"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_text(&staff, "/staff/emails").await;
     assert!(page.contains("kim@pdp.example"));
     assert!(page.contains("Your account for the pensions dashboards connection portal"));
 }

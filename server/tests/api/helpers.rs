@@ -268,6 +268,18 @@ impl TestApp {
         c
     }
 
+    /// The HTML of a page as `client` sees it.
+    pub async fn page_text(&self, client: &reqwest::Client, path: &str) -> String {
+        client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+            .text()
+            .await
+            .expect("body")
+    }
+
     pub async fn audit_count(&self, action: app::store::audit::AuditAction) -> i64 {
         app::store::audit::count(&self.db, action).await.unwrap()
     }

@@ -85,14 +85,7 @@ async fn a_service_manager_sends_a_request_and_sees_it_on_the_overview() {
     app.seed_accounts().await;
     let scheme = demo_scheme(&app).await;
     let m = app.signed_in(MANAGER).await;
-    let overview = m
-        .get(app.url("/organisation"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let overview = app.page_text(&m, "/organisation").await;
     assert!(overview.contains("Not requested") && overview.contains("Not set"));
     assert!(
         overview.contains(&format!("href=\"/oat/{scheme}\"")),
@@ -105,14 +98,7 @@ async fn a_service_manager_sends_a_request_and_sees_it_on_the_overview() {
     assert_eq!(location(&r), format!("/oat/{scheme}/ready-for-live"));
     let r = answer(&app, &m, scheme, "ready-for-live", "yes").await;
     assert_eq!(location(&r), format!("/oat/{scheme}/connection-date"));
-    let page = m
-        .get(app.url(&location(&r)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_text(&m, &location(&r)).await;
     assert!(
         page.contains("The earliest date you can choose is 30 November 2026"),
         "hint"
@@ -123,14 +109,7 @@ async fn a_service_manager_sends_a_request_and_sees_it_on_the_overview() {
     );
     let r = set_date(&app, &m, scheme, EARLIEST).await;
     assert_eq!(location(&r), format!("/oat/{scheme}/check-answers"));
-    let page = m
-        .get(app.url(&location(&r)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_text(&m, &location(&r)).await;
     assert!(page.contains("30 November 2026") && page.contains("Send request"));
 
     let k = key(&app, scheme).await;
@@ -146,36 +125,15 @@ async fn a_service_manager_sends_a_request_and_sees_it_on_the_overview() {
         sent.starts_with("/requests/") && sent.ends_with("/sent"),
         "{sent}"
     );
-    let page = m
-        .get(app.url(&sent))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_text(&m, &sent).await;
     assert!(
         page.contains("Request sent") && page.contains("OAT-2026-000001"),
         "reference on the confirmation"
     );
 
-    let overview = m
-        .get(app.url("/organisation"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let overview = app.page_text(&m, "/organisation").await;
     assert!(overview.contains("Requested") && overview.contains("View request"));
-    let detail = m
-        .get(app.url(sent.trim_end_matches("/sent")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let detail = app.page_text(&m, sent.trim_end_matches("/sent")).await;
     assert!(
         detail.contains("Request sent") && detail.contains("Connection date 30 November 2026"),
         "timeline"
@@ -206,14 +164,7 @@ async fn a_no_answer_explains_what_to_do_and_creates_nothing() {
         location(&r),
         format!("/oat/{scheme}/cannot-request?question=connection-ready")
     );
-    let page = m
-        .get(app.url(&location(&r)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_text(&m, &location(&r)).await;
     assert!(page.contains("You cannot request operational acceptance testing yet"));
     assert!(page.contains("ready to be tested"));
     assert_eq!(oat::count_for_organisation(&app.db, 1).await.unwrap(), 0);
@@ -248,14 +199,7 @@ async fn nothing_chosen_is_an_error_with_gov_uk_wording() {
         )
         .await;
     assert_eq!(location(&r), format!("/oat/{scheme}/crypto-deployed"));
-    let page = m
-        .get(app.url(&location(&r)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_text(&m, &location(&r)).await;
     assert!(page.contains("Select yes if your crypto material has been deployed"));
     assert!(page.contains("<title>Error: Has your crypto material been deployed?"));
 }
@@ -286,14 +230,7 @@ async fn each_date_error_is_worded_as_gov_uk_words_it_and_keeps_the_value() {
             format!("/oat/{scheme}/connection-date"),
             "{typed:?}"
         );
-        let page = m
-            .get(app.url(&location(&r)))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = app.page_text(&m, &location(&r)).await;
         assert!(page.contains(message), "{typed:?} -> {message}");
         assert!(page.contains("There is a problem"));
         if !typed.is_empty() && typed != "not a date" {
@@ -328,14 +265,7 @@ async fn a_later_technical_connection_date_moves_the_earliest_date() {
     let m = app.signed_in(MANAGER).await;
     answer_all_yes(&app, &m, scheme).await;
     let r = set_date(&app, &m, scheme, "2026-12-10").await;
-    let page = m
-        .get(app.url(&location(&r)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_text(&m, &location(&r)).await;
     assert!(page.contains("Connection date must be the same as or after 11 December 2026"));
     assert!(page.contains("when your organisation completes its technical connection journey"));
     let r = set_date(&app, &m, scheme, "2026-12-11").await;
@@ -391,14 +321,9 @@ async fn double_submits_and_two_tabs_make_exactly_one_request() {
     assert!(location(&r).starts_with("/requests/"));
     assert_eq!(oat::count_for_organisation(&app.db, 1).await.unwrap(), 1);
     // Starting again shows the open request.
-    let page = m
-        .get(app.url(&format!("/oat/{scheme}/crypto-deployed")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app
+        .page_text(&m, &format!("/oat/{scheme}/crypto-deployed"))
+        .await;
     assert!(page.contains("You have already requested testing"));
 }
 
@@ -411,14 +336,9 @@ async fn answers_are_kept_across_sign_out() {
     answer(&app, &m, scheme, "crypto-deployed", "yes").await;
     app.post_form(&m, "/api/auth/sign-out", &[]).await;
     let again = app.signed_in(MANAGER).await;
-    let page = again
-        .get(app.url(&format!("/oat/{scheme}/crypto-deployed")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app
+        .page_text(&again, &format!("/oat/{scheme}/crypto-deployed"))
+        .await;
     assert!(page.contains(r#"value="yes" checked"#), "Yes still chosen");
 }
 
@@ -470,14 +390,7 @@ async fn only_service_managers_send_and_other_organisations_see_nothing() {
         oat::draft(&app.db, scheme).await.unwrap().is_none(),
         "nothing saved"
     );
-    let page = other
-        .get(app.url("/organisation"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_text(&other, "/organisation").await;
     assert!(!page.contains("Demo Workplace Pension Scheme"));
 }
 
@@ -576,14 +489,7 @@ async fn only_the_vouching_scheme_not_yet_through_oat_can_be_requested() {
     let m = app.signed_in(MANAGER).await;
     let r = answer(&app, &m, other, "crypto-deployed", "yes").await;
     assert_eq!(location(&r), format!("/oat/{other}"));
-    let page = m
-        .get(app.url(&format!("/oat/{other}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_text(&m, &format!("/oat/{other}")).await;
     assert!(
         page.contains(
             "Operational acceptance testing is for your organisation&#x27;s vouching scheme"
