@@ -101,6 +101,17 @@ mod ssr {
         }
     }
 
+    /// The organisation with this id, or 404.
+    pub async fn organisation_by_id(
+        services: &crate::services::Services,
+        id: i64,
+    ) -> Result<organisations::Organisation, ServerFnError> {
+        organisations::get(&services.db, id)
+            .await
+            .map_err(|e| internal("loading an organisation", e))?
+            .ok_or_else(not_found)
+    }
+
     /// A random 256-bit token for a link, and the SHA-256 we store instead of it.
     pub fn new_token() -> (String, String) {
         use rand::RngCore;
@@ -226,10 +237,7 @@ pub async fn organisation_detail(id: String) -> Result<OrganisationView, ServerF
         });
     }
     let id: i64 = id.parse().map_err(|_| not_found())?;
-    let org = organisations::get(&services.db, id)
-        .await
-        .map_err(|e| internal("loading an organisation", e))?
-        .ok_or_else(not_found)?;
+    let org = organisation_by_id(&services, id).await?;
     let users = users::list(&services.db, Some(id))
         .await
         .map_err(|e| internal("listing users", e))?;
@@ -276,14 +284,7 @@ pub async fn invite_user(
         other => Some(other.parse().map_err(|_| not_found())?),
     };
     let org_name = match org_id {
-        Some(id) => Some(
-            organisations::get(&services.db, id)
-                .await
-                .map_err(|e| internal("loading an organisation", e))?
-                .ok_or_else(not_found)?
-                .name
-                .to_string(),
-        ),
+        Some(id) => Some(organisation_by_id(&services, id).await?.name.to_string()),
         None => None,
     };
     let page = format!("/admin/organisations/{organisation}");
@@ -680,10 +681,7 @@ pub async fn add_vouching_scheme(
     let services = services()?;
     let session = session().await?;
     let org_id: i64 = organisation.parse().map_err(|_| not_found())?;
-    organisations::get(&services.db, org_id)
-        .await
-        .map_err(|e| internal("loading an organisation", e))?
-        .ok_or_else(not_found)?;
+    organisation_by_id(&services, org_id).await?;
     let page = format!("/admin/organisations/{org_id}");
     let mut form = FormState::default()
         .with_value("scheme_name", &scheme_name)
@@ -783,10 +781,7 @@ pub async fn set_technical_connection_date(
     let services = services()?;
     let session = session().await?;
     let org_id: i64 = organisation.parse().map_err(|_| not_found())?;
-    organisations::get(&services.db, org_id)
-        .await
-        .map_err(|e| internal("loading an organisation", e))?
-        .ok_or_else(not_found)?;
+    organisation_by_id(&services, org_id).await?;
     let page = format!("/staff/organisations/{org_id}");
     let raw = technical_connection_date.unwrap_or_default();
     let parsed = if raw.trim().is_empty() {
