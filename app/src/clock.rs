@@ -10,6 +10,30 @@ pub fn london_today(now: DateTime<Utc>) -> chrono::NaiveDate {
     now.with_timezone(&chrono_tz::Europe::London).date_naive()
 }
 
+/// A UK local date and time as an instant. In the autumn hour that happens twice, the first
+/// (summer time) is meant; a time inside the spring gap does not exist and is `None`.
+#[cfg(feature = "ssr")]
+pub fn london_to_utc(local: chrono::NaiveDateTime) -> Option<DateTime<Utc>> {
+    use chrono::TimeZone;
+    chrono_tz::Europe::London
+        .from_local_datetime(&local)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// An instant as UK local time in GOV.UK style: "1 December 2026 at 2:30pm".
+#[cfg(feature = "ssr")]
+pub fn london_long(instant: DateTime<Utc>) -> String {
+    let local = instant
+        .with_timezone(&chrono_tz::Europe::London)
+        .naive_local();
+    format!(
+        "{} at {}",
+        crate::domain::oat::long_date(local.date()),
+        crate::domain::review::short_time(local.time())
+    )
+}
+
 /// Where "now" comes from. Production uses [`SystemClock`]; tests use [`FixedClock`].
 pub trait Clock: Send + Sync + std::fmt::Debug {
     fn now(&self) -> DateTime<Utc>;
@@ -80,6 +104,35 @@ mod tests {
         assert_eq!(london_today(at(2026, 10, 25, 1, 30)), date(2026, 10, 25));
         // Year end in winter.
         assert_eq!(london_today(at(2026, 12, 31, 23, 59)), date(2026, 12, 31));
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn uk_local_times_become_instants_across_both_clock_changes() {
+        let local = |y, m, d, h, mi| {
+            chrono::NaiveDate::from_ymd_opt(y, m, d)
+                .unwrap()
+                .and_hms_opt(h, mi, 0)
+                .unwrap()
+        };
+        let at = |y, m, d, h, mi| Utc.with_ymd_and_hms(y, m, d, h, mi, 0).unwrap();
+        assert_eq!(
+            london_to_utc(local(2026, 1, 15, 14, 0)),
+            Some(at(2026, 1, 15, 14, 0))
+        );
+        assert_eq!(
+            london_to_utc(local(2026, 7, 1, 14, 0)),
+            Some(at(2026, 7, 1, 13, 0))
+        );
+        // 01:30 on 29 March 2026 does not exist in the UK.
+        assert_eq!(london_to_utc(local(2026, 3, 29, 1, 30)), None);
+        // 01:30 on 25 October 2026 happens twice: the first (BST) is meant.
+        assert_eq!(
+            london_to_utc(local(2026, 10, 25, 1, 30)),
+            Some(at(2026, 10, 25, 0, 30))
+        );
+        assert_eq!(london_long(at(2026, 7, 1, 13, 30)), "1 July 2026 at 2:30pm");
+        assert_eq!(london_long(at(2026, 12, 1, 9, 0)), "1 December 2026 at 9am");
     }
 
     #[cfg(feature = "ssr")]

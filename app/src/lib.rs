@@ -11,6 +11,8 @@ pub mod auth;
 pub mod clock;
 pub mod components;
 pub mod domain;
+#[cfg(feature = "ssr")]
+pub mod emails;
 pub mod forms;
 pub mod pages;
 #[cfg(feature = "ssr")]
@@ -84,7 +86,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/oat/:scheme/:step") view=pages::OatStep ssr=SsrMode::Async />
                     <Route path=path!("/requests/:id") view=pages::RequestPage ssr=SsrMode::Async />
                     <Route path=path!("/requests/:id/sent") view=pages::RequestSent ssr=SsrMode::Async />
-                    <Route path=path!("/staff") view=pages::StaffHome ssr=SsrMode::Async />
+                    <Route path=path!("/requests/:id/change-date") view=pages::ChangeDatePage ssr=SsrMode::Async />
+                    <Route path=path!("/staff") view=pages::StaffQueue ssr=SsrMode::Async />
+                    <Route path=path!("/staff/requests/:id") view=pages::StaffRequestPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/requests/:id/:action") view=pages::StaffActionPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/audit") view=pages::AuditLog ssr=SsrMode::Async />
                     <Route path=path!("/staff/emails") view=pages::Emails ssr=SsrMode::Async />
                     <Route path=path!("/staff/organisations") view=pages::StaffOrganisations ssr=SsrMode::Async />

@@ -20,4 +20,51 @@ pub struct Services {
     pub public_origin: Arc<str>,
     /// Dev and demo mode: emails are logged and listed for staff instead of sent.
     pub show_emails: bool,
+    /// Figures that are costly to work out and may be a few seconds old.
+    pub caches: Arc<Caches>,
+}
+
+/// The staff queue's counts per status (one pass over every request) are kept for a few
+/// seconds, and forgotten at once when this instance changes a request.
+#[derive(Debug, Default)]
+pub struct Caches {
+    queue_counts: std::sync::Mutex<Option<(std::time::Instant, QueueCounts)>>,
+}
+
+/// Requests per status, and date changes waiting for a decision.
+pub type QueueCounts = (Vec<(String, i64)>, i64);
+
+/// How long the queue's counts are kept.
+pub const QUEUE_COUNTS_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl Services {
+    pub async fn queue_counts(&self) -> Result<QueueCounts, crate::store::StoreError> {
+        {
+            let cached = self
+                .caches
+                .queue_counts
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if let Some((at, counts)) = cached.as_ref() {
+                if at.elapsed() < QUEUE_COUNTS_TTL {
+                    return Ok(counts.clone());
+                }
+            }
+        }
+        let counts = crate::store::review::counts(&self.db).await?;
+        *self
+            .caches
+            .queue_counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some((std::time::Instant::now(), counts.clone()));
+        Ok(counts)
+    }
+
+    pub fn forget_queue_counts(&self) {
+        *self
+            .caches
+            .queue_counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = None;
+    }
 }

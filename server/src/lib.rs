@@ -8,6 +8,8 @@ pub mod bench_seed;
 pub mod config;
 pub mod demo;
 pub mod error_page;
+pub mod export;
+pub mod go_live;
 pub mod health;
 pub mod middleware;
 pub mod outbox_worker;

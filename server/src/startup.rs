@@ -51,7 +51,7 @@ use crate::{
     access::{self, SignInLimiter},
     assets::AssetHashes,
     config::{Config, Mode},
-    demo, error_page, health,
+    demo, error_page, export, go_live, health,
     middleware::{self, RequestSpan},
     outbox_worker,
     sessions::PortalStore,
@@ -146,6 +146,7 @@ impl Application {
             }),
             public_origin: config.public_origin.clone().into(),
             show_emails: config.mode == Mode::Dev,
+            caches: Default::default(),
         };
         let demo_password = if config.demo {
             Some(
@@ -209,6 +210,11 @@ impl Application {
             Duration::from_secs(2),
             stop_rx,
         ));
+        let go_live = tokio::spawn(go_live::run(
+            state.services.clone(),
+            Duration::from_secs(60),
+            stop_tx.subscribe(),
+        ));
         let session_cleanup = tokio::spawn(
             state
                 .session_store
@@ -249,6 +255,7 @@ impl Application {
         }
         let _ = stop_tx.send(true);
         let _ = worker.await;
+        let _ = go_live.await;
         session_cleanup.abort();
         state.services.db.close().await;
         tracing::info!("shutdown complete");
@@ -316,6 +323,7 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
+        .route("/staff/requests.csv", get(export::requests_csv))
         .merge(extra)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,

@@ -38,7 +38,7 @@ pub struct OrganisationView {
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     pub use super::super::auth::urlencode;
     pub use crate::{
         auth::{
@@ -774,6 +774,7 @@ pub async fn add_vouching_scheme(
 pub async fn set_technical_connection_date(
     organisation: String,
     technical_connection_date: Option<String>,
+    return_to: Option<String>,
 ) -> Result<(), ServerFnError> {
     use self::ssr::*;
     use crate::{auth::require_staff, domain::oat::parse_iso_date, store::schemes};
@@ -782,7 +783,10 @@ pub async fn set_technical_connection_date(
     let session = session().await?;
     let org_id: i64 = organisation.parse().map_err(|_| not_found())?;
     organisation_by_id(&services, org_id).await?;
-    let page = format!("/staff/organisations/{org_id}");
+    // Back to a staff request page when the form was there; the organisation's page otherwise.
+    let page = crate::auth::safe_next_path(return_to.as_deref())
+        .filter(|p| p.starts_with("/staff/requests/"))
+        .unwrap_or_else(|| format!("/staff/organisations/{org_id}"));
     let raw = technical_connection_date.unwrap_or_default();
     let parsed = if raw.trim().is_empty() {
         None

@@ -4,4 +4,5 @@
 pub mod admin;
 pub mod auth;
 pub mod oat;
+pub mod review;
 pub mod staff;

@@ -74,10 +74,25 @@ pub struct RequestView {
     pub submitted_by: String,
     pub submitted_on: String,
     pub timeline: Vec<TimelineEntry>,
+    pub scheme_id: i64,
+    pub test_at: Option<String>,
+    pub test_note: String,
+    pub failure_reason: String,
+    pub support_at: Option<String>,
+    pub support_join: String,
+    pub go_live_reason: String,
+    /// The failed request this one re-tests: id and reference.
+    pub retest_of: Option<(i64, String)>,
+    pub date_changes: Vec<super::review::DateChangeView>,
+    /// A service manager may ask to change the connection date now.
+    pub can_change_date: bool,
+    /// A service manager may send a re-test request now (this request failed, and is the
+    /// scheme's latest).
+    pub can_retest: bool,
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     pub use crate::{
         auth::{
             bad_input, internal, not_found, request_meta, require_organisation_role,
@@ -173,6 +188,21 @@ mod ssr {
             Question::ConnectionReady => draft.connection_ready = v,
             Question::ReadyForLive => draft.ready_for_live = v,
         }
+    }
+
+    /// A request's timeline as pages show it: UK times, and who did it.
+    pub fn timeline(events: Vec<oat::Event>) -> Vec<super::TimelineEntry> {
+        events
+            .into_iter()
+            .map(|e| super::TimelineEntry {
+                when: crate::clock::london_long(e.occurred_at),
+                what: e.event,
+                who: e
+                    .actor_name
+                    .unwrap_or_else(|| "Pensions Dashboards Programme".into()),
+                detail: e.detail,
+            })
+            .collect()
     }
 
     /// Field values from a form are limited in size before anything else looks at them.
@@ -435,37 +465,61 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
             return Ok(());
         }
     };
+    // After a failed test, the new request is a re-test of the failed one.
+    let retest_of = if s.status == "failed" {
+        oat::latest_for_scheme(&services.db, s.id)
+            .await
+            .map_err(|e| internal("loading a request", e))?
+            .filter(|r| r.status == "failed")
+            .map(|r| r.id)
+    } else {
+        None
+    };
     let now = services.clock.now();
     let mut tx = services
         .db
         .begin_write()
         .await
         .map_err(|e| internal("begin", e))?;
-    let (id, reference) =
-        match oat::insert(&mut tx, org, s.id, user.id, date, &submission_key, now).await {
-            Ok(v) => v,
-            Err(StoreError::Duplicate(_)) => {
-                // Another tab or click got there first: show what it made.
-                drop(tx);
-                let existing = match oat::find_by_key(&services.db, org, &submission_key).await {
-                    Ok(Some(id)) => Some(format!("/requests/{id}/sent")),
-                    _ => oat::open_for_scheme(&services.db, s.id)
-                        .await
-                        .ok()
-                        .flatten()
-                        .map(|id| format!("/requests/{id}")),
-                };
-                leptos_axum::redirect(&existing.unwrap_or_else(|| "/organisation".into()));
-                return Ok(());
-            }
-            Err(e) => return Err(internal("recording the request", e)),
-        };
+    let (id, reference) = match oat::insert(
+        &mut tx,
+        org,
+        s.id,
+        user.id,
+        date,
+        &submission_key,
+        retest_of,
+        now,
+    )
+    .await
+    {
+        Ok(v) => v,
+        Err(StoreError::Duplicate(_)) => {
+            // Another tab or click got there first: show what it made.
+            drop(tx);
+            let existing = match oat::find_by_key(&services.db, org, &submission_key).await {
+                Ok(Some(id)) => Some(format!("/requests/{id}/sent")),
+                _ => oat::open_for_scheme(&services.db, s.id)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|id| format!("/requests/{id}")),
+            };
+            leptos_axum::redirect(&existing.unwrap_or_else(|| "/organisation".into()));
+            return Ok(());
+        }
+        Err(e) => return Err(internal("recording the request", e)),
+    };
     oat::add_event(
         &mut tx,
         id,
         now,
         Some(user.id),
-        "Request sent",
+        if retest_of.is_some() {
+            "Re-test requested"
+        } else {
+            "Request sent"
+        },
         &format!("Connection date {}", long_date(date)),
     )
     .await
@@ -532,35 +586,56 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
 #[server(prefix = "/api", endpoint = "oat/request")]
 pub async fn request_detail(id: String) -> Result<RequestView, ServerFnError> {
     use self::ssr::*;
-    let (_, org) = require_organisation_user()?;
+    use crate::{
+        api::review::ssr::{parse_id, status_of},
+        domain::review::{Action, RequestStatus},
+        store::review,
+    };
+    let (user, org) = require_organisation_user()?;
     let services = services()?;
-    let id: i64 = id.trim().parse().map_err(|_| not_found())?;
-    let r = oat::get_in_organisation(&services.db, org, id)
+    let r = review::get_in_organisation(&services.db, org, parse_id(&id)?)
         .await
         .map_err(|e| internal("loading a request", e))?
         .ok_or_else(not_found)?;
     let events = oat::events(&services.db, r.id)
         .await
         .map_err(|e| internal("loading the timeline", e))?;
+    let changes = review::date_changes(&services.db, r.id)
+        .await
+        .map_err(|e| internal("loading date changes", e))?;
+    let status = status_of(&r)?;
+    let manager = user.has_role(Role::ServiceManager);
+    let waiting = changes.iter().any(|c| c.status == "pending");
+    let latest = oat::latest_for_scheme(&services.db, r.scheme_id)
+        .await
+        .map_err(|e| internal("loading a request", e))?;
     Ok(RequestView {
         id: r.id,
-        reference: r.reference.unwrap_or_default(),
-        scheme_name: r.scheme_name,
-        status: r.status,
+        reference: r.reference.clone().unwrap_or_default(),
+        scheme_name: r.scheme_name.clone(),
+        status: r.status.clone(),
         connection_date: r.connection_date,
         go_live_date: r.go_live_date,
-        submitted_by: r.submitted_by_name,
+        submitted_by: r.submitted_by_name.clone(),
         submitted_on: long_date(london_today(r.created_at)),
-        timeline: events
+        timeline: timeline(events),
+        scheme_id: r.scheme_id,
+        test_at: r.test_at.map(crate::clock::london_long),
+        test_note: r.test_note.clone(),
+        failure_reason: r.failure_reason.clone(),
+        support_at: r.support_at.map(crate::clock::london_long),
+        support_join: r.support_join.clone(),
+        go_live_reason: r.go_live_reason.clone(),
+        retest_of: r
+            .retest_of
+            .map(|id| (id, r.retest_of_reference.clone().unwrap_or_default())),
+        date_changes: changes
             .into_iter()
-            .map(|e| TimelineEntry {
-                when: e.occurred_at.format("%-d %B %Y at %H:%M UTC").to_string(),
-                what: e.event,
-                who: e
-                    .actor_name
-                    .unwrap_or_else(|| "Pensions Dashboards Programme".into()),
-                detail: e.detail,
-            })
+            .map(super::review::date_change_view)
             .collect(),
+        can_change_date: manager && !waiting && Action::ChangeDate.allowed(status),
+        can_retest: manager
+            && status == RequestStatus::Failed
+            && latest.map(|l| l.id) == Some(r.id),
     })
 }

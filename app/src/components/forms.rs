@@ -128,3 +128,129 @@ pub fn SuccessBanner(#[prop(into)] message: String) -> impl IntoView {
         </div>
     }
 }
+
+/// The ids GOV.UK uses for a field's hint and error message, and the `aria-describedby` that
+/// joins them.
+fn described_by(id: &str, hint: bool, error: bool) -> Option<String> {
+    let ids: Vec<String> = [
+        hint.then(|| format!("{id}-hint")),
+        error.then(|| format!("{id}-error")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    (!ids.is_empty()).then(|| ids.join(" "))
+}
+
+#[component]
+fn FieldError(id: String, error: Option<String>) -> impl IntoView {
+    error.map(|e| {
+        view! {
+            <p id=format!("{id}-error") class="govuk-error-message">
+                <span class="govuk-visually-hidden">"Error: "</span>
+                {e}
+            </p>
+        }
+    })
+}
+
+/// A labelled multi-line text box with optional hint and inline error.
+#[component]
+pub fn Textarea(
+    #[prop(into)] id: String,
+    #[prop(into)] label: String,
+    #[prop(into, optional)] value: String,
+    #[prop(default = None)] error: Option<String>,
+    #[prop(into, optional)] hint: Option<String>,
+    #[prop(default = 5)] rows: u32,
+) -> impl IntoView {
+    let described = described_by(&id, hint.is_some(), error.is_some());
+    let (group, class) = if error.is_some() {
+        (
+            "govuk-form-group govuk-form-group--error",
+            "govuk-textarea govuk-textarea--error",
+        )
+    } else {
+        ("govuk-form-group", "govuk-textarea")
+    };
+    view! {
+        <div class=group>
+            <label class="govuk-label govuk-label--s" for=id.clone()>{label}</label>
+            {hint.map(|h| view! { <div id=format!("{id}-hint") class="govuk-hint">{h}</div> })}
+            <FieldError id=id.clone() error=error />
+            <textarea
+                class=class
+                id=id.clone()
+                name=id
+                rows=rows.to_string()
+                aria-describedby=described
+                prop:value=value.clone()
+            >
+                {value.clone()}
+            </textarea>
+        </div>
+    }
+}
+
+/// A set of radios in a fieldset whose legend is the question. The first radio carries the
+/// field's id, so the error summary's link lands on it.
+#[component]
+pub fn Radios(
+    #[prop(into)] id: String,
+    #[prop(into)] legend: String,
+    options: Vec<(String, String)>,
+    #[prop(into, optional)] selected: String,
+    #[prop(default = None)] error: Option<String>,
+    #[prop(into, optional)] hint: Option<String>,
+    #[prop(optional)] heading: bool,
+) -> impl IntoView {
+    let described = described_by(&id, hint.is_some(), error.is_some());
+    let group = if error.is_some() {
+        "govuk-form-group govuk-form-group--error"
+    } else {
+        "govuk-form-group"
+    };
+    let legend_class = if heading {
+        "govuk-fieldset__legend govuk-fieldset__legend--l"
+    } else {
+        "govuk-fieldset__legend govuk-fieldset__legend--s"
+    };
+    view! {
+        <div class=group>
+            <fieldset class="govuk-fieldset" aria-describedby=described>
+                <legend class=legend_class>
+                    {if heading {
+                        view! { <h1 class="govuk-fieldset__heading">{legend}</h1> }.into_any()
+                    } else {
+                        legend.into_any()
+                    }}
+                </legend>
+                {hint.map(|h| view! { <div id=format!("{id}-hint") class="govuk-hint">{h}</div> })}
+                <FieldError id=id.clone() error=error />
+                <div class="govuk-radios" data-module="govuk-radios">
+                    {options
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, (value, label))| {
+                            let input_id = if i == 0 { id.clone() } else { format!("{id}-{}", i + 1) };
+                            let checked = value == selected;
+                            view! {
+                                <div class="govuk-radios__item">
+                                    <input
+                                        class="govuk-radios__input"
+                                        id=input_id.clone()
+                                        name=id.clone()
+                                        type="radio"
+                                        value=value
+                                        checked=checked
+                                    />
+                                    <label class="govuk-label govuk-radios__label" for=input_id>{label}</label>
+                                </div>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+            </fieldset>
+        </div>
+    }
+}

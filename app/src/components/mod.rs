@@ -4,6 +4,6 @@ mod forms;
 mod layout;
 mod page_title;
 
-pub use forms::{ErrorSummary, SuccessBanner, TextInput};
+pub use forms::{ErrorSummary, Radios, SuccessBanner, TextInput, Textarea};
 pub use layout::Layout;
 pub use page_title::{page_title, PageTitle};

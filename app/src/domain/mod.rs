@@ -3,6 +3,7 @@
 mod account;
 pub mod oat;
 mod organisation;
+pub mod review;
 
 pub use account::{
     check_roles, EmailAddress, EmailError, NewPassword, PasswordContext, PasswordError, PersonName,
@@ -12,7 +13,7 @@ pub use account::{
 pub use organisation::{OrganisationKind, OrganisationName, OrganisationNameError};
 
 /// Audit event codes and labels, for filters in the browser as well as the server.
-pub const AUDIT_ACTIONS: [(&str, &str); 13] = [
+pub const AUDIT_ACTIONS: [(&str, &str); 24] = [
     ("sign_in_succeeded", "Signed in"),
     ("sign_in_failed", "Sign-in failed"),
     ("account_locked", "Account locked"),
@@ -29,4 +30,15 @@ pub const AUDIT_ACTIONS: [(&str, &str); 13] = [
         "technical_connection_date_set",
         "Technical connection date set",
     ),
+    ("oat_test_scheduled", "Connectivity test scheduled"),
+    ("oat_passed", "OAT passed"),
+    ("oat_failed", "OAT failed"),
+    ("go_live_date_confirmed", "Go-live date confirmed"),
+    ("date_change_requested", "Connection date change requested"),
+    ("date_change_approved", "Connection date change approved"),
+    ("date_change_rejected", "Connection date change rejected"),
+    ("scheme_went_live", "Scheme went live"),
+    ("scheme_submitted", "Scheme submitted for approval"),
+    ("scheme_approved", "Scheme approved"),
+    ("scheme_rejected", "Scheme rejected"),
 ];

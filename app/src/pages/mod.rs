@@ -7,15 +7,17 @@ mod info;
 mod invitation;
 mod not_found;
 mod oat;
+pub(crate) mod review;
 mod sign_in;
 mod staff;
 
-pub use account::{OrganisationHome, StaffHome};
+pub use account::OrganisationHome;
 pub use admin::{AdminOrganisation, AdminOrganisations, AdminUser};
 pub use home::Home;
 pub use info::{Accessibility, Cookies, Help, Privacy};
 pub use invitation::InvitationPage;
 pub use not_found::NotFound;
 pub use oat::{OatStart, OatStep, Overview, RequestPage, RequestSent};
+pub use review::{ChangeDatePage, StaffActionPage, StaffQueue, StaffRequestPage};
 pub use sign_in::{SignInPage, SignedOut};
 pub use staff::{AuditLog, Emails, StaffOrganisation, StaffOrganisations};

@@ -493,36 +493,69 @@ pub fn RequestSent() -> impl IntoView {
     }
 }
 
-/// A request: status, dates and everything that has happened to it.
+/// A request: status, dates and everything that has happened to it, and what the service
+/// manager can do next (ask to change the date; send a re-test request after a failure).
 #[component]
 pub fn RequestPage() -> impl IntoView {
+    use crate::{api::auth::take_flash, components::SuccessBanner, pages::review::Timeline};
     let id = request_param();
-    let data = Resource::new(id, request_detail);
+    let data = Resource::new(id, |id| async move {
+        (request_detail(id).await, take_flash().await.ok().flatten())
+    });
     view! {
         <Suspense fallback=|| ()>
-            {move || data.get().map(|r| match r {
+            {move || data.get().map(|(r, flash)| match r {
                 Err(_) => view! { <crate::pages::NotFound /> }.into_any(),
                 Ok(r) => view! {
                     <PageTitle text=format!("Request {}", r.reference) />
+                    {flash.map(|m| view! { <SuccessBanner message=m /> })}
                     <a href="/organisation" class="govuk-back-link">"Back to your pension providers and schemes"</a>
                     <span class="govuk-caption-l">{r.scheme_name.clone()}</span>
                     <h1 class="govuk-heading-l">{format!("Request {}", r.reference)}</h1>
+                    {(!r.failure_reason.is_empty()).then(|| view! {
+                        <div class="govuk-warning-text">
+                            <span class="govuk-warning-text__icon" aria-hidden="true">"!"</span>
+                            <strong class="govuk-warning-text__text">
+                                <span class="govuk-visually-hidden">"Warning"</span>
+                                {format!("The connectivity test did not pass: {}", r.failure_reason)}
+                            </strong>
+                        </div>
+                    })}
+                    {r.can_retest.then(|| view! {
+                        <p class="govuk-body">"When you have fixed the problem, send a re-test request. You will answer the questions and choose a connection date again."</p>
+                        <a href=format!("/oat/{}", r.scheme_id) role="button" draggable="false" class="govuk-button" data-module="govuk-button">"Send a re-test request"</a>
+                    })}
                     <dl class="govuk-summary-list">
                         <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">"Status"</dt><dd class="govuk-summary-list__value"><StatusTag status=r.status.clone() /></dd></div>
-                        <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">"Connection date"</dt><dd class="govuk-summary-list__value">{long_date(r.connection_date)}</dd></div>
+                        <div class="govuk-summary-list__row">
+                            <dt class="govuk-summary-list__key">"Connection date"</dt>
+                            <dd class="govuk-summary-list__value">{long_date(r.connection_date)}</dd>
+                            {r.can_change_date.then(|| view! {
+                                <dd class="govuk-summary-list__actions">
+                                    <a class="govuk-link" href=format!("/requests/{}/change-date", r.id)>"Change"<span class="govuk-visually-hidden">" connection date"</span></a>
+                                </dd>
+                            })}
+                        </div>
                         <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">"Go-live date"</dt><dd class="govuk-summary-list__value">{r.go_live_date.map(long_date).unwrap_or_else(|| "Not set".into())}</dd></div>
+                        {r.test_at.clone().map(|t| view! {
+                            <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">"Connectivity test"</dt><dd class="govuk-summary-list__value">{t}{(!r.test_note.is_empty()).then(|| format!(". {}", r.test_note))}</dd></div>
+                        })}
+                        {r.support_at.clone().map(|t| view! {
+                            <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">"Support session"</dt><dd class="govuk-summary-list__value">{format!("{t}. How to join: {}", r.support_join)}</dd></div>
+                        })}
+                        {(!r.go_live_reason.is_empty()).then(|| view! {
+                            <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">"Why the go-live date differs"</dt><dd class="govuk-summary-list__value">{r.go_live_reason.clone()}</dd></div>
+                        })}
+                        {r.retest_of.clone().map(|(id, reference)| view! {
+                            <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">"Re-test of"</dt><dd class="govuk-summary-list__value"><a class="govuk-link" href=format!("/requests/{id}")>{reference}</a></dd></div>
+                        })}
                         <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">"Sent by"</dt><dd class="govuk-summary-list__value">{format!("{} on {}", r.submitted_by, r.submitted_on)}</dd></div>
                     </dl>
+                    {r.date_changes.iter().rev().find(|c| c.status == "pending").map(|c| view! {
+                        <div class="govuk-inset-text">{format!("You asked to change the connection date to {}. The Pensions Dashboards Programme has not decided yet.", long_date(c.new_date))}</div>
+                    })}
                     <h2 class="govuk-heading-m">"What has happened"</h2>
-                    <ol class="govuk-list">
-                        {r.timeline.into_iter().map(|t| view! {
-                            <li class="govuk-!-margin-bottom-4">
-                                <strong>{t.what}</strong>
-                                <span class="govuk-body-s govuk-!-display-block">{format!("{} by {}", t.when, t.who)}</span>
-                                {(!t.detail.is_empty()).then(|| view! { <span class="govuk-!-display-block">{t.detail.clone()}</span> })}
-                            </li>
-                        }).collect_view()}
-                    </ol>
+                    <Timeline entries=r.timeline.clone() />
                 }.into_any(),
             })}
         </Suspense>

@@ -22,10 +22,21 @@ pub enum AuditAction {
     OatRequested,
     SchemeAdded,
     TechnicalConnectionDateSet,
+    OatTestScheduled,
+    OatPassed,
+    OatFailed,
+    GoLiveDateConfirmed,
+    DateChangeRequested,
+    DateChangeApproved,
+    DateChangeRejected,
+    SchemeWentLive,
+    SchemeSubmitted,
+    SchemeApproved,
+    SchemeRejected,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 13] = [
+    pub const ALL: [AuditAction; 24] = [
         Self::SignInSucceeded,
         Self::SignInFailed,
         Self::AccountLocked,
@@ -39,6 +50,17 @@ impl AuditAction {
         Self::OatRequested,
         Self::SchemeAdded,
         Self::TechnicalConnectionDateSet,
+        Self::OatTestScheduled,
+        Self::OatPassed,
+        Self::OatFailed,
+        Self::GoLiveDateConfirmed,
+        Self::DateChangeRequested,
+        Self::DateChangeApproved,
+        Self::DateChangeRejected,
+        Self::SchemeWentLive,
+        Self::SchemeSubmitted,
+        Self::SchemeApproved,
+        Self::SchemeRejected,
     ];
 
     fn index(self) -> usize {

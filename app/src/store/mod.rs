@@ -15,6 +15,7 @@ pub mod invitations;
 pub mod oat;
 pub mod organisations;
 pub mod outbox;
+pub mod review;
 pub mod schemes;
 pub mod users;
 

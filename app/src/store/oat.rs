@@ -137,11 +137,12 @@ pub async fn insert(
     user_id: i64,
     connection_date: NaiveDate,
     key: &str,
+    retest_of: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<(i64, String), StoreError> {
     const SQL: &str = "INSERT INTO oat_requests (organisation_id, scheme_id, submitted_by, crypto_deployed, \
-         connection_ready, ready_for_live, connection_date, idempotency_key, created_at, updated_at) \
-         VALUES ($1, $2, $3, TRUE, TRUE, TRUE, $4, $5, $6, $6) RETURNING id";
+         connection_ready, ready_for_live, connection_date, idempotency_key, created_at, updated_at, retest_of) \
+         VALUES ($1, $2, $3, TRUE, TRUE, TRUE, $4, $5, $6, $6, $7) RETURNING id";
     const REF: &str = "UPDATE oat_requests SET reference = $1 WHERE id = $2";
     let id: i64 = on_tx!(tx, conn => sqlx::query_scalar(SQL)
         .bind(organisation_id)
@@ -150,6 +151,7 @@ pub async fn insert(
         .bind(connection_date)
         .bind(key)
         .bind(now)
+        .bind(retest_of)
         .fetch_one(&mut **conn)
         .await)
     .map_err(|e| StoreError::on_unique(e, "request"))?;
