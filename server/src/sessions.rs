@@ -12,7 +12,12 @@ use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 #[derive(Debug, Clone)]
 pub enum PortalStore {
-    Sqlite(SqliteStore),
+    /// Reads on the read pool; writes on the single writer connection, so session writes queue
+    /// with the portal's other writes instead of meeting them as lock errors.
+    Sqlite {
+        read: SqliteStore,
+        write: SqliteStore,
+    },
     Postgres(PostgresStore),
 }
 
@@ -21,9 +26,12 @@ impl PortalStore {
     pub async fn new(db: &Db) -> Result<Self, sqlx::Error> {
         Ok(match db {
             Db::Sqlite(sqlite) => {
-                let store = SqliteStore::new(sqlite.pool.clone());
-                store.migrate().await?;
-                Self::Sqlite(store)
+                let write = SqliteStore::new(sqlite.writer.clone());
+                write.migrate().await?;
+                Self::Sqlite {
+                    read: SqliteStore::new(sqlite.pool.clone()),
+                    write,
+                }
             }
             Db::Postgres(pool) => {
                 let store = PostgresStore::new(pool.clone());
@@ -38,28 +46,28 @@ impl PortalStore {
 impl SessionStore for PortalStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         match self {
-            Self::Sqlite(s) => s.create(record).await,
+            Self::Sqlite { write, .. } => write.create(record).await,
             Self::Postgres(s) => s.create(record).await,
         }
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         match self {
-            Self::Sqlite(s) => s.save(record).await,
+            Self::Sqlite { write, .. } => write.save(record).await,
             Self::Postgres(s) => s.save(record).await,
         }
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         match self {
-            Self::Sqlite(s) => s.load(id).await,
+            Self::Sqlite { read, .. } => read.load(id).await,
             Self::Postgres(s) => s.load(id).await,
         }
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         match self {
-            Self::Sqlite(s) => s.delete(id).await,
+            Self::Sqlite { write, .. } => write.delete(id).await,
             Self::Postgres(s) => s.delete(id).await,
         }
     }
@@ -69,7 +77,7 @@ impl SessionStore for PortalStore {
 impl ExpiredDeletion for PortalStore {
     async fn delete_expired(&self) -> session_store::Result<()> {
         match self {
-            Self::Sqlite(s) => s.delete_expired().await,
+            Self::Sqlite { write, .. } => write.delete_expired().await,
             Self::Postgres(s) => s.delete_expired().await,
         }
     }

@@ -88,10 +88,12 @@ async fn summarise(db: &Db, row: SummaryRow) -> Result<UserSummary, StoreError> 
 }
 
 pub async fn find_for_session(db: &Db, id: i64) -> Result<Option<SessionLookup>, StoreError> {
-    // Runs on every signed-in request: one query for the user, one for the roles.
-    const SQL: &str = "SELECT u.id, u.organisation_id, o.name AS organisation_name, u.name, u.email, \
-         u.active, u.session_epoch FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id \
-         WHERE u.id = $1";
+    // Runs on every signed-in request: one query, a row per role (or one row without a role).
+    const SQL: &str =
+        "SELECT u.id, u.organisation_id, o.name AS organisation_name, u.name, u.email, \
+         u.active, u.session_epoch, r.role FROM users u \
+         LEFT JOIN organisations o ON o.id = u.organisation_id \
+         LEFT JOIN user_roles r ON r.user_id = u.id WHERE u.id = $1 ORDER BY r.role";
     #[derive(sqlx::FromRow)]
     struct Row {
         id: i64,
@@ -101,15 +103,24 @@ pub async fn find_for_session(db: &Db, id: i64) -> Result<Option<SessionLookup>,
         email: String,
         active: bool,
         session_epoch: i64,
+        role: Option<String>,
     }
-    let row: Option<Row> =
-        on_db!(db, pool => sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)?;
-    let Some(row) = row else { return Ok(None) };
+    let rows: Vec<Row> = on_db!(db, pool => sqlx::query_as(SQL).bind(id).fetch_all(pool).await)?;
+    let mut roles = Vec::with_capacity(rows.len());
+    for code in rows.iter().filter_map(|r| r.role.as_deref()) {
+        roles.push(Role::from_code(code).ok_or_else(|| StoreError::Corrupt {
+            what: "role",
+            value: code.to_string(),
+        })?);
+    }
+    let Some(row) = rows.into_iter().next() else {
+        return Ok(None);
+    };
     Ok(Some(SessionLookup {
         active: row.active,
         session_epoch: row.session_epoch,
         current: CurrentUser {
-            roles: roles_of(db, row.id).await?,
+            roles,
             id: row.id,
             name: row.name,
             email: row.email,

@@ -77,6 +77,38 @@ const ALLOW: &[(&str, &str, &[Who])] = &[
         STAFF_AND_ADMIN,
     ),
     ("/api/staff/organisations", "", STAFF_AND_ADMIN),
+    ("/api/staff/queue", "", STAFF_AND_ADMIN),
+    ("/api/staff/request", "id=999999", STAFF_AND_ADMIN),
+    (
+        "/api/staff/requests/schedule",
+        "id=999999&version=1",
+        STAFF_AND_ADMIN,
+    ),
+    (
+        "/api/staff/requests/outcome",
+        "id=999999&version=1",
+        STAFF_AND_ADMIN,
+    ),
+    (
+        "/api/staff/requests/go-live",
+        "id=999999&version=1",
+        STAFF_AND_ADMIN,
+    ),
+    (
+        "/api/staff/requests/failure",
+        "id=999999&version=1",
+        STAFF_AND_ADMIN,
+    ),
+    (
+        "/api/staff/requests/date-change",
+        "id=999999&version=1&change=1",
+        STAFF_AND_ADMIN,
+    ),
+    (
+        "/api/oat/date-change",
+        "id=999999&new_date=2026-12-08&reason=x",
+        SERVICE_MANAGERS,
+    ),
     ("/api/staff/organisation", "id=1", STAFF_AND_ADMIN),
     ("/api/oat/overview", "", ORGANISATION_USERS),
     ("/api/oat/journey", "scheme=1", ORGANISATION_USERS),

@@ -13,3 +13,4 @@ mod oat;
 mod pages;
 mod process;
 mod responses;
+mod review;
