@@ -48,7 +48,7 @@ test('a wrong password shows one generic error and keeps the email', async ({ pa
 
 test('staff reach the audit log and see their own sign-in', async ({ page, javaScriptEnabled }) => {
   await signIn(page, javaScriptEnabled, STAFF);
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Programme staff');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('OAT requests');
   await page.getByRole('link', { name: 'Audit log' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Audit log');
   await page.getByLabel('Event').selectOption('sign_in_succeeded');

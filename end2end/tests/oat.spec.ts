@@ -1,68 +1,7 @@
-import { Page } from '@playwright/test';
-import AxeBuilder from '@axe-core/playwright';
 import { test, expect, settled } from './fixtures';
 import { demoPassword } from '../playwright.config';
+import { newOrganisationManager, answerYes, expectNoAxeViolations, Q1, Q2, Q3 } from './journeys';
 
-/// Makes a fresh organisation with a vouching scheme and a service manager (through the admin
-/// pages and the invitation email, as people would), and leaves the page signed in as that
-/// manager on their overview. Each test gets its own, so tests never share a request.
-async function newOrganisationManager(page: Page, js: boolean | undefined): Promise<string> {
-  const suffix = `${js === false ? 'nojs' : 'js'}${Date.now()}${Math.floor(Math.random() * 1000)}`;
-  const email = `mo-${suffix}@oat-test.example`;
-  await page.goto('/sign-in');
-  await settled(page, js);
-  await page.getByLabel('Email address').fill('admin@pdp.example');
-  await page.getByLabel('Password').fill(demoPassword);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Organisations');
-  await page.getByLabel('Organisation name').fill(`Org ${suffix}`);
-  await page.getByLabel('Pension scheme').check();
-  await page.getByRole('button', { name: 'Add organisation' }).click();
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText(`Org ${suffix}`);
-  await page.getByLabel('Name of the pension provider or scheme').fill(`Scheme ${suffix}`);
-  await page.getByLabel('The Pensions Regulator (TPR)').check();
-  await page.getByLabel('Regulator number').fill('10099999');
-  await page.getByRole('button', { name: 'Add vouching scheme' }).click();
-  await expect(page.getByRole('alert')).toContainText('added as the vouching scheme');
-  await page.getByLabel('Full name').fill('Mo Manager');
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Service manager').check();
-  await page.getByRole('button', { name: 'Send invitation' }).click();
-  await expect(page.getByRole('alert')).toContainText(`Invitation sent to ${email}`);
-  await page.goto('/staff/emails');
-  const body = await page.locator('.govuk-summary-card', { hasText: email }).locator('pre').innerText();
-  const link = body.split('\n').find((l) => l.includes('/invitation/'))!.trim();
-  await page.getByRole('button', { name: 'Sign out' }).click();
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('You have been signed out');
-  await page.goto(new URL(link).pathname);
-  await settled(page, js);
-  await page.getByLabel('Password').fill('violet kettle marathon');
-  await page.getByRole('button', { name: 'Set password' }).click();
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Sign in');
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password').fill('violet kettle marathon');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your pension providers and schemes');
-  return suffix;
-}
-
-async function answerYes(page: Page, question: string) {
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText(question);
-  await page.getByRole('group', { name: question }).getByLabel('Yes').check();
-  await page.getByRole('button', { name: 'Continue' }).click();
-}
-
-async function expectNoAxeViolations(page: Page) {
-  await settled(page, true);
-  const results = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'])
-    .analyze();
-  expect(results.violations.map((v) => `${page.url()} ${v.id}: ${v.help}`)).toEqual([]);
-}
-
-const Q1 = 'Has your crypto material been deployed?';
-const Q2 = 'Is your connection ready to be tested?';
-const Q3 = 'Is your organisation ready to transition into the live environment?';
 
 test('a service manager requests OAT from start to finish', async ({ page, javaScriptEnabled }) => {
   const suffix = await newOrganisationManager(page, javaScriptEnabled);
@@ -112,7 +51,7 @@ test('a service manager requests OAT from start to finish', async ({ page, javaS
   await page.getByLabel('Email address').fill('staff@pdp.example');
   await page.getByLabel('Password').fill(demoPassword);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Programme staff');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('OAT requests');
   await page.goto(`/staff/audit?action=oat_requested&email=mo-${suffix}%40oat-test.example`);
   await expect(page.getByRole('table').locator('tbody tr')).toHaveCount(1);
 });

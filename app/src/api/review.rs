@@ -706,11 +706,6 @@ pub async fn record_outcome(
     tx.commit().await.map_err(|e| internal("commit", e))?;
     services.forget_queue_counts();
     tracing::info!(request_id = r.id, "OAT passed");
-    session()
-        .await?
-        .set_flash("Outcome recorded: the test passed. Now confirm the go-live date.")
-        .await
-        .map_err(|e| internal("session", e))?;
     leptos_axum::redirect(&format!("{}/go-live", page_of(r.id)));
     Ok(())
 }

@@ -459,13 +459,12 @@ pub fn StaffActionPage() -> impl IntoView {
                 .ok()
                 .flatten()
                 .unwrap_or_default();
-            let flash = take_flash().await.ok().flatten();
-            (r, which, form, flash)
+            (r, which, form)
         },
     );
     view! {
         <Suspense fallback=|| ()>
-            {move || data.get().map(|(r, which, form, flash)| match r {
+            {move || data.get().map(|(r, which, form)| match r {
                 Err(_) => view! { <crate::pages::NotFound /> }.into_any(),
                 Ok(r) => {
                     let status = RequestStatus::parse(&r.status);
@@ -508,7 +507,6 @@ pub fn StaffActionPage() -> impl IntoView {
                     };
                     view! {
                         <PageTitle text=title />
-                        {flash.map(|m| view! { <SuccessBanner message=m /> })}
                         <a href=back class="govuk-back-link">"Back to the request"</a>
                         <span class="govuk-caption-l">{format!("{}: {}", r.reference, r.organisation)}</span>
                         <div class="govuk-grid-row"><div class="govuk-grid-column-two-thirds">{body}</div></div>
@@ -634,6 +632,7 @@ fn GoLiveForm(
     };
     view! {
         <ChangedNotice form=form.clone() />
+        <p class="govuk-body">"The connectivity test passed. Confirm the date the scheme goes live: we will email the organisation's service managers."</p>
         <ActionForm action=action attr:novalidate=true>
             <Guard r=r.clone() />
             <Radios
