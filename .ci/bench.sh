@@ -118,10 +118,45 @@ journey_bench SQLite "sqlite://$TMP/journey.db"
 PG_URL="${PORTAL_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 if command -v psql >/dev/null && psql "$PG_URL" -qc "DROP DATABASE IF EXISTS portal_bench" >/dev/null 2>&1 &&
   psql "$PG_URL" -qc "CREATE DATABASE portal_bench" >/dev/null 2>&1; then
+  PG_OK=1
+  psql "$PG_URL" -qc "DROP DATABASE IF EXISTS portal_bench_queue WITH (FORCE)" >/dev/null 2>&1 || true
   journey_bench Postgres "${PG_URL%/*}/portal_bench"
   psql "$PG_URL" -qc "DROP DATABASE IF EXISTS portal_bench WITH (FORCE)" >/dev/null 2>&1
 else
   echo "SKIPPED: the journey on Postgres (no Postgres at $PG_URL, or no psql)"
+fi
+
+# The staff queue with 100,000 requests over 10,000 organisations (10 schemes each, one request
+# per scheme), signed in as programme staff: the first page, a status filter and a name search.
+queue_bench() {
+  local label="$1" db_url="$2" port=$((PORT + 2))
+  local orgs="${BENCH_QUEUE_ORGANISATIONS:-10000}"
+  say "Seeding $orgs organisations with 10 schemes and requests each ($label)"
+  DATABASE_URL="$db_url" RUST_LOG=warn "$CARGO_TARGET_DIR/release/portal" bench-seed \
+    --organisations "$orgs" --schemes 10 --requests --password "$BENCH_PASSWORD" >/dev/null
+  DATABASE_URL="$db_url" PORTAL_LISTEN="127.0.0.1:$port" PORTAL_SIGN_IN_BURST=1000 \
+    LEPTOS_SITE_ROOT="$ROOT/target/site" RUST_LOG=warn \
+    "$CARGO_TARGET_DIR/release/portal" >"$TMP/queue.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+  local cookie
+  cookie="$(curl -s -o /dev/null -D - -H 'Sec-Fetch-Site: same-origin' -H 'Accept: text/html' \
+    --data-urlencode 'email=bench-staff@bench.example' --data-urlencode "password=$BENCH_PASSWORD" \
+    --data-urlencode 'next=' "http://127.0.0.1:$port/api/auth/sign-in" | awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }' | tail -n 1)"
+  BASE="http://127.0.0.1:$port" measure "queue, 100k requests ($label)" "/staff" -H "Cookie: $cookie"
+  BASE="http://127.0.0.1:$port" measure "queue, status filter ($label)" "/staff?status=failed" -H "Cookie: $cookie"
+  BASE="http://127.0.0.1:$port" measure "queue, name search ($label)" "/staff?q=pensions+77" -H "Cookie: $cookie"
+  kill "$SERVER_PID" 2>/dev/null
+  wait "$SERVER_PID" 2>/dev/null
+  SERVER_PID=""
+}
+say "Measuring the staff queue"
+queue_bench SQLite "sqlite://$TMP/queue.db"
+if [ -n "${PG_OK:-}" ] && psql "$PG_URL" -qc "CREATE DATABASE portal_bench_queue" >/dev/null 2>&1; then
+  queue_bench Postgres "${PG_URL%/*}/portal_bench_queue"
+  psql "$PG_URL" -qc "DROP DATABASE IF EXISTS portal_bench_queue WITH (FORCE)" >/dev/null 2>&1
+else
+  echo "SKIPPED: the queue on Postgres"
 fi
 
 echo

@@ -18,11 +18,53 @@ pub fn bench_email(n: usize) -> String {
     format!("bench-manager-{n}@bench.example")
 }
 
+/// The programme staff account `--requests` makes.
+pub const BENCH_STAFF: &str = "bench-staff@bench.example";
+
+/// Request `i`: its status cycles through the statuses and its connection date through a year.
+async fn add_request(
+    tx: &mut app::store::Tx,
+    org: i64,
+    scheme: i64,
+    user: i64,
+    i: usize,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    use app::domain::review::RequestStatus;
+    const STATUSES: [RequestStatus; 6] = [
+        RequestStatus::Requested,
+        RequestStatus::TestScheduled,
+        RequestStatus::Passed,
+        RequestStatus::Failed,
+        RequestStatus::GoLiveConfirmed,
+        RequestStatus::Live,
+    ];
+    let date = app::clock::london_today(now) + chrono::Days::new(7 + (i % 365) as u64);
+    let (id, _) = app::store::oat::insert(
+        tx,
+        org,
+        scheme,
+        user,
+        date,
+        &format!("bench-{i}"),
+        None,
+        now,
+    )
+    .await?;
+    let status = STATUSES[i % STATUSES.len()];
+    if status != RequestStatus::Requested {
+        app::on_tx!(tx, conn => sqlx::query("UPDATE oat_requests SET status = $1 WHERE id = $2")
+            .bind(status.code()).bind(id).execute(&mut **conn).await.map(|_| ()))?;
+    }
+    Ok(())
+}
+
 pub async fn seed(
     config: &Config,
     organisations_count: usize,
     schemes_each: usize,
     password: &str,
+    requests: bool,
 ) -> anyhow::Result<()> {
     if config.mode == Mode::Production {
         anyhow::bail!("bench-seed makes test data and is refused in production mode");
@@ -54,7 +96,7 @@ pub async fn seed(
         .await?;
         users::set_password(&mut tx, user, &hash).await?;
         for s in 1..=schemes_each {
-            schemes::insert(
+            let scheme = schemes::insert(
                 &mut tx,
                 org,
                 &format!("Bench scheme {n}-{s}"),
@@ -64,7 +106,20 @@ pub async fn seed(
                 now,
             )
             .await?;
+            if requests {
+                let i = n * schemes_each + s;
+                add_request(&mut tx, org, scheme, user, i, now).await?;
+            }
         }
+        tx.commit().await?;
+    }
+    if requests {
+        let mut tx = db.begin_write().await?;
+        let email = EmailAddress::parse(BENCH_STAFF).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let person = PersonName::parse("Bench Staff").map_err(|e| anyhow::anyhow!("{e}"))?;
+        let staff =
+            users::insert(&mut tx, None, &person, &email, &[Role::ProgrammeStaff], now).await?;
+        users::set_password(&mut tx, staff, &hash).await?;
         tx.commit().await?;
     }
     db.close().await;

@@ -48,6 +48,10 @@ pub enum Command {
         schemes: usize,
         #[arg(long, env = "PORTAL_BENCH_PASSWORD")]
         password: String,
+        /// Also give every scheme an OAT request (statuses and dates spread out) and make a
+        /// programme staff account, `bench-staff@bench.example`: the staff queue's load.
+        #[arg(long)]
+        requests: bool,
     },
 }
 

@@ -70,7 +70,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             organisations,
             schemes,
             password,
-        } => server::bench_seed::seed(&config, organisations, schemes, &password).await,
+            requests,
+        } => server::bench_seed::seed(&config, organisations, schemes, &password, requests).await,
         Command::Migrate => {
             let db = app::store::Db::connect(&config.database_url, &config.pool).await?;
             db.migrate().await?;
