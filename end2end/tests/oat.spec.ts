@@ -2,6 +2,9 @@ import { test, expect, settled } from './fixtures';
 import { demoPassword } from '../playwright.config';
 import { newOrganisationManager, answerYes, expectNoAxeViolations, Q1, Q2, Q3 } from './journeys';
 
+// Each test first makes its own organisation and manager through the admin pages.
+test.describe.configure({ timeout: 90_000 });
+
 
 test('a service manager requests OAT from start to finish', async ({ page, javaScriptEnabled }) => {
   const suffix = await newOrganisationManager(page, javaScriptEnabled);
