@@ -19,13 +19,7 @@ enum Block {
     Link(String, String),
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
+use crate::api::admin::html_escape as escape;
 
 impl Letter {
     pub fn new(subject: impl Into<String>, to_name: &str) -> Self {

@@ -180,13 +180,29 @@ pub(crate) mod ssr {
         format!("/staff/requests/{id}")
     }
 
+    /// Post/redirect/get back to a form with what was typed and what was wrong.
+    pub async fn back_to_form(
+        form: &str,
+        state: &FormState,
+        page: &str,
+    ) -> Result<(), ServerFnError> {
+        session()
+            .await?
+            .back_to_form(form, state, page)
+            .await
+            .map_err(|e| internal("session", e))
+    }
+
     /// Sends the user back to the action's form with a message: the request changed (another
-    /// member of staff acted first) or the action is not available in its state now.
+    /// member of staff acted first) or the action is not available in its state now. The
+    /// request is read again, so the message names its state as it is now.
     pub async fn changed_under_us(
+        services: &Services,
+        id: i64,
         form: &str,
         page: &str,
-        current: Option<&StaffRequest>,
     ) -> Result<(), ServerFnError> {
+        let current = review::get(&services.db, id).await.ok().flatten();
         let now = current
             .map(|r| format!(": it is now {}", status_label(&r.status)))
             .unwrap_or_default();
@@ -196,11 +212,7 @@ pub(crate) mod ssr {
                 "This request has changed since you opened this page{now}. Nothing was applied. Check its current state and try again if you still need to."
             ),
         );
-        session()
-            .await?
-            .back_to_form(form, &state, page)
-            .await
-            .map_err(|e| internal("session", e))
+        back_to_form(form, &state, page).await
     }
 
     /// The timeline entry, audit row and an email to each of the organisation's service managers
@@ -551,11 +563,7 @@ pub async fn schedule_test(
         }
     };
     let Some(at) = when.filter(|_| !form.has_errors()) else {
-        return session()
-            .await?
-            .back_to_form("schedule", &form, &form_page)
-            .await
-            .map_err(|e| internal("session", e));
+        return back_to_form("schedule", &form, &form_page).await;
     };
     let action = Action::ScheduleTest;
     let mut tx = services
@@ -576,8 +584,7 @@ pub async fn schedule_test(
     .map_err(|e| internal("scheduling the test", e))?;
     if !applied {
         drop(tx);
-        let current = review::get(&services.db, r.id).await.ok().flatten();
-        return changed_under_us("schedule", &form_page, current.as_ref()).await;
+        return changed_under_us(&services, r.id, "schedule", &form_page).await;
     }
     review::sync_scheme(&mut tx, r.scheme_id, "test_scheduled", None)
         .await
@@ -652,7 +659,7 @@ pub async fn record_outcome(
         Some("passed") => {}
         Some("failed") => {
             if !Action::RecordFailure.allowed(status_of(&r)?) || r.version != version {
-                return changed_under_us("outcome", &form_page, Some(&r)).await;
+                return changed_under_us(&services, r.id, "outcome", &form_page).await;
             }
             leptos_axum::redirect(&format!("{}/failure", page_of(r.id)));
             return Ok(());
@@ -660,11 +667,7 @@ pub async fn record_outcome(
         _ => {
             let form = FormState::default()
                 .with_error("outcome", "Select whether the test passed or failed");
-            return session()
-                .await?
-                .back_to_form("outcome", &form, &form_page)
-                .await
-                .map_err(|e| internal("session", e));
+            return back_to_form("outcome", &form, &form_page).await;
         }
     }
     let now = services.clock.now();
@@ -686,8 +689,7 @@ pub async fn record_outcome(
     .map_err(|e| internal("recording the outcome", e))?;
     if !applied {
         drop(tx);
-        let current = review::get(&services.db, r.id).await.ok().flatten();
-        return changed_under_us("outcome", &form_page, current.as_ref()).await;
+        return changed_under_us(&services, r.id, "outcome", &form_page).await;
     }
     review::sync_scheme(&mut tx, r.scheme_id, "passed", None)
         .await
@@ -780,11 +782,7 @@ pub async fn confirm_go_live(
         }
     };
     let Some(date) = date.filter(|_| !form.has_errors()) else {
-        return session()
-            .await?
-            .back_to_form("go-live", &form, &form_page)
-            .await
-            .map_err(|e| internal("session", e));
+        return back_to_form("go-live", &form, &form_page).await;
     };
     let reason_text = if date == r.connection_date {
         String::new()
@@ -812,8 +810,7 @@ pub async fn confirm_go_live(
     .map_err(|e| internal("confirming the go-live date", e))?;
     if !applied {
         drop(tx);
-        let current = review::get(&services.db, r.id).await.ok().flatten();
-        return changed_under_us("go-live", &form_page, current.as_ref()).await;
+        return changed_under_us(&services, r.id, "go-live", &form_page).await;
     }
     review::sync_scheme(&mut tx, r.scheme_id, "go_live_confirmed", Some(date))
         .await
@@ -938,11 +935,7 @@ pub async fn record_failure(
         );
     }
     if form.has_errors() {
-        return session()
-            .await?
-            .back_to_form("failure", &form, &form_page)
-            .await
-            .map_err(|e| internal("session", e));
+        return back_to_form("failure", &form, &form_page).await;
     }
     let mut tx = services
         .db
@@ -966,8 +959,7 @@ pub async fn record_failure(
     .map_err(|e| internal("recording the failure", e))?;
     if !applied {
         drop(tx);
-        let current = review::get(&services.db, r.id).await.ok().flatten();
-        return changed_under_us("failure", &form_page, current.as_ref()).await;
+        return changed_under_us(&services, r.id, "failure", &form_page).await;
     }
     review::sync_scheme(&mut tx, r.scheme_id, "failed", None)
         .await
@@ -1041,7 +1033,7 @@ pub async fn decide_date_change(
         return Err(not_found());
     };
     if c.status != "pending" {
-        return changed_under_us("date-change", &form_page, Some(&r)).await;
+        return changed_under_us(&services, r.id, "date-change", &form_page).await;
     }
     let reason_raw = reason.unwrap_or_default();
     let mut form = FormState::default()
@@ -1082,11 +1074,7 @@ pub async fn decide_date_change(
         }
     };
     if form.has_errors() {
-        return session()
-            .await?
-            .back_to_form("date-change", &form, &form_page)
-            .await
-            .map_err(|e| internal("session", e));
+        return back_to_form("date-change", &form, &form_page).await;
     }
     let status = status_of(&r)?;
     let mut tx = services
@@ -1115,8 +1103,7 @@ pub async fn decide_date_change(
         };
     if !applied {
         drop(tx);
-        let current = review::get(&services.db, r.id).await.ok().flatten();
-        return changed_under_us("date-change", &form_page, current.as_ref()).await;
+        return changed_under_us(&services, r.id, "date-change", &form_page).await;
     }
     if approved && r.go_live_date.is_some() {
         review::sync_scheme(&mut tx, r.scheme_id, &r.status, Some(c.new_date))
@@ -1255,11 +1242,7 @@ pub async fn ask_date_change(
         }
     };
     let Some(date) = date.filter(|_| !form.has_errors()) else {
-        return session()
-            .await?
-            .back_to_form("change-date", &form, &form_page)
-            .await
-            .map_err(|e| internal("session", e));
+        return back_to_form("change-date", &form, &form_page).await;
     };
     let mut tx = services
         .db
@@ -1275,11 +1258,7 @@ pub async fn ask_date_change(
                 "new_date",
                 "You have already asked to change the connection date: wait for the Pensions Dashboards Programme to decide on that request first",
             );
-            return session()
-                .await?
-                .back_to_form("change-date", &form, &form_page)
-                .await
-                .map_err(|e| internal("session", e));
+            return back_to_form("change-date", &form, &form_page).await;
         }
         Err(e) => return Err(internal("recording the date change", e)),
     };

@@ -6,7 +6,7 @@ mod home;
 mod info;
 mod invitation;
 mod not_found;
-mod oat;
+pub(crate) mod oat;
 pub(crate) mod review;
 mod sign_in;
 mod staff;

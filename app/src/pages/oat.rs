@@ -17,8 +17,9 @@ use crate::{
     forms::FormState,
 };
 
+/// A testing status as a tag: the words say it, the colour only repeats it.
 #[component]
-fn StatusTag(#[prop(into)] status: String) -> impl IntoView {
+pub(crate) fn StatusTag(#[prop(into)] status: String) -> impl IntoView {
     let (label, class) = status_label(&status);
     view! { <strong class=class>{label}</strong> }
 }

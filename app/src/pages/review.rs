@@ -20,13 +20,8 @@ use crate::{
         review::{RequestStatus, Sort},
     },
     forms::FormState,
+    pages::oat::StatusTag,
 };
-
-#[component]
-fn StatusTag(#[prop(into)] status: String) -> impl IntoView {
-    let (label, class) = status_label(&status);
-    view! { <strong class=class>{label}</strong> }
-}
 
 /// Links to the other staff pages.
 #[component]
