@@ -82,6 +82,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/invitation/:token") view=pages::InvitationPage ssr=SsrMode::Async />
                     <Route path=path!("/organisation") view=pages::Overview ssr=SsrMode::Async />
                     <Route path=path!("/organisation/account") view=pages::OrganisationHome ssr=SsrMode::Async />
+                    <Route path=path!("/organisation/schemes/add") view=pages::AddSchemePage ssr=SsrMode::Async />
+                    <Route path=path!("/organisation/schemes/upload") view=pages::UploadSchemesPage ssr=SsrMode::Async />
                     <Route path=path!("/oat/:scheme") view=pages::OatStart ssr=SsrMode::Async />
                     <Route path=path!("/oat/:scheme/:step") view=pages::OatStep ssr=SsrMode::Async />
                     <Route path=path!("/requests/:id") view=pages::RequestPage ssr=SsrMode::Async />
@@ -90,6 +92,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/staff") view=pages::StaffQueue ssr=SsrMode::Async />
                     <Route path=path!("/staff/requests/:id") view=pages::StaffRequestPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/requests/:id/:action") view=pages::StaffActionPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/schemes") view=pages::StaffSchemes ssr=SsrMode::Async />
+                    <Route path=path!("/staff/schemes/:id") view=pages::StaffSchemePage ssr=SsrMode::Async />
                     <Route path=path!("/staff/audit") view=pages::AuditLog ssr=SsrMode::Async />
                     <Route path=path!("/staff/emails") view=pages::Emails ssr=SsrMode::Async />
                     <Route path=path!("/staff/organisations") view=pages::StaffOrganisations ssr=SsrMode::Async />

@@ -159,6 +159,40 @@ pub struct Settings {
     /// Sign-in attempts allowed per client address in a burst, before 429 (refilled at one every 6 seconds).
     #[arg(long, env = "PORTAL_SIGN_IN_BURST", default_value_t = 10)]
     pub sign_in_burst: u32,
+
+    /// Where emails are sent: smtp://host:port (plain, for a local relay),
+    /// smtp://user:pass@host:587?tls=required (STARTTLS) or smtps://user:pass@host:465. Unset:
+    /// dev mode writes emails to the log; production keeps them queued.
+    #[arg(long, env = "PORTAL_SMTP_URL")]
+    pub smtp_url: Option<String>,
+
+    /// The sender of every email.
+    #[arg(
+        long,
+        env = "PORTAL_MAIL_FROM",
+        default_value = "Pensions dashboards connection portal <no-reply@connection-portal.invalid>"
+    )]
+    pub mail_from: String,
+}
+
+/// A URL that may hold a password: its `Debug` shows it with the password replaced.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretUrl(String);
+
+impl SecretUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&app::store::redact_url(&self.0))
+    }
 }
 
 /// The checked configuration.
@@ -187,6 +221,8 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     pub max_concurrent_hashes: usize,
     pub sign_in_burst: u32,
+    pub smtp_url: Option<SecretUrl>,
+    pub mail_from: String,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -207,6 +243,8 @@ pub enum ConfigError {
     PoolSize(u32),
     #[error("{0} must be between {2} and {3}, got {1}")]
     Range(&'static str, u64, u64, u64),
+    #[error("{0}")]
+    Mail(String),
 }
 
 impl Config {
@@ -274,6 +312,21 @@ impl Config {
                 1000,
             ));
         }
+        let smtp_url = s
+            .smtp_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(SecretUrl::new);
+        // Checked now, so a bad address or URL stops the start with one clear line.
+        crate::outbox_worker::SmtpMailer::check(
+            smtp_url
+                .as_ref()
+                .map(SecretUrl::expose)
+                .unwrap_or("smtp://127.0.0.1:25"),
+            &s.mail_from,
+        )
+        .map_err(|e| ConfigError::Mail(app::store::redact_url(&e.to_string())))?;
         let secure_cookies = match s.secure_cookies {
             Switch::Auto => https,
             Switch::On => true,
@@ -308,6 +361,8 @@ impl Config {
             trust_forwarded_for: s.trust_forwarded_for,
             max_concurrent_hashes: s.max_concurrent_hashes,
             sign_in_burst: s.sign_in_burst,
+            smtp_url,
+            mail_from: s.mail_from,
         })
     }
 

@@ -2,6 +2,7 @@
 //! (re)sets the demo accounts' password on every start so the printed one works.
 
 use app::{
+    clock::london_today,
     domain::{
         EmailAddress, NewPassword, OrganisationKind, OrganisationName, PasswordContext, PersonName,
         Role,
@@ -16,30 +17,48 @@ pub const DEMO_ORGANISATION: &str = "Demo Pensions Ltd";
 /// The demo organisation's vouching scheme.
 pub const DEMO_SCHEME: (&str, &str, &str) = ("Demo Workplace Pension Scheme", "TPR", "10012345");
 
-/// The demo accounts: email, name, whether they belong to the demo organisation, roles.
-pub const DEMO_USERS: [(&str, &str, bool, &[Role]); 4] = [
+/// The demo organisations: name, vouching scheme (name, regulator, number), and whether the
+/// vouching scheme is already live (so further providers and schemes can be tried at once).
+pub const DEMO_ORGANISATIONS: [(&str, (&str, &str, &str), bool); 2] = [
+    (DEMO_ORGANISATION, DEMO_SCHEME, false),
+    (
+        "Harbour Pensions Ltd",
+        ("Harbour Master Trust", "TPR", "10098765"),
+        true,
+    ),
+];
+
+/// The demo accounts: email, name, which of [`DEMO_ORGANISATIONS`] they belong to (none for
+/// programme users), roles.
+pub const DEMO_USERS: [(&str, &str, Option<usize>, &[Role]); 5] = [
     (
         "manager@demo-pensions.example",
         "Sam Manager",
-        true,
+        Some(0),
         &[Role::ServiceManager],
     ),
     (
         "contact@demo-pensions.example",
         "Alex Contact",
-        true,
+        Some(0),
         &[Role::PrimaryBusinessContact],
+    ),
+    (
+        "manager@harbour-pensions.example",
+        "Jo Harbour",
+        Some(1),
+        &[Role::ServiceManager],
     ),
     (
         "staff@pdp.example",
         "Pat Staff",
-        false,
+        None,
         &[Role::ProgrammeStaff],
     ),
     (
         "admin@pdp.example",
         "Robin Admin",
-        false,
+        None,
         &[Role::ProgrammeAdmin],
     ),
 ];
@@ -61,13 +80,15 @@ pub fn random_password() -> String {
         .collect()
 }
 
-/// Seeds the demo organisation and users if missing, then sets every demo user's password.
-/// Running it again adds nothing.
-pub async fn seed_with_password(services: &Services, password: &str) -> Result<(), StoreError> {
+/// One demo organisation and its vouching scheme, if missing; returns the organisation's id.
+async fn seed_organisation(
+    services: &Services,
+    (org_name, (scheme, regulator, number), live): (&str, (&str, &str, &str), bool),
+) -> Result<i64, StoreError> {
     let db = &services.db;
     let now = services.clock.now();
-    let name = OrganisationName::parse(DEMO_ORGANISATION)
-        .map_err(|_| corrupt("demo organisation", DEMO_ORGANISATION))?;
+    let name =
+        OrganisationName::parse(org_name).map_err(|_| corrupt("demo organisation", org_name))?;
     let org_id = match organisations::find_by_name(db, &name).await? {
         Some(org) => org.id,
         None => {
@@ -82,19 +103,37 @@ pub async fn seed_with_password(services: &Services, password: &str) -> Result<(
                 Err(StoreError::Duplicate(_)) => organisations::find_by_name(db, &name)
                     .await?
                     .map(|o| o.id)
-                    .ok_or_else(|| corrupt("demo organisation", DEMO_ORGANISATION))?,
+                    .ok_or_else(|| corrupt("demo organisation", org_name))?,
                 Err(e) => return Err(e),
             }
         }
     };
     if schemes::list_for_organisation(db, org_id).await?.is_empty() {
-        let (name, regulator, number) = DEMO_SCHEME;
         let mut tx = db.begin_write().await?;
-        match schemes::insert(&mut tx, org_id, name, regulator, number, true, now).await {
-            Ok(_) => tx.commit().await?,
+        match schemes::insert(&mut tx, org_id, scheme, regulator, number, true, now).await {
+            Ok(id) => {
+                if live {
+                    // Went live a month ago, without a request on record.
+                    let went_live = london_today(now) - chrono::Days::new(30);
+                    schemes::mark_live(&mut tx, id, went_live).await?;
+                }
+                tx.commit().await?
+            }
             Err(StoreError::Duplicate(_)) => {}
             Err(e) => return Err(e),
         }
+    }
+    Ok(org_id)
+}
+
+/// Seeds the demo organisations and users if missing, then sets every demo user's password.
+/// Running it again adds nothing.
+pub async fn seed_with_password(services: &Services, password: &str) -> Result<(), StoreError> {
+    let db = &services.db;
+    let now = services.clock.now();
+    let mut org_ids = Vec::with_capacity(DEMO_ORGANISATIONS.len());
+    for org in DEMO_ORGANISATIONS {
+        org_ids.push(seed_organisation(services, org).await?);
     }
     let new_password = NewPassword::parse(password, &PasswordContext::default(), |_| false)
         .map_err(|_| corrupt("demo password (8 to 256 characters)", "***"))?;
@@ -103,7 +142,7 @@ pub async fn seed_with_password(services: &Services, password: &str) -> Result<(
         .hash(&new_password)
         .await
         .map_err(|e| corrupt("demo password hash", &e.to_string()))?;
-    for (email, person, in_org, roles) in DEMO_USERS {
+    for (email, person, org, roles) in DEMO_USERS {
         let address = EmailAddress::parse(email).map_err(|_| corrupt("demo email", email))?;
         let person = PersonName::parse(person).map_err(|_| corrupt("demo name", person))?;
         let mut tx = db.begin_write().await?;
@@ -112,7 +151,7 @@ pub async fn seed_with_password(services: &Services, password: &str) -> Result<(
             None => {
                 users::insert(
                     &mut tx,
-                    in_org.then_some(org_id),
+                    org.and_then(|i| org_ids.get(i).copied()),
                     &person,
                     &address,
                     roles,
@@ -125,7 +164,7 @@ pub async fn seed_with_password(services: &Services, password: &str) -> Result<(
         users::set_active(&mut tx, id, true).await?;
         tx.commit().await?;
     }
-    tracing::info!(organisation_id = org_id, "demo data ready");
+    tracing::info!(organisations = org_ids.len(), "demo data ready");
     Ok(())
 }
 
@@ -149,14 +188,14 @@ pub fn print_banner(addr: &std::net::SocketAddr, password: &str) {
     println!();
     println!("  Demo mode: fictional data only.");
     println!("  Open http://{addr}/sign-in and sign in as one of:");
-    for (email, name, in_org, roles) in DEMO_USERS {
+    for (email, name, org, roles) in DEMO_USERS {
         let role = roles.first().map(|r| r.label()).unwrap_or("");
-        let place = if in_org {
-            DEMO_ORGANISATION
-        } else {
-            "Pensions Dashboards Programme"
+        let place = match org.and_then(|i| DEMO_ORGANISATIONS.get(i)) {
+            Some((org, _, true)) => format!("{org}, vouching scheme live"),
+            Some((org, _, false)) => org.to_string(),
+            None => "Pensions Dashboards Programme".to_string(),
         };
-        println!("    {email:<32} {name} ({role}, {place})");
+        println!("    {email:<34} {name} ({role}, {place})");
     }
     println!("  Password for all of them: {password}");
     println!("  (set PORTAL_DEMO_PASSWORD to choose it)");

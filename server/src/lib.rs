@@ -16,6 +16,7 @@ pub mod outbox_worker;
 pub mod sessions;
 pub mod startup;
 pub mod telemetry;
+pub mod upload;
 
 pub use config::Config;
 pub use startup::{AppState, Application, Lifecycle};

@@ -157,3 +157,26 @@ pub async fn sanitize_request_id(mut request: Request, next: Next) -> Response<B
     }
     next.run(request).await
 }
+
+/// Refuses request bodies over the configured limit with 413, except the CSV upload of schemes,
+/// which may carry a file of up to 1 MB.
+pub async fn body_limit(
+    State(limit): State<usize>,
+    request: Request,
+    next: Next,
+) -> Response<Body> {
+    use tower::ServiceExt;
+    let limit = if request.uri().path() == app::api::schemes::ssr::UPLOAD_PAGE {
+        limit.max(crate::upload::UPLOAD_BODY_LIMIT)
+    } else {
+        limit
+    };
+    let inner = next.map_request(|r: Request<tower_http::body::Limited<Body>>| r.map(Body::new));
+    match tower_http::limit::RequestBodyLimit::new(inner, limit)
+        .oneshot(request)
+        .await
+    {
+        Ok(response) => response.map(Body::new),
+        Err(never) => match never {},
+    }
+}

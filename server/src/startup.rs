@@ -35,7 +35,6 @@ use tower::ServiceBuilder;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     compression::CompressionLayer,
-    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     sensitive_headers::SetSensitiveRequestHeadersLayer,
     services::{ServeDir, ServeFile},
@@ -55,6 +54,7 @@ use crate::{
     middleware::{self, RequestSpan},
     outbox_worker,
     sessions::PortalStore,
+    upload,
 };
 
 /// The name cargo-leptos gives the built CSS, JS and WASM files.
@@ -205,8 +205,10 @@ impl Application {
         let delay = state.config.shutdown_delay;
         let drain = state.config.shutdown_timeout;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let transport = outbox_worker::Transport::from_config(&state.config)?;
         let worker = tokio::spawn(outbox_worker::run(
             state.services.clone(),
+            transport,
             Duration::from_secs(2),
             stop_rx,
         ));
@@ -324,6 +326,10 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
             move || shell(options.clone())
         })
         .route("/staff/requests.csv", get(export::requests_csv))
+        .route(
+            app::api::schemes::ssr::UPLOAD_PAGE,
+            axum::routing::post(upload::upload_schemes),
+        )
         .merge(extra)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
@@ -349,7 +355,8 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
                 .service(pkg),
         )
         .route_service("/favicon.svg", public_file("favicon.svg"))
-        .route_service("/robots.txt", public_file("robots.txt"));
+        .route_service("/robots.txt", public_file("robots.txt"))
+        .route_service("/schemes-template.csv", public_file("schemes-template.csv"));
 
     let ops = Router::new()
         .route("/healthz", get(health::healthz))
@@ -372,7 +379,10 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
     ops.merge(assets)
         .merge(pages)
         .layer(CompressionLayer::new().quality(tower_http::CompressionLevel::Fastest))
-        .layer(RequestBodyLimitLayer::new(config.body_limit))
+        .layer(from_fn_with_state(
+            config.body_limit,
+            middleware::body_limit,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             config.request_timeout,

@@ -5,4 +5,5 @@ pub mod admin;
 pub mod auth;
 pub mod oat;
 pub mod review;
+pub mod schemes;
 pub mod staff;

@@ -20,6 +20,8 @@ pub struct SchemeRow {
     pub go_live: Option<NaiveDate>,
     /// The next thing to do and where, e.g. ("Request testing", "/oat/3").
     pub next: Option<(String, String)>,
+    /// Words for the next step where there is nothing to follow (waiting for approval).
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,6 +29,8 @@ pub struct Overview {
     pub organisation: String,
     pub schemes: Vec<SchemeRow>,
     pub is_service_manager: bool,
+    /// The user may add further providers and schemes (once the vouching scheme has passed).
+    pub can_add_schemes: bool,
 }
 
 /// Everything the journey pages need about one scheme's request in progress.
@@ -205,6 +209,50 @@ pub(crate) mod ssr {
             .collect()
     }
 
+    /// One row of the overview: the status as the organisation should read it (a further scheme
+    /// waiting for approval, or not approved, says so) and the next thing to do.
+    pub fn overview_row(
+        s: schemes::Scheme,
+        latest: Option<oat::OatRequest>,
+        manager: bool,
+    ) -> super::SchemeRow {
+        let (status, note) = match s.approval.as_str() {
+            "pending" => (
+                "awaiting_approval".to_string(),
+                Some(match s.requested_connection_on {
+                    Some(d) => format!(
+                        "Waiting for approval. Connection date asked for: {}",
+                        long_date(d)
+                    ),
+                    None => "Waiting for approval".to_string(),
+                }),
+            ),
+            "rejected" => (
+                "rejected".to_string(),
+                Some(format!("Not approved: {}", s.rejection_reason)),
+            ),
+            _ => (s.status.clone(), None),
+        };
+        let next = match (&latest, s.status.as_str()) {
+            (None, "not_requested") if s.is_vouching && manager => {
+                Some(("Request testing".to_string(), format!("/oat/{}", s.id)))
+            }
+            (Some(r), _) => Some(("View request".to_string(), format!("/requests/{}", r.id))),
+            _ => None,
+        };
+        super::SchemeRow {
+            id: s.id,
+            name: s.name,
+            regulator: s.regulator,
+            regulator_number: s.regulator_number,
+            is_vouching: s.is_vouching,
+            status,
+            go_live: s.go_live_on.or(latest.and_then(|r| r.go_live_date)),
+            next,
+            note,
+        }
+    }
+
     /// Field values from a form are limited in size before anything else looks at them.
     pub fn too_long(values: &[&str]) -> bool {
         values.iter().any(|v| v.len() > 200)
@@ -225,38 +273,26 @@ pub async fn oat_overview() -> Result<Overview, ServerFnError> {
         .await
         .map_err(|e| internal("listing schemes", e))?;
     let manager = user.has_role(Role::ServiceManager);
-    let mut rows = Vec::with_capacity(list.len());
-    for s in list {
-        let latest = if s.status == "not_requested" {
-            None
-        } else {
-            oat::latest_for_scheme(&services.db, s.id)
-                .await
-                .map_err(|e| internal("loading a request", e))?
-        };
-        let next = match (&latest, s.status.as_str()) {
-            (None, "not_requested") if s.is_vouching && manager => {
-                Some(("Request testing".to_string(), format!("/oat/{}", s.id)))
-            }
-            (None, "not_requested") if s.is_vouching => None,
-            (Some(r), _) => Some(("View request".to_string(), format!("/requests/{}", r.id))),
-            _ => None,
-        };
-        rows.push(SchemeRow {
-            id: s.id,
-            name: s.name,
-            regulator: s.regulator,
-            regulator_number: s.regulator_number,
-            is_vouching: s.is_vouching,
-            status: s.status,
-            go_live: s.go_live_on.or(latest.and_then(|r| r.go_live_date)),
-            next,
-        });
-    }
+    // One query for every scheme's newest request, not one per scheme.
+    let mut latest: std::collections::HashMap<i64, oat::OatRequest> =
+        oat::latest_per_scheme(&services.db, org)
+            .await
+            .map_err(|e| internal("loading requests", e))?
+            .into_iter()
+            .map(|r| (r.scheme_id, r))
+            .collect();
+    let rows = list
+        .into_iter()
+        .map(|s| {
+            let r = latest.remove(&s.id);
+            overview_row(s, r, manager)
+        })
+        .collect();
     Ok(Overview {
         organisation: organisation.name.to_string(),
         schemes: rows,
         is_service_manager: manager,
+        can_add_schemes: crate::api::schemes::ssr::may_add_schemes(&user),
     })
 }
 

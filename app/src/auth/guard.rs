@@ -91,6 +91,14 @@ pub fn require_organisation_role(role: Role) -> Result<(CurrentUser, i64), Serve
     }
 }
 
+/// 403 for a signed-in user who may not do this.
+pub fn forbidden() -> ServerFnError {
+    refuse(
+        StatusCode::FORBIDDEN,
+        "You do not have permission to do this",
+    )
+}
+
 /// 404 for anything the user may not know exists (another organisation's data).
 pub fn not_found() -> ServerFnError {
     refuse(StatusCode::NOT_FOUND, "Not found")

@@ -128,7 +128,14 @@ impl PortalSession {
         self.take(FLASH_KEY).await
     }
 
-    async fn take<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+    /// Keeps a value for the next page (post/redirect/get of something bigger than a form).
+    pub async fn put<T: serde::Serialize>(&self, key: &str, value: &T) -> Result<(), SessionError> {
+        self.0.insert(key, value).await?;
+        Ok(())
+    }
+
+    /// Takes a value [`Self::put`] kept, once.
+    pub async fn take<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
         // Reading first avoids marking an untouched session as modified.
         if self.0.get_value(key).await?.is_none() {
             return Ok(None);

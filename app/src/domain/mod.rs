@@ -4,6 +4,7 @@ mod account;
 pub mod oat;
 mod organisation;
 pub mod review;
+pub mod schemes;
 
 pub use account::{
     check_roles, EmailAddress, EmailError, NewPassword, PasswordContext, PasswordError, PersonName,

@@ -421,6 +421,9 @@ pub fn status_label(code: &str) -> (&'static str, &'static str) {
         "go_live_confirmed" => ("Go-live date confirmed", "govuk-tag govuk-tag--teal"),
         "live" => ("Live", "govuk-tag govuk-tag--purple"),
         "withdrawn" => ("Withdrawn", "govuk-tag govuk-tag--grey"),
+        // A further scheme the organisation added, before and after programme staff decide.
+        "awaiting_approval" => ("Awaiting approval", "govuk-tag govuk-tag--yellow"),
+        "rejected" => ("Not approved", "govuk-tag govuk-tag--orange"),
         _ => ("Unknown", "govuk-tag govuk-tag--grey"),
     }
 }
@@ -440,6 +443,8 @@ mod status_tests {
             "go_live_confirmed",
             "live",
             "withdrawn",
+            "awaiting_approval",
+            "rejected",
         ] {
             assert_ne!(status_label(code).0, "Unknown", "{code}");
         }

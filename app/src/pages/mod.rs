@@ -8,6 +8,7 @@ mod invitation;
 mod not_found;
 pub(crate) mod oat;
 pub(crate) mod review;
+mod schemes;
 mod sign_in;
 mod staff;
 
@@ -19,5 +20,6 @@ pub use invitation::InvitationPage;
 pub use not_found::NotFound;
 pub use oat::{OatStart, OatStep, Overview, RequestPage, RequestSent};
 pub use review::{ChangeDatePage, StaffActionPage, StaffQueue, StaffRequestPage};
+pub use schemes::{AddSchemePage, StaffSchemePage, StaffSchemes, UploadSchemesPage};
 pub use sign_in::{SignInPage, SignedOut};
 pub use staff::{AuditLog, Emails, StaffOrganisation, StaffOrganisations};

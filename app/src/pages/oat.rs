@@ -6,13 +6,13 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
     api::{
-        auth::take_form_state,
+        auth::{take_flash, take_form_state},
         oat::{
             oat_journey, oat_overview, request_detail, AnswerQuestion, Journey, SaveConnectionDate,
             SendRequest,
         },
     },
-    components::{ErrorSummary, PageTitle},
+    components::{ErrorSummary, PageTitle, SuccessBanner},
     domain::oat::{long_date, status_label, Answer, Question},
     forms::FormState,
 };
@@ -27,16 +27,20 @@ pub(crate) fn StatusTag(#[prop(into)] status: String) -> impl IntoView {
 /// The organisation's home: its providers and schemes, their status, go-live date and next step.
 #[component]
 pub fn Overview() -> impl IntoView {
-    let data = Resource::new(|| (), |_| oat_overview());
+    let data = Resource::new(
+        || (),
+        |_| async move { (oat_overview().await, take_flash().await.ok().flatten()) },
+    );
     view! {
         <PageTitle text="Your pension providers and schemes" />
         <Suspense fallback=|| ()>
             {move || {
                 data.get()
-                    .map(|o| match o {
+                    .map(|(o, flash)| match o {
                         Err(_) => view! { <p class="govuk-body">"Your organisation could not be loaded."</p> }.into_any(),
                         Ok(o) => {
                             view! {
+                                {flash.map(|m| view! { <SuccessBanner message=m /> })}
                                 <span class="govuk-caption-l">{o.organisation.clone()}</span>
                                 <h1 class="govuk-heading-l">"Your pension providers and schemes"</h1>
                                 {(!o.is_service_manager)
@@ -76,6 +80,7 @@ pub fn Overview() -> impl IntoView {
                                                                     {s.next.map(|(label, href)| view! {
                                                                         <a class="govuk-link" href=href>{label}<span class="govuk-visually-hidden">{format!(" for {name}")}</span></a>
                                                                     })}
+                                                                    {s.note.map(|n| view! { <span class="govuk-body-s">{n}</span> })}
                                                                 </td>
                                                             </tr>
                                                         }
@@ -85,6 +90,11 @@ pub fn Overview() -> impl IntoView {
                                         </table>
                                     }.into_any()
                                 }}
+                                {o.can_add_schemes.then(|| view! {
+                                    <h2 class="govuk-heading-m">"Further providers and schemes"</h2>
+                                    <p class="govuk-body">"Once your vouching scheme has passed operational acceptance testing, you can add further pension providers and schemes for the programme to approve."</p>
+                                    <a href="/organisation/schemes/add" role="button" draggable="false" class="govuk-button govuk-button--secondary">"Add a pension provider or scheme"</a>
+                                })}
                             }
                                 .into_any()
                         }
@@ -498,7 +508,7 @@ pub fn RequestSent() -> impl IntoView {
 /// manager can do next (ask to change the date; send a re-test request after a failure).
 #[component]
 pub fn RequestPage() -> impl IntoView {
-    use crate::{api::auth::take_flash, components::SuccessBanner, pages::review::Timeline};
+    use crate::pages::review::Timeline;
     let id = request_param();
     let data = Resource::new(id, |id| async move {
         (request_detail(id).await, take_flash().await.ok().flatten())

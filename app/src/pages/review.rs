@@ -25,11 +25,12 @@ use crate::{
 
 /// Links to the other staff pages.
 #[component]
-fn StaffNav() -> impl IntoView {
+pub(crate) fn StaffNav() -> impl IntoView {
     view! {
         <nav aria-label="Programme staff pages">
             <ul class="govuk-list govuk-list--inline portal-inline-list">
                 <li><a class="govuk-link" href="/staff">"OAT requests"</a></li>
+                <li><a class="govuk-link" href="/staff/schemes">"Schemes waiting for approval"</a></li>
                 <li><a class="govuk-link" href="/staff/organisations">"Organisations"</a></li>
                 <li><a class="govuk-link" href="/staff/audit">"Audit log"</a></li>
                 <li><a class="govuk-link" href="/staff/emails">"Emails"</a></li>

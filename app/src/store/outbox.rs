@@ -55,14 +55,31 @@ pub async fn enqueue(tx: &mut Tx, email: &NewEmail, now: DateTime<Utc>) -> Resul
 /// Pending messages whose next attempt is due, oldest first.
 pub async fn due(db: &Db, now: DateTime<Utc>, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT $2"
+        "SELECT {COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
+         AND (claimed_until IS NULL OR claimed_until <= $1) ORDER BY id LIMIT $2"
     );
     Ok(on_db!(db, pool => sqlx::query_as(&sql).bind(now).bind(limit).fetch_all(pool).await)?)
 }
 
+/// Claims a due message for one send until `until`: false when it is not pending, or another
+/// worker holds an unexpired claim on it. Only the claimer sends it.
+pub async fn claim(
+    db: &Db,
+    id: i64,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    const SQL: &str = "UPDATE outbox SET claimed_until = $1 WHERE id = $2 AND status = 'pending' \
+         AND (claimed_until IS NULL OR claimed_until <= $3)";
+    let mut tx = db.begin_write().await?;
+    let n = on_tx!(&mut tx, conn => sqlx::query(SQL).bind(until).bind(id).bind(now).execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    Ok(n == 1)
+}
+
 /// Marks a message sent. Only a pending message changes, so two workers cannot both count it.
 pub async fn mark_sent(db: &Db, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    const SQL: &str = "UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, last_error = NULL \
+    const SQL: &str = "UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, last_error = NULL, claimed_until = NULL \
          WHERE id = $2 AND status = 'pending'";
     let mut tx = db.begin_write().await?;
     let n = on_tx!(&mut tx, conn => sqlx::query(SQL).bind(now).bind(id).execute(&mut **conn).await.map(|r| r.rows_affected()))?;
@@ -78,10 +95,10 @@ pub async fn mark_attempt_failed(
     retry_at: Option<DateTime<Utc>>,
 ) -> Result<(), StoreError> {
     const RETRY: &str =
-        "UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 \
+        "UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2, claimed_until = NULL \
          WHERE id = $3 AND status = 'pending'";
     const GIVE_UP: &str =
-        "UPDATE outbox SET attempts = attempts + 1, last_error = $1, status = 'failed' \
+        "UPDATE outbox SET attempts = attempts + 1, last_error = $1, status = 'failed', claimed_until = NULL \
          WHERE id = $2 AND status = 'pending'";
     let mut tx = db.begin_write().await?;
     match retry_at {

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Db, StoreError, Tx};
-use crate::{on_db, on_tx};
+use crate::{domain::schemes::NewScheme, on_db, on_tx};
 
 /// A provider or scheme as the overview shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
@@ -17,10 +17,16 @@ pub struct Scheme {
     pub is_vouching: bool,
     pub status: String,
     pub go_live_on: Option<NaiveDate>,
+    /// "approved", or for a further scheme the organisation added: "pending" or "rejected".
+    pub approval: String,
+    /// The connection date asked for when the organisation added the scheme.
+    pub requested_connection_on: Option<NaiveDate>,
+    pub rejection_reason: String,
 }
 
 const COLUMNS: &str =
-    "id, organisation_id, name, regulator, regulator_number, is_vouching, status, go_live_on";
+    "id, organisation_id, name, regulator, regulator_number, is_vouching, status, go_live_on, \
+     approval, requested_connection_on, rejection_reason";
 
 /// An organisation's schemes, the vouching scheme first.
 pub async fn list_for_organisation(
@@ -107,5 +113,130 @@ pub async fn set_technical_connection_on(
 ) -> Result<(), StoreError> {
     const SQL: &str = "UPDATE organisations SET technical_connection_on = $1 WHERE id = $2";
     on_tx!(tx, conn => sqlx::query(SQL).bind(date).bind(organisation_id).execute(&mut **conn).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// The testing status of the organisation's vouching scheme, if it has one.
+pub async fn vouching_status(db: &Db, organisation_id: i64) -> Result<Option<String>, StoreError> {
+    const SQL: &str = "SELECT status FROM schemes WHERE organisation_id = $1 AND is_vouching";
+    Ok(
+        on_db!(db, pool => sqlx::query_scalar(SQL).bind(organisation_id).fetch_optional(pool).await)?,
+    )
+}
+
+/// The regulator numbers already registered for the organisation (not counting rejected
+/// schemes), as (regulator, number in capitals).
+pub async fn registered_numbers(
+    db: &Db,
+    organisation_id: i64,
+) -> Result<Vec<(String, String)>, StoreError> {
+    const SQL: &str = "SELECT regulator, upper(regulator_number) FROM schemes \
+         WHERE organisation_id = $1 AND approval <> 'rejected'";
+    Ok(on_db!(db, pool => sqlx::query_as(SQL).bind(organisation_id).fetch_all(pool).await)?)
+}
+
+/// Adds a further provider or scheme, waiting for programme staff's approval.
+pub async fn insert_pending(
+    tx: &mut Tx,
+    organisation_id: i64,
+    scheme: &NewScheme,
+    submitted_by: i64,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    const SQL: &str =
+        "INSERT INTO schemes (organisation_id, name, regulator, regulator_number, is_vouching, \
+         approval, requested_connection_on, submitted_by, created_at) \
+         VALUES ($1, $2, $3, $4, FALSE, 'pending', $5, $6, $7) RETURNING id";
+    on_tx!(tx, conn => sqlx::query_scalar(SQL)
+        .bind(organisation_id)
+        .bind(&scheme.name)
+        .bind(scheme.regulator.code())
+        .bind(&scheme.regulator_number)
+        .bind(scheme.connection_date)
+        .bind(submitted_by)
+        .bind(now)
+        .fetch_one(&mut **conn)
+        .await)
+    .map_err(|e| StoreError::on_unique(e, "regulator number"))
+}
+
+/// A further scheme as programme staff see it when deciding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct PendingScheme {
+    pub id: i64,
+    pub organisation_id: i64,
+    pub organisation_name: String,
+    pub name: String,
+    pub regulator: String,
+    pub regulator_number: String,
+    pub requested_connection_on: Option<NaiveDate>,
+    pub submitted_by_name: Option<String>,
+    pub submitted_by_email: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub approval: String,
+    pub rejection_reason: String,
+}
+
+const PENDING_SQL: &str = "SELECT s.id, s.organisation_id, o.name AS organisation_name, s.name, s.regulator, \
+     s.regulator_number, s.requested_connection_on, u.name AS submitted_by_name, u.email AS submitted_by_email, \
+     s.created_at, s.approval, s.rejection_reason \
+     FROM schemes s JOIN organisations o ON o.id = s.organisation_id LEFT JOIN users u ON u.id = s.submitted_by";
+
+/// Further schemes waiting for approval, oldest first, at most `limit`.
+pub async fn pending(db: &Db, limit: i64) -> Result<Vec<PendingScheme>, StoreError> {
+    let sql =
+        format!("{PENDING_SQL} WHERE s.approval = 'pending' ORDER BY s.created_at, s.id LIMIT $1");
+    Ok(on_db!(db, pool => sqlx::query_as(&sql).bind(limit).fetch_all(pool).await)?)
+}
+
+/// How many further schemes are waiting for approval.
+pub async fn count_pending(db: &Db) -> Result<i64, StoreError> {
+    const SQL: &str = "SELECT COUNT(*) FROM schemes WHERE approval = 'pending'";
+    Ok(on_db!(db, pool => sqlx::query_scalar(SQL).fetch_one(pool).await)?)
+}
+
+/// One further scheme (any approval state) with its organisation, for staff.
+pub async fn get_submitted(db: &Db, id: i64) -> Result<Option<PendingScheme>, StoreError> {
+    let sql = format!("{PENDING_SQL} WHERE s.id = $1 AND s.submitted_by IS NOT NULL");
+    Ok(on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?)
+}
+
+/// Approves a scheme still waiting: its go-live date is the connection date asked for, and the
+/// go-live job makes it live on that day. False when it was decided already.
+pub async fn approve(
+    tx: &mut Tx,
+    id: i64,
+    staff: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    const SQL: &str = "UPDATE schemes SET approval = 'approved', status = 'go_live_confirmed', \
+         go_live_on = requested_connection_on, decided_by = $1, decided_at = $2 \
+         WHERE id = $3 AND approval = 'pending'";
+    let n = on_tx!(tx, conn => sqlx::query(SQL).bind(staff).bind(now).bind(id)
+        .execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Rejects a scheme still waiting, with the reason the organisation will see. False when it was
+/// decided already.
+pub async fn reject(
+    tx: &mut Tx,
+    id: i64,
+    staff: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    const SQL: &str =
+        "UPDATE schemes SET approval = 'rejected', rejection_reason = $1, decided_by = $2, \
+         decided_at = $3 WHERE id = $4 AND approval = 'pending'";
+    let n = on_tx!(tx, conn => sqlx::query(SQL).bind(reason).bind(staff).bind(now).bind(id)
+        .execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Marks a scheme live since `on` (demo data: a scheme that connected before the portal).
+pub async fn mark_live(tx: &mut Tx, id: i64, on: NaiveDate) -> Result<(), StoreError> {
+    const SQL: &str = "UPDATE schemes SET status = 'live', go_live_on = $1 WHERE id = $2";
+    on_tx!(tx, conn => sqlx::query(SQL).bind(on).bind(id).execute(&mut **conn).await.map(|_| ()))?;
     Ok(())
 }

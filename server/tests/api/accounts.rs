@@ -701,9 +701,12 @@ async fn dev_mode_lists_emails_for_staff_and_the_worker_marks_them_sent() {
         ],
     )
     .await;
-    let delivered = server::outbox_worker::deliver_due(&app.state.services)
-        .await
-        .unwrap();
+    let delivered = server::outbox_worker::deliver_due(
+        &app.state.services,
+        &server::outbox_worker::Transport::Log,
+    )
+    .await
+    .unwrap();
     assert!(
         delivered <= 1,
         "at most the one email (the background worker may have sent it)"
@@ -712,9 +715,12 @@ async fn dev_mode_lists_emails_for_staff_and_the_worker_marks_them_sent() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].status, "sent");
     assert_eq!(
-        server::outbox_worker::deliver_due(&app.state.services)
-            .await
-            .unwrap(),
+        server::outbox_worker::deliver_due(
+            &app.state.services,
+            &server::outbox_worker::Transport::Log
+        )
+        .await
+        .unwrap(),
         0,
         "never twice"
     );

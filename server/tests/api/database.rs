@@ -205,8 +205,15 @@ async fn demo_seed_is_idempotent() {
     server::demo::seed(&app.state.services).await.unwrap();
     server::demo::seed(&app.state.services).await.unwrap();
     let all = organisations::list(&app.db).await.unwrap();
-    assert_eq!(all.len(), 1);
-    assert_eq!(all[0].name.as_str(), server::demo::DEMO_ORGANISATION);
+    let names: Vec<&str> = all.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(
+        names.len(),
+        server::demo::DEMO_ORGANISATIONS.len(),
+        "{names:?}"
+    );
+    for (name, _, _) in server::demo::DEMO_ORGANISATIONS {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
 }
 
 #[tokio::test]

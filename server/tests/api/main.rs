@@ -7,6 +7,7 @@
 mod accounts;
 mod authz;
 mod database;
+mod email;
 mod health;
 mod helpers;
 mod oat;
@@ -14,3 +15,5 @@ mod pages;
 mod process;
 mod responses;
 mod review;
+mod schemes;
+mod smtp_sink;
