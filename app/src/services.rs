@@ -25,10 +25,13 @@ pub struct Services {
 }
 
 /// The staff queue's counts per status (one pass over every request) are kept for a few
-/// seconds, and forgotten at once when this instance changes a request.
+/// seconds, and forgotten at once when this instance changes a request. One request at a time
+/// works them out again: while it does, the others use the figures just gone stale rather than
+/// all running the same count at once.
 #[derive(Debug, Default)]
 pub struct Caches {
     queue_counts: std::sync::Mutex<Option<(std::time::Instant, QueueCounts)>>,
+    refreshing: tokio::sync::Mutex<()>,
 }
 
 /// Requests per status, and date changes waiting for a decision.
@@ -39,17 +42,30 @@ pub const QUEUE_COUNTS_TTL: std::time::Duration = std::time::Duration::from_secs
 
 impl Services {
     pub async fn queue_counts(&self) -> Result<QueueCounts, crate::store::StoreError> {
-        {
-            let cached = self
+        let cached = |fresh_only: bool| {
+            let c = self
                 .caches
                 .queue_counts
                 .lock()
                 .unwrap_or_else(|p| p.into_inner());
-            if let Some((at, counts)) = cached.as_ref() {
-                if at.elapsed() < QUEUE_COUNTS_TTL {
-                    return Ok(counts.clone());
-                }
-            }
+            c.as_ref()
+                .filter(|(at, _)| !fresh_only || at.elapsed() < QUEUE_COUNTS_TTL)
+                .map(|(_, counts)| counts.clone())
+        };
+        if let Some(counts) = cached(true) {
+            return Ok(counts);
+        }
+        let _refresh = match self.caches.refreshing.try_lock() {
+            Ok(guard) => guard,
+            // Someone is counting already: stale figures now beat waiting, if there are any.
+            Err(_) => match cached(false) {
+                Some(stale) => return Ok(stale),
+                None => self.caches.refreshing.lock().await,
+            },
+        };
+        // Whoever held the lock before us may have just counted.
+        if let Some(counts) = cached(true) {
+            return Ok(counts);
         }
         let counts = crate::store::review::counts(&self.db).await?;
         *self

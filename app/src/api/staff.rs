@@ -167,6 +167,8 @@ pub struct OrganisationSummary {
     pub name: String,
     pub kind: String,
     pub technical_connection_on: Option<chrono::NaiveDate>,
+    /// Its providers and schemes (only on the organisation's own page), with staff's links.
+    pub schemes: Vec<super::oat::SchemeRow>,
 }
 
 /// Every organisation (programme staff and admins).
@@ -190,6 +192,7 @@ pub async fn staff_organisations() -> Result<Vec<OrganisationSummary>, ServerFnE
             id: o.id,
             name: o.name.to_string(),
             kind: o.kind.label().to_string(),
+            schemes: Vec::new(),
         });
     }
     Ok(out)
@@ -209,6 +212,36 @@ pub async fn staff_organisation(id: String) -> Result<OrganisationSummary, Serve
         .await
         .map_err(|e| internal("loading an organisation", e))?
         .ok_or_else(not_found)?;
+    let mut latest: std::collections::HashMap<i64, crate::store::oat::OatRequest> =
+        crate::store::oat::latest_per_scheme(&services.db, o.id)
+            .await
+            .map_err(|e| internal("loading requests", e))?
+            .into_iter()
+            .map(|r| (r.scheme_id, r))
+            .collect();
+    let rows = schemes::list_for_organisation(&services.db, o.id)
+        .await
+        .map_err(|e| internal("listing schemes", e))?
+        .into_iter()
+        .map(|s| {
+            let further = s.approval != "approved";
+            let id = s.id;
+            let r = latest.remove(&s.id);
+            let mut row = crate::api::oat::ssr::overview_row(s, r, false);
+            // Staff's pages, not the organisation's.
+            row.next = if further {
+                Some(("Decide".to_string(), format!("/staff/schemes/{id}")))
+            } else {
+                row.next.map(|(_, href)| {
+                    (
+                        "View request".to_string(),
+                        href.replacen("/requests/", "/staff/requests/", 1),
+                    )
+                })
+            };
+            row
+        })
+        .collect();
     Ok(OrganisationSummary {
         technical_connection_on: schemes::technical_connection_on(&services.db, o.id)
             .await
@@ -216,5 +249,6 @@ pub async fn staff_organisation(id: String) -> Result<OrganisationSummary, Serve
         id: o.id,
         name: o.name.to_string(),
         kind: o.kind.label().to_string(),
+        schemes: rows,
     })
 }

@@ -186,13 +186,80 @@ pub fn parse_date_parts(day: &str, month: &str, year: &str) -> Result<NaiveDate,
     NaiveDate::from_ymd_opt(y, m, d).ok_or(DateError::NotReal)
 }
 
-/// Reads a browser date input's value (`YYYY-MM-DD`).
+/// Reads a date field: what a browser's date input posts (`YYYY-MM-DD`), or what a person types
+/// where the browser shows a plain text box instead (`1/12/2026`, `1 12 2026`, `1 December
+/// 2026`). A date with a part missing is "incomplete" and says which part, as GOV.UK words it.
 pub fn parse_iso_date(raw: &str) -> Result<NaiveDate, DateError> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Err(DateError::Empty);
     }
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| DateError::NotReal)
+    if raw.contains('-') {
+        let parts: Vec<&str> = raw.split('-').collect();
+        return match parts.as_slice() {
+            [y, rest @ ..] if y.trim().len() == 4 && rest.len() <= 2 => parse_date_parts(
+                rest.get(1).copied().unwrap_or(""),
+                rest.first().copied().unwrap_or(""),
+                y,
+            ),
+            _ => Err(DateError::NotReal),
+        };
+    }
+    let parts: Vec<&str> = if raw.contains('/') {
+        raw.split('/').collect()
+    } else {
+        raw.split_whitespace().collect()
+    };
+    match parts.as_slice() {
+        [d, rest @ ..] if d.chars().all(|c| c.is_ascii_digit()) && rest.len() <= 2 => {
+            parse_date_parts(
+                d,
+                rest.first().copied().unwrap_or(""),
+                rest.get(1).copied().unwrap_or(""),
+            )
+        }
+        _ => Err(DateError::NotReal),
+    }
+}
+
+#[cfg(test)]
+mod typed_date_tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn browser_and_typed_dates_are_read() {
+        for raw in [
+            "2026-12-01",
+            " 2026-12-1 ",
+            "1/12/2026",
+            "01/12/2026",
+            "1 12 2026",
+            "1 December 2026",
+            "1 dec 2026",
+        ] {
+            assert_eq!(parse_iso_date(raw), Ok(d(2026, 12, 1)), "{raw}");
+        }
+    }
+
+    #[test]
+    fn missing_parts_are_named_and_nonsense_is_not_a_real_date() {
+        assert_eq!(parse_iso_date(""), Err(DateError::Empty));
+        assert_eq!(parse_iso_date("2026-12"), Err(DateError::Incomplete("day")));
+        assert_eq!(
+            parse_iso_date("2026--01"),
+            Err(DateError::Incomplete("month"))
+        );
+        assert_eq!(parse_iso_date("1/12"), Err(DateError::Incomplete("year")));
+        assert_eq!(parse_iso_date("December 2026"), Err(DateError::NotReal));
+        assert_eq!(parse_iso_date("2026-02-30"), Err(DateError::NotReal));
+        assert_eq!(parse_iso_date("not a date"), Err(DateError::NotReal));
+        assert_eq!(parse_iso_date("26-12-01"), Err(DateError::NotReal));
+        assert_eq!(parse_iso_date("1/2/3/4"), Err(DateError::NotReal));
+    }
 }
 
 /// Why the earliest allowed date is what it is (the hint says so).

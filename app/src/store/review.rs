@@ -95,9 +95,9 @@ pub async fn queue(
             _ => {
                 let d = next(Param::Date(c.connection_date), &mut params);
                 let i = next(Param::Int(c.id), &mut params);
-                conditions.push(format!(
-                    "(r.connection_date {op} {d} OR (r.connection_date = {d} AND r.id {op} {i}))"
-                ));
+                // A row-value comparison: both databases walk the (connection_date, id) index
+                // from the cursor instead of filtering.
+                conditions.push(format!("(r.connection_date, r.id) {op} ({d}, {i})"));
             }
         }
     }

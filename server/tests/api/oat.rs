@@ -215,6 +215,7 @@ async fn each_date_error_is_worded_as_gov_uk_words_it_and_keeps_the_value() {
         ("", "Enter the connection date"),
         ("2026-02-30", "Connection date must be a real date"),
         ("not a date", "Connection date must be a real date"),
+        ("2026-12", "Connection date must include a day"),
         (
             "2026-11-29",
             "Connection date must be the same as or after 30 November 2026",

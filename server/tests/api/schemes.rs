@@ -159,6 +159,11 @@ async fn a_scheme_added_by_form_is_approved_and_goes_live_on_its_date() {
     let list = app.page_text(&s, "/staff/schemes").await;
     assert!(list.contains("Demo Stakeholder Pension") && list.contains("1 waiting"));
     let id = added[0].id.to_string();
+    // The organisation's page for staff lists it, with the way to decide.
+    let org_page = app.page_text(&s, "/staff/organisations/1").await;
+    assert!(org_page.contains("Demo Stakeholder Pension"));
+    assert!(org_page.contains(&format!("href=\"/staff/schemes/{id}\"")));
+    assert!(org_page.contains("Awaiting approval"));
     let r = app
         .post_form(
             &s,
