@@ -24,6 +24,29 @@ pub(crate) fn StatusTag(#[prop(into)] status: String) -> impl IntoView {
     view! { <strong class=class>{label}</strong> }
 }
 
+/// One provider or scheme in a table: name, regulator, status tag, go-live date, next step.
+#[component]
+pub(crate) fn SchemeTableRow(s: crate::api::oat::SchemeRow) -> impl IntoView {
+    let name = s.name.clone();
+    view! {
+        <tr class="govuk-table__row">
+            <th scope="row" class="govuk-table__header">
+                {s.name.clone()}
+                {s.is_vouching.then(|| view! { <span class="govuk-body-s govuk-!-display-block">"Vouching scheme"</span> })}
+            </th>
+            <td class="govuk-table__cell">{format!("{} {}", s.regulator, s.regulator_number)}</td>
+            <td class="govuk-table__cell"><StatusTag status=s.status.clone() /></td>
+            <td class="govuk-table__cell">{s.go_live.map(long_date).unwrap_or_else(|| "Not set".into())}</td>
+            <td class="govuk-table__cell">
+                {s.next.map(|(label, href)| view! {
+                    <a class="govuk-link" href=href>{label}<span class="govuk-visually-hidden">{format!(" for {name}")}</span></a>
+                })}
+                {s.note.map(|n| view! { <span class="govuk-body-s">{n}</span> })}
+            </td>
+        </tr>
+    }
+}
+
 /// The organisation's home: its providers and schemes, their status, go-live date and next step.
 #[component]
 pub fn Overview() -> impl IntoView {
@@ -65,26 +88,7 @@ pub fn Overview() -> impl IntoView {
                                             <tbody class="govuk-table__body">
                                                 {o.schemes
                                                     .into_iter()
-                                                    .map(|s| {
-                                                        let name = s.name.clone();
-                                                        view! {
-                                                            <tr class="govuk-table__row">
-                                                                <th scope="row" class="govuk-table__header">
-                                                                    {s.name.clone()}
-                                                                    {s.is_vouching.then(|| view! { <span class="govuk-body-s govuk-!-display-block">"Vouching scheme"</span> })}
-                                                                </th>
-                                                                <td class="govuk-table__cell">{format!("{} {}", s.regulator, s.regulator_number)}</td>
-                                                                <td class="govuk-table__cell"><StatusTag status=s.status.clone() /></td>
-                                                                <td class="govuk-table__cell">{s.go_live.map(long_date).unwrap_or_else(|| "Not set".into())}</td>
-                                                                <td class="govuk-table__cell">
-                                                                    {s.next.map(|(label, href)| view! {
-                                                                        <a class="govuk-link" href=href>{label}<span class="govuk-visually-hidden">{format!(" for {name}")}</span></a>
-                                                                    })}
-                                                                    {s.note.map(|n| view! { <span class="govuk-body-s">{n}</span> })}
-                                                                </td>
-                                                            </tr>
-                                                        }
-                                                    })
+                                                    .map(|s| view! { <SchemeTableRow s=s /> })
                                                     .collect_view()}
                                             </tbody>
                                         </table>

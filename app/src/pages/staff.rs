@@ -275,7 +275,7 @@ pub fn StaffOrganisation() -> impl IntoView {
 /// An organisation's providers and schemes, for staff.
 #[component]
 fn SchemesTable(rows: Vec<crate::api::oat::SchemeRow>) -> impl IntoView {
-    use crate::{domain::oat::long_date, pages::oat::StatusTag};
+    use crate::pages::oat::SchemeTableRow;
     if rows.is_empty() {
         return view! { <p class="govuk-body">"No pension providers or schemes are registered yet."</p> }.into_any();
     }
@@ -292,25 +292,7 @@ fn SchemesTable(rows: Vec<crate::api::oat::SchemeRow>) -> impl IntoView {
                 </tr>
             </thead>
             <tbody class="govuk-table__body">
-                {rows.into_iter().map(|s| {
-                    let name = s.name.clone();
-                    view! {
-                        <tr class="govuk-table__row">
-                            <th scope="row" class="govuk-table__header">
-                                {s.name.clone()}
-                                {s.is_vouching.then(|| view! { <span class="govuk-body-s govuk-!-display-block">"Vouching scheme"</span> })}
-                            </th>
-                            <td class="govuk-table__cell">{format!("{} {}", s.regulator, s.regulator_number)}</td>
-                            <td class="govuk-table__cell"><StatusTag status=s.status.clone() /></td>
-                            <td class="govuk-table__cell">{s.go_live.map(long_date).unwrap_or_else(|| "Not set".into())}</td>
-                            <td class="govuk-table__cell">
-                                {s.next.map(|(label, href)| view! {
-                                    <a class="govuk-link" href=href>{label}<span class="govuk-visually-hidden">{format!(" for {name}")}</span></a>
-                                })}
-                            </td>
-                        </tr>
-                    }
-                }).collect_view()}
+                {rows.into_iter().map(|s| view! { <SchemeTableRow s=s /> }).collect_view()}
             </tbody>
         </table>
     }.into_any()
