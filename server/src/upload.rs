@@ -59,6 +59,7 @@ pub async fn upload_schemes(
                     file_name: String::new(),
                     file_error: Some(message.to_string()),
                     rows_checked: 0,
+                    rows_in_error: 0,
                     rows: Vec::new(),
                 },
             )
@@ -75,6 +76,7 @@ pub async fn upload_schemes(
                     file_name,
                     file_error: Some(e.to_string()),
                     rows_checked: 0,
+                    rows_in_error: 0,
                     rows: Vec::new(),
                 },
             )
@@ -90,6 +92,7 @@ pub async fn upload_schemes(
     }
     if !check.accepted() {
         let rows_checked = check.rows.len();
+        let rows_in_error = check.rows_in_error();
         return report(
             &state,
             &session,
@@ -97,10 +100,12 @@ pub async fn upload_schemes(
                 file_name,
                 file_error: None,
                 rows_checked,
+                rows_in_error,
                 rows: check
                     .rows
                     .into_iter()
                     .filter(|r| !r.errors.is_empty())
+                    .take(app::api::schemes::MAX_REPORTED_ROWS)
                     .collect(),
             },
         )
@@ -126,6 +131,7 @@ pub async fn upload_schemes(
                     file_name,
                     file_error: Some(format!("{e}. Nothing in the file was added.")),
                     rows_checked: check.rows.len(),
+                    rows_in_error: 0,
                     rows: Vec::new(),
                 },
             )
@@ -171,7 +177,7 @@ async fn read_limited(mut field: Field<'_>) -> Result<Vec<u8>, &'static str> {
 /// Keeps the report for the upload page and goes back to it.
 async fn report(state: &AppState, session: &PortalSession, report: UploadReport) -> Response {
     tracing::info!(
-        rows_in_error = report.rows.len(),
+        rows_in_error = report.rows_in_error,
         file_error = report.file_error.as_deref().unwrap_or(""),
         "scheme upload not accepted"
     );

@@ -30,8 +30,13 @@ pub struct UploadReport {
     pub file_name: String,
     pub file_error: Option<String>,
     pub rows_checked: usize,
+    /// How many rows have problems; [`UploadReport::rows`] lists the first [`MAX_REPORTED_ROWS`].
+    pub rows_in_error: usize,
     pub rows: Vec<RowReport>,
 }
+
+/// The most rows with problems a report lists (the count says how many there are in all).
+pub const MAX_REPORTED_ROWS: usize = 100;
 
 /// A further scheme as programme staff see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -579,6 +584,6 @@ pub async fn decide_scheme(
         })
         .await
         .map_err(|e| internal("session", e))?;
-    leptos_axum::redirect("/staff/schemes");
+    leptos_axum::redirect(&page);
     Ok(())
 }

@@ -200,7 +200,7 @@ pub fn UploadSchemesPage() -> impl IntoView {
 #[component]
 fn UploadSummary(report: UploadReport) -> impl IntoView {
     let mut form = FormState::default();
-    let message = match (&report.file_error, report.rows.len()) {
+    let message = match (&report.file_error, report.rows_in_error) {
         (Some(e), _) => e.clone(),
         (None, 1) => "1 row of the selected file has a problem: nothing was added".to_string(),
         (None, n) => format!("{n} rows of the selected file have problems: nothing was added"),
@@ -224,7 +224,7 @@ fn UploadForm(rule: DateRule, report: Option<UploadReport>) -> impl IntoView {
     } else {
         ("govuk-form-group", "govuk-file-upload", "file-hint")
     };
-    let rows = report.map(|r| (r.file_name, r.rows_checked, r.rows));
+    let rows = report.map(|r| (r.file_name, r.rows_checked, r.rows_in_error, r.rows));
     view! {
         <p class="govuk-body">"Use a CSV file with one pension provider or scheme on each line, under these column names:"</p>
         <ul class="govuk-list govuk-list--bullet">
@@ -238,11 +238,15 @@ fn UploadForm(rule: DateRule, report: Option<UploadReport>) -> impl IntoView {
             "We check every row before adding anything. If any row has a problem, we add none of the file and list the rows to correct, so you can upload the whole file again without adding anything twice."
         </div>
         <p class="govuk-body">{format!("{} The file can have up to {MAX_CSV_ROWS} rows and must be smaller than 1 MB.", rule.hint())}</p>
-        {rows.and_then(|(name, checked, rows)| (!rows.is_empty()).then(|| view! {
+        {rows.and_then(|(name, checked, in_error, rows)| (!rows.is_empty()).then(|| view! {
             <table class="govuk-table">
                 <caption class="govuk-table__caption govuk-table__caption--m">
                     {format!("Rows to correct in {}", if name.is_empty() { "your file".to_string() } else { name })}
-                    <span class="govuk-caption-m">{format!("{} of {checked} rows checked have problems", rows.len())}</span>
+                    <span class="govuk-caption-m">{if in_error > rows.len() {
+                        format!("{in_error} of {checked} rows checked have problems; the first {} are listed", rows.len())
+                    } else {
+                        format!("{in_error} of {checked} rows checked have problems")
+                    }}</span>
                 </caption>
                 <thead class="govuk-table__head">
                     <tr class="govuk-table__row">

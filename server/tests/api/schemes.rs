@@ -171,7 +171,10 @@ async fn a_scheme_added_by_form_is_approved_and_goes_live_on_its_date() {
             &[("id", &id), ("decision", "approve")],
         )
         .await;
-    assert_eq!(location(&r), "/staff/schemes");
+    assert_eq!(location(&r), format!("/staff/schemes/{id}"));
+    let page = app.page_text(&s, &location(&r)).await;
+    assert!(page.contains("Demo Stakeholder Pension approved: it goes live on 10 December 2026"));
+    assert!(page.contains("Approved"));
     let after = &further(&app).await[0];
     assert_eq!(
         (
@@ -348,6 +351,17 @@ async fn a_csv_file_is_added_whole_or_not_at_all() {
     let page = app.page_text(&m, "/organisation/schemes/upload").await;
     assert!(page.contains("FCA 111 is already registered for your organisation"));
     assert_eq!(further(&app).await.len(), 2);
+
+    // Many bad rows: all counted, the first 100 listed.
+    let many = format!("{HEADER}{}", "Bad,XYZ,1,2026-12-10\n".repeat(150));
+    upload(&app, &m, "many.csv", many.into_bytes()).await;
+    let page = app.page_text(&m, "/organisation/schemes/upload").await;
+    assert!(page.contains("150 rows of the selected file have problems: nothing was added"));
+    assert!(page.contains("150 of 150 rows checked have problems; the first 100 are listed"));
+    assert_eq!(
+        page.matches("<li>Select the regulator: FCA or TPR").count(),
+        100
+    );
 
     // Whole-file problems are named.
     let r = upload(&app, &m, "notes.csv", b"hello,world\n1,2\n".to_vec()).await;
