@@ -1,6 +1,7 @@
 //! Pure domain types and rules. No I/O; compiled for the server and the browser alike.
 
 mod account;
+pub mod endpoint;
 pub mod oat;
 mod organisation;
 pub mod review;

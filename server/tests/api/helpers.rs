@@ -63,6 +63,15 @@ impl TestDatabase {
                 .execute(pool)
                 .await
                 .expect("create test database");
+            // A throwaway database need not wait for its commits to reach the disk: on a shared
+            // machine, another test's DROP DATABASE (which forces a checkpoint) can otherwise stall
+            // every commit for tens of seconds. Nothing the tests check depends on durability.
+            sqlx::query(&format!(
+                r#"ALTER DATABASE "{name}" SET synchronous_commit = off"#
+            ))
+            .execute(pool)
+            .await
+            .expect("configure test database");
         }
         admin.close().await;
         let base = target
