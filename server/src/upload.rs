@@ -55,13 +55,7 @@ pub async fn upload_schemes(
             return report(
                 &state,
                 &session,
-                UploadReport {
-                    file_name: String::new(),
-                    file_error: Some(message.to_string()),
-                    rows_checked: 0,
-                    rows_in_error: 0,
-                    rows: Vec::new(),
-                },
+                UploadReport::file_problem(String::new(), message.to_string(), 0),
             )
             .await
         }
@@ -72,21 +66,13 @@ pub async fn upload_schemes(
             return report(
                 &state,
                 &session,
-                UploadReport {
-                    file_name,
-                    file_error: Some(e.to_string()),
-                    rows_checked: 0,
-                    rows_in_error: 0,
-                    rows: Vec::new(),
-                },
+                UploadReport::file_problem(file_name, e.to_string(), 0),
             )
             .await
         }
     };
     if check.accepted() {
-        let list = check.schemes.clone();
-        let lines: Vec<usize> = check.rows.iter().map(|r| r.line).collect();
-        if let Err(e) = check_registered(services, org, &mut check, &list, &lines).await {
+        if let Err(e) = check_registered(services, org, &mut check).await {
             return service_error(&state, "checking registered numbers", e);
         }
     }
@@ -127,13 +113,11 @@ pub async fn upload_schemes(
             report(
                 &state,
                 &session,
-                UploadReport {
+                UploadReport::file_problem(
                     file_name,
-                    file_error: Some(format!("{e}. Nothing in the file was added.")),
-                    rows_checked: check.rows.len(),
-                    rows_in_error: 0,
-                    rows: Vec::new(),
-                },
+                    format!("{e}. Nothing in the file was added."),
+                    check.rows.len(),
+                ),
             )
             .await
         }

@@ -143,11 +143,39 @@ pub(crate) mod ssr {
             .ok_or_else(not_found)
     }
 
-    pub async fn rule_for(services: &Services, org: i64) -> Result<DateRule, ServerFnError> {
-        let tc = schemes::technical_connection_on(&services.db, org)
-            .await
-            .map_err(|e| internal("loading the technical connection date", e))?;
+    /// The connection date rule for the organisation today (OAT requests and further schemes).
+    pub async fn date_rule(services: &Services, org: i64) -> Result<DateRule, StoreError> {
+        let tc = schemes::technical_connection_on(&services.db, org).await?;
         Ok(DateRule::new(london_today(services.clock.now()), tc))
+    }
+
+    pub async fn rule_for(services: &Services, org: i64) -> Result<DateRule, ServerFnError> {
+        date_rule(services, org)
+            .await
+            .map_err(|e| internal("loading the technical connection date", e))
+    }
+
+    /// The organisation's providers and schemes as overview rows, with every scheme's newest
+    /// request read in one query (not one per scheme).
+    pub async fn scheme_rows(
+        services: &Services,
+        org: i64,
+        manager: bool,
+    ) -> Result<Vec<super::SchemeRow>, StoreError> {
+        let mut latest: std::collections::HashMap<i64, oat::OatRequest> =
+            oat::latest_per_scheme(&services.db, org)
+                .await?
+                .into_iter()
+                .map(|r| (r.scheme_id, r))
+                .collect();
+        Ok(schemes::list_for_organisation(&services.db, org)
+            .await?
+            .into_iter()
+            .map(|s| {
+                let r = latest.remove(&s.id);
+                overview_row(s, r, manager)
+            })
+            .collect())
     }
 
     pub async fn load_draft(services: &Services, scheme_id: i64) -> Result<Draft, ServerFnError> {
@@ -269,25 +297,10 @@ pub async fn oat_overview() -> Result<Overview, ServerFnError> {
         .await
         .map_err(|e| internal("loading the organisation", e))?
         .ok_or_else(not_found)?;
-    let list = schemes::list_for_organisation(&services.db, org)
+    let manager = user.has_role(Role::ServiceManager);
+    let rows = scheme_rows(&services, org, manager)
         .await
         .map_err(|e| internal("listing schemes", e))?;
-    let manager = user.has_role(Role::ServiceManager);
-    // One query for every scheme's newest request, not one per scheme.
-    let mut latest: std::collections::HashMap<i64, oat::OatRequest> =
-        oat::latest_per_scheme(&services.db, org)
-            .await
-            .map_err(|e| internal("loading requests", e))?
-            .into_iter()
-            .map(|r| (r.scheme_id, r))
-            .collect();
-    let rows = list
-        .into_iter()
-        .map(|s| {
-            let r = latest.remove(&s.id);
-            overview_row(s, r, manager)
-        })
-        .collect();
     Ok(Overview {
         organisation: organisation.name.to_string(),
         schemes: rows,

@@ -35,6 +35,19 @@ pub struct UploadReport {
     pub rows: Vec<RowReport>,
 }
 
+impl UploadReport {
+    /// A file refused as a whole, before or instead of checking its rows.
+    pub fn file_problem(file_name: String, problem: String, rows_checked: usize) -> Self {
+        Self {
+            file_name,
+            file_error: Some(problem),
+            rows_checked,
+            rows_in_error: 0,
+            rows: Vec::new(),
+        }
+    }
+}
+
 /// The most rows with problems a report lists (the count says how many there are in all).
 pub const MAX_REPORTED_ROWS: usize = 100;
 
@@ -64,12 +77,11 @@ pub struct PendingList {
 #[cfg(feature = "ssr")]
 pub mod ssr {
     pub use crate::{
-        api::oat::ssr::session,
+        api::oat::ssr::{date_rule, session},
         auth::{
             bad_input, internal, not_found, require_organisation_user, require_staff, services,
             CurrentUser, RequestMeta,
         },
-        clock::london_today,
         domain::{
             oat::{long_date, parse_iso_date, DateRule},
             schemes::{check_scheme, Availability, CsvCheck, NewScheme},
@@ -106,10 +118,9 @@ pub mod ssr {
         org: i64,
     ) -> Result<(Availability, DateRule), StoreError> {
         let status = schemes::vouching_status(&services.db, org).await?;
-        let tc = schemes::technical_connection_on(&services.db, org).await?;
         Ok((
             Availability::from_vouching_status(status.as_deref()),
-            DateRule::new(london_today(services.clock.now()), tc),
+            date_rule(services, org).await?,
         ))
     }
 
@@ -227,24 +238,28 @@ pub mod ssr {
         services: &Services,
         org: i64,
         check: &mut CsvCheck,
-        file: &[NewScheme],
-        lines: &[usize],
     ) -> Result<(), StoreError> {
         let known = schemes::registered_numbers(&services.db, org).await?;
-        for (s, line) in file.iter().zip(lines) {
-            if known
-                .iter()
-                .any(|(r, n)| r == s.regulator.code() && *n == s.regulator_number)
-            {
-                check.add_error(
-                    *line,
-                    format!(
-                        "{} {} is already registered for your organisation",
-                        s.regulator.code(),
-                        s.regulator_number
-                    ),
+        // Only called on an accepted file, whose rows and schemes pair up one to one.
+        let clashes: Vec<(usize, String)> = check
+            .schemes
+            .iter()
+            .zip(&check.rows)
+            .filter(|(s, _)| {
+                known
+                    .iter()
+                    .any(|(r, n)| r == s.regulator.code() && *n == s.regulator_number)
+            })
+            .map(|(s, row)| {
+                let e = SubmitError::Duplicate(
+                    s.regulator.code().to_string(),
+                    s.regulator_number.clone(),
                 );
-            }
+                (row.line, e.to_string())
+            })
+            .collect();
+        for (line, message) in clashes {
+            check.add_error(line, message);
         }
         Ok(())
     }
@@ -291,14 +306,16 @@ pub async fn add_schemes_view() -> Result<AddSchemesInfo, ServerFnError> {
         .await
         .map_err(|e| internal("loading the organisation", e))?
         .ok_or_else(not_found)?;
-    let (availability, rule) = availability(&services, org)
-        .await
-        .map_err(|e| internal("checking availability", e))?;
     let vouching = schemes::list_for_organisation(&services.db, org)
         .await
         .map_err(|e| internal("listing schemes", e))?
         .into_iter()
         .find(|s| s.is_vouching);
+    let availability =
+        Availability::from_vouching_status(vouching.as_ref().map(|s| s.status.as_str()));
+    let rule = date_rule(&services, org)
+        .await
+        .map_err(|e| internal("loading the technical connection date", e))?;
     Ok(AddSchemesInfo {
         organisation: organisation.name.to_string(),
         availability,

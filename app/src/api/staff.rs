@@ -212,25 +212,16 @@ pub async fn staff_organisation(id: String) -> Result<OrganisationSummary, Serve
         .await
         .map_err(|e| internal("loading an organisation", e))?
         .ok_or_else(not_found)?;
-    let mut latest: std::collections::HashMap<i64, crate::store::oat::OatRequest> =
-        crate::store::oat::latest_per_scheme(&services.db, o.id)
-            .await
-            .map_err(|e| internal("loading requests", e))?
-            .into_iter()
-            .map(|r| (r.scheme_id, r))
-            .collect();
-    let rows = schemes::list_for_organisation(&services.db, o.id)
+    let rows = crate::api::oat::ssr::scheme_rows(&services, o.id, false)
         .await
         .map_err(|e| internal("listing schemes", e))?
         .into_iter()
-        .map(|s| {
-            let further = s.approval != "approved";
-            let id = s.id;
-            let r = latest.remove(&s.id);
-            let mut row = crate::api::oat::ssr::overview_row(s, r, false);
-            // Staff's pages, not the organisation's.
+        .map(|mut row| {
+            // Staff's pages, not the organisation's: a further scheme still waiting (or
+            // rejected) is decided at its own page.
+            let further = matches!(row.status.as_str(), "awaiting_approval" | "rejected");
             row.next = if further {
-                Some(("Decide".to_string(), format!("/staff/schemes/{id}")))
+                Some(("Decide".to_string(), format!("/staff/schemes/{}", row.id)))
             } else {
                 row.next.map(|(_, href)| {
                     (
