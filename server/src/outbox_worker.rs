@@ -181,8 +181,8 @@ pub async fn deliver_due(services: &Services, transport: &Transport) -> Result<u
     for email in due {
         let now = services.clock.now();
         let until = now + chrono::Duration::from_std(CLAIM).unwrap_or(chrono::Duration::minutes(2));
-        if !outbox::claim(&services.db, email.id, now, until).await? {
-            continue; // another worker has it
+        if !outbox::claim(&services.db, email.id, email.attempts, now, until).await? {
+            continue; // another worker has it, or it changed since it was read
         }
         let result = match transport {
             Transport::Smtp(mailer) => mailer.send(&email).await,

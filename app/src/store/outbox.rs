@@ -61,18 +61,20 @@ pub async fn due(db: &Db, now: DateTime<Utc>, limit: i64) -> Result<Vec<OutboxRo
     Ok(on_db!(db, pool => sqlx::query_as(&sql).bind(now).bind(limit).fetch_all(pool).await)?)
 }
 
-/// Claims a due message for one send until `until`: false when it is not pending, or another
+/// Claims a due message for one send until `until`: false when it is no longer as the caller
+/// read it (sent, failed, or tried again since: `attempts` changed), not due yet, or another
 /// worker holds an unexpired claim on it. Only the claimer sends it.
 pub async fn claim(
     db: &Db,
     id: i64,
+    attempts: i32,
     now: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     const SQL: &str = "UPDATE outbox SET claimed_until = $1 WHERE id = $2 AND status = 'pending' \
-         AND (claimed_until IS NULL OR claimed_until <= $3)";
+         AND attempts = $3 AND next_attempt_at <= $4 AND (claimed_until IS NULL OR claimed_until <= $4)";
     let mut tx = db.begin_write().await?;
-    let n = on_tx!(&mut tx, conn => sqlx::query(SQL).bind(until).bind(id).bind(now).execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+    let n = on_tx!(&mut tx, conn => sqlx::query(SQL).bind(until).bind(id).bind(attempts).bind(now).execute(&mut **conn).await.map(|r| r.rows_affected()))?;
     tx.commit().await?;
     Ok(n == 1)
 }

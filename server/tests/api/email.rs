@@ -139,6 +139,12 @@ async fn a_server_that_fails_the_first_attempts_gets_the_message_after_backoff()
     // Not due yet: nothing is tried before the backoff is over.
     deliver_due(s, &t).await.unwrap();
     assert_eq!(row(&app, "retry").await.attempts, 1);
+    // A worker holding the row as it was before that attempt cannot claim it (it would try
+    // again at once), nor can anyone before the backoff is over.
+    let (id, now) = (r.id, clock.now_for_tests());
+    let until = now + chrono::Duration::minutes(2);
+    assert!(!outbox::claim(&app.db, id, 0, now, until).await.unwrap());
+    assert!(!outbox::claim(&app.db, id, 1, now, until).await.unwrap());
 
     clock.set(Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 30).unwrap());
     deliver_due(s, &t).await.unwrap();
@@ -188,7 +194,7 @@ async fn a_worker_that_died_mid_send_leaves_the_message_to_the_next_once_its_cla
     let id = row(&app, "crash").await.id;
     // A worker claimed it and died (or the app's worker did): no one else sends it meanwhile.
     let now = clock.now_for_tests();
-    let claimed = outbox::claim(&app.db, id, now, now + chrono::Duration::minutes(2))
+    let claimed = outbox::claim(&app.db, id, 0, now, now + chrono::Duration::minutes(2))
         .await
         .unwrap();
     if claimed {
