@@ -159,8 +159,14 @@ else
   echo "SKIPPED: the queue on Postgres"
 fi
 
+say "Measuring the connectivity test engine (200 attempts at once against the simulator)"
+CONNECTIVITY_FIGURES="$(RUST_LOG=warn "$CARGO_TARGET_DIR/release/portal" bench-connectivity --runs 1000 --concurrency 200 2>&1)" \
+  || CONNECTIVITY_FIGURES="FAILED: bench-connectivity: $CONNECTIVITY_FIGURES"
+
 echo
 echo "Release build, $(nproc) cores, wrk -t2 -c$CONNECTIONS -d$DURATION on 127.0.0.1 ($(date -u +%Y-%m-%dT%H:%MZ))"
 echo "| target                             |  req/s    | p50 ms   | p99 ms   | errors |"
 echo "|------------------------------------|-----------|----------|----------|--------|"
 printf '%s\n' "${ROWS[@]}"
+echo
+echo "$CONNECTIVITY_FIGURES"

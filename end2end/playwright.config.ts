@@ -52,6 +52,11 @@ export default defineConfig({
       PORTAL_SIGN_IN_BURST: '1000',
       LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? '../target/site',
       RUST_LOG: 'warn',
+      // The readiness checks have their own tests; the other journeys use organisations without endpoints.
+      PORTAL_READINESS_CHECKS: 'false',
+      // The demo's find-endpoint simulator, at fixed addresses for connectivity.spec.ts.
+      PORTAL_DEMO_SIMULATOR_LISTEN: '127.0.0.1:3113',
+      PORTAL_DEMO_SIMULATOR_CONTROL: '127.0.0.1:3114',
     },
   },
 });

@@ -82,6 +82,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/invitation/:token") view=pages::InvitationPage ssr=SsrMode::Async />
                     <Route path=path!("/organisation") view=pages::Overview ssr=SsrMode::Async />
                     <Route path=path!("/organisation/account") view=pages::OrganisationHome ssr=SsrMode::Async />
+                    <Route path=path!("/organisation/endpoint") view=pages::EndpointPageView ssr=SsrMode::Async />
+                    <Route path=path!("/connectivity/runs/:id") view=pages::RunPage ssr=SsrMode::Async />
                     <Route path=path!("/organisation/schemes/add") view=pages::AddSchemePage ssr=SsrMode::Async />
                     <Route path=path!("/organisation/schemes/upload") view=pages::UploadSchemesPage ssr=SsrMode::Async />
                     <Route path=path!("/oat/:scheme") view=pages::OatStart ssr=SsrMode::Async />

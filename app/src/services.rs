@@ -22,6 +22,28 @@ pub struct Services {
     pub show_emails: bool,
     /// Figures that are costly to work out and may be a few seconds old.
     pub caches: Arc<Caches>,
+    /// The connectivity test's settings, and the bell that wakes its worker.
+    pub connectivity: Arc<ConnectivitySettings>,
+}
+
+/// What pages and server functions need of the connectivity test (the engine itself runs in
+/// the server's worker).
+#[derive(Debug, Default)]
+pub struct ConnectivitySettings {
+    /// Rung when a run is queued, so the worker starts it at once.
+    pub wake: tokio::sync::Notify,
+    /// Whether an OAT request needs passed readiness checks before it can be sent.
+    pub readiness_required: bool,
+    /// The name of the find request body template in use.
+    pub profile: String,
+    /// Which addresses an endpoint may resolve to.
+    pub policy: crate::domain::endpoint::AddressPolicy,
+    /// The CA certificate organisations may trust for the portal's test traffic (PEM).
+    pub client_ca_pem: String,
+    /// The issuer of the test user tokens.
+    pub issuer: String,
+    /// Set when the tokens claim to come from PDP's own issuer (an operator's choice).
+    pub impersonating_pdp: bool,
 }
 
 /// The staff queue's counts per status (one pass over every request) are kept for a few

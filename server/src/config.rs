@@ -53,6 +53,17 @@ pub enum Command {
         #[arg(long)]
         requests: bool,
     },
+    /// Run a find-endpoint simulator: a stand-in for an organisation's live find endpoint that
+    /// checks the portal's synthetic find request and answers as told (202, 200, 400, 401, 500,
+    /// slow or drop). For rehearsals, demos and tests.
+    SimulateFindEndpoint(crate::simulator::SimulatorArgs),
+    /// Load figures for the connectivity test engine against a local simulator (127.0.0.1 only).
+    BenchConnectivity {
+        #[arg(long, default_value_t = 1000)]
+        runs: usize,
+        #[arg(long, default_value_t = 200)]
+        concurrency: usize,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -173,6 +184,85 @@ pub struct Settings {
         default_value = "Pensions dashboards connection portal <no-reply@connection-portal.invalid>"
     )]
     pub mail_from: String,
+
+    /// Dev and demo mode: where the generated test CA, client certificate and signing key are kept.
+    #[arg(long, env = "PORTAL_KEYS_DIR", default_value = "data/keys")]
+    pub keys_dir: PathBuf,
+
+    /// The client certificate (PEM, with its chain) the portal presents to find endpoints.
+    #[arg(long, env = "PORTAL_CLIENT_CERT")]
+    pub client_cert: Option<PathBuf>,
+
+    /// The private key of the client certificate (PEM).
+    #[arg(long, env = "PORTAL_CLIENT_KEY")]
+    pub client_key: Option<PathBuf>,
+
+    /// The CA certificate that issued the client certificate (PEM), offered for download.
+    #[arg(long, env = "PORTAL_CLIENT_CA")]
+    pub client_ca: Option<PathBuf>,
+
+    /// The private key (PKCS#8 PEM) that signs the test user tokens.
+    #[arg(long, env = "PORTAL_SIGNING_KEY")]
+    pub signing_key: Option<PathBuf>,
+
+    /// The user tokens' signature algorithm: RS256, PS256 or ES256.
+    #[arg(long, env = "PORTAL_SIGNING_ALG", default_value = "RS256")]
+    pub signing_alg: String,
+
+    /// The `iss` of the test user tokens. Defaults to <public URL>/synthetic-pfs.
+    #[arg(long, env = "PORTAL_TOKEN_ISSUER")]
+    pub token_issuer: Option<String>,
+
+    /// Sign test user tokens as PDP's own issuer. Only for endpoints that agreed to it: the
+    /// portal's requests then claim to come from PDP.
+    #[arg(long, env = "PORTAL_IMPERSONATE_PDP_ISSUER")]
+    pub impersonate_pdp_issuer: bool,
+
+    /// The `aud` of the test user tokens.
+    #[arg(
+        long,
+        env = "PORTAL_TOKEN_AUDIENCE",
+        default_value = crate::connectivity::engine::DEFAULT_AUDIENCE
+    )]
+    pub token_audience: String,
+
+    /// A find request body template (JSON) to use instead of the built-in one.
+    #[arg(long, env = "PORTAL_FIND_PROFILE")]
+    pub find_profile: Option<PathBuf>,
+
+    /// Extra CA certificates (PEM) trusted for find endpoints' server certificates.
+    #[arg(long, env = "PORTAL_FIND_TRUST")]
+    pub find_trust: Option<PathBuf>,
+
+    /// Address blocks (CIDR, comma-separated) find endpoints may use although they are private,
+    /// loopback or link-local. Dev mode always allows 127.0.0.1.
+    #[arg(long, env = "PORTAL_ENDPOINT_ALLOW", value_delimiter = ',')]
+    pub endpoint_allow: Vec<String>,
+
+    /// Seconds to connect and finish the TLS handshake with a find endpoint.
+    #[arg(long, env = "PORTAL_CONNECT_TIMEOUT_SECS", default_value_t = 10)]
+    pub connect_timeout_secs: u64,
+
+    /// Seconds a find endpoint has to answer, in all.
+    #[arg(long, env = "PORTAL_TEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub test_timeout_secs: u64,
+
+    /// Require passed readiness checks of the find endpoint before an OAT request can be sent.
+    /// Turn off only where the portal cannot reach the internet.
+    #[arg(long, env = "PORTAL_READINESS_CHECKS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub readiness_checks: bool,
+
+    /// Connectivity tests run at once by this instance.
+    #[arg(long, env = "PORTAL_CONNECTIVITY_WORKERS", default_value_t = 32)]
+    pub connectivity_workers: usize,
+
+    /// Demo mode: where the demo's find-endpoint simulator listens (port 0 picks a free one).
+    #[arg(long, env = "PORTAL_DEMO_SIMULATOR_LISTEN", default_value = "127.0.0.1:0")]
+    pub demo_simulator_listen: SocketAddr,
+
+    /// Demo mode: a loopback address for the simulator's control listener (unset: none).
+    #[arg(long, env = "PORTAL_DEMO_SIMULATOR_CONTROL")]
+    pub demo_simulator_control: Option<SocketAddr>,
 }
 
 /// A URL that may hold a password: its `Debug` shows it with the password replaced.
@@ -223,6 +313,30 @@ pub struct Config {
     pub sign_in_burst: u32,
     pub smtp_url: Option<SecretUrl>,
     pub mail_from: String,
+    pub connectivity: ConnectivityConfig,
+}
+
+/// The connectivity test's settings.
+#[derive(Debug, Clone)]
+pub struct ConnectivityConfig {
+    pub identity: crate::connectivity::identity::IdentitySettings,
+    /// None: `<public URL>/synthetic-pfs`, worked out once the address is known.
+    pub issuer: Option<String>,
+    pub impersonating_pdp: bool,
+    pub audience: String,
+    pub profile: Option<PathBuf>,
+    pub trust: Option<PathBuf>,
+    pub policy: app::domain::endpoint::AddressPolicy,
+    pub connect_timeout: Duration,
+    pub total_timeout: Duration,
+    pub readiness_required: bool,
+    pub workers: usize,
+    /// How long a worker's claim on a run lasts without renewal (tests shorten it).
+    pub lease: Duration,
+    /// Demo mode: run a find-endpoint simulator and point the demo organisations at it.
+    pub demo_simulator: bool,
+    pub demo_simulator_listen: SocketAddr,
+    pub demo_simulator_control: Option<SocketAddr>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -245,6 +359,12 @@ pub enum ConfigError {
     Range(&'static str, u64, u64, u64),
     #[error("{0}")]
     Mail(String),
+    #[error("PORTAL_SIGNING_ALG must be RS256, PS256 or ES256, got {0:?}")]
+    SigningAlg(String),
+    #[error("PORTAL_ENDPOINT_ALLOW must list address blocks like 10.1.0.0/16 or 192.0.2.7, got {0:?}")]
+    EndpointAllow(String),
+    #[error("PORTAL_TOKEN_ISSUER must be an absolute http or https URL, got {0:?}")]
+    TokenIssuer(String),
 }
 
 impl Config {
@@ -327,6 +447,71 @@ impl Config {
             &s.mail_from,
         )
         .map_err(|e| ConfigError::Mail(app::store::redact_url(&e.to_string())))?;
+        let signing_alg = s
+            .signing_alg
+            .parse::<crate::jose::Alg>()
+            .map_err(|_| ConfigError::SigningAlg(s.signing_alg.clone()))?;
+        let mut policy = match s.mode {
+            Mode::Dev => app::domain::endpoint::AddressPolicy::dev(),
+            Mode::Production => app::domain::endpoint::AddressPolicy::default(),
+        };
+        for block in s.endpoint_allow.iter().filter(|b| !b.trim().is_empty()) {
+            let cidr = app::domain::endpoint::Cidr::parse(block)
+                .ok_or_else(|| ConfigError::EndpointAllow(block.clone()))?;
+            policy.allow.push(cidr);
+        }
+        let issuer = match (&s.token_issuer, s.impersonate_pdp_issuer) {
+            (_, true) => Some(crate::connectivity::engine::PDP_ISSUER.to_string()),
+            (Some(i), false) => {
+                let i = i.trim();
+                if !(i.starts_with("https://") || i.starts_with("http://")) || i.len() > 500 {
+                    return Err(ConfigError::TokenIssuer(i.to_string()));
+                }
+                Some(i.to_string())
+            }
+            (None, false) => None,
+        };
+        for (name, secs) in [
+            ("PORTAL_CONNECT_TIMEOUT_SECS", s.connect_timeout_secs),
+            ("PORTAL_TEST_TIMEOUT_SECS", s.test_timeout_secs),
+        ] {
+            if !(1..=120).contains(&secs) {
+                return Err(ConfigError::Range(name, secs, 1, 120));
+            }
+        }
+        if !(1..=1000).contains(&s.connectivity_workers) {
+            return Err(ConfigError::Range(
+                "PORTAL_CONNECTIVITY_WORKERS",
+                s.connectivity_workers as u64,
+                1,
+                1000,
+            ));
+        }
+        let connectivity = ConnectivityConfig {
+            identity: crate::connectivity::identity::IdentitySettings {
+                keys_dir: s.keys_dir.clone(),
+                client_cert: s.client_cert.clone(),
+                client_key: s.client_key.clone(),
+                client_ca: s.client_ca.clone(),
+                signing_key: s.signing_key.clone(),
+                signing_alg,
+                generate_missing: s.mode == Mode::Dev,
+            },
+            issuer,
+            impersonating_pdp: s.impersonate_pdp_issuer,
+            audience: s.token_audience.trim().to_string(),
+            profile: s.find_profile.clone(),
+            trust: s.find_trust.clone(),
+            policy,
+            connect_timeout: Duration::from_secs(s.connect_timeout_secs),
+            total_timeout: Duration::from_secs(s.test_timeout_secs),
+            readiness_required: s.readiness_checks,
+            workers: s.connectivity_workers,
+            lease: Duration::from_secs(30),
+            demo_simulator: s.demo,
+            demo_simulator_listen: s.demo_simulator_listen,
+            demo_simulator_control: s.demo_simulator_control,
+        };
         let secure_cookies = match s.secure_cookies {
             Switch::Auto => https,
             Switch::On => true,
@@ -363,6 +548,7 @@ impl Config {
             sign_in_burst: s.sign_in_burst,
             smtp_url,
             mail_from: s.mail_from,
+            connectivity,
         })
     }
 
@@ -373,6 +559,10 @@ impl Config {
             database_url: database_url.to_string(),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             site_root,
+            // Shared by every test process: made once, then only read.
+            keys_dir: std::env::temp_dir().join("pdp-portal-test-keys"),
+            // Tests that need the readiness checks turn them on.
+            readiness_checks: false,
             ..cli.settings
         })
     }

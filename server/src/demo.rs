@@ -201,3 +201,25 @@ pub fn print_banner(addr: &std::net::SocketAddr, password: &str) {
     println!("  (set PORTAL_DEMO_PASSWORD to choose it)");
     println!();
 }
+
+/// Starts the demo's find-endpoint simulator (answering 202 to requests it can verify) and
+/// points every demo organisation's live find endpoint at it. Its port changes on every start,
+/// so the endpoints are set again each time.
+pub async fn start_simulator(
+    services: &Services,
+    options: crate::simulator::SimulatorOptions,
+) -> anyhow::Result<crate::simulator::RunningSimulator> {
+    let running = crate::simulator::start(options).await?;
+    let url = format!("https://{}/find-requests", running.local_addr());
+    let now = services.clock.now();
+    for (name, _, _) in DEMO_ORGANISATIONS {
+        let name = OrganisationName::parse(name).map_err(|_| anyhow::anyhow!("demo name {name}"))?;
+        if let Some(org) = organisations::find_by_name(&services.db, &name).await? {
+            let mut tx = services.db.begin_write().await?;
+            app::store::connectivity::set_endpoint(&mut tx, org.id, &url, now).await?;
+            tx.commit().await?;
+        }
+    }
+    tracing::info!(%url, "demo find-endpoint simulator listening");
+    Ok(running)
+}

@@ -72,6 +72,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             password,
             requests,
         } => server::bench_seed::seed(&config, organisations, schemes, &password, requests).await,
+        Command::SimulateFindEndpoint(args) => server::simulator::run(args).await,
+        Command::BenchConnectivity { runs, concurrency } => {
+            server::bench_connectivity::run(runs, concurrency).await
+        }
         Command::Migrate => {
             let db = app::store::Db::connect(&config.database_url, &config.pool).await?;
             db.migrate().await?;

@@ -47,6 +47,13 @@ use tower_sessions::{
 };
 
 use crate::{
+    connectivity::{
+        engine::{tokio_sleeper, Engine, EngineSettings},
+        identity::Identity,
+        profile::Profile,
+        worker::WorkerSettings,
+    },
+    simulator,
     access::{self, SignInLimiter},
     assets::AssetHashes,
     config::{Config, Mode},
@@ -88,6 +95,109 @@ pub struct AppState {
     pub session_store: PortalStore,
     /// In demo mode, the password the demo accounts were given at start.
     pub demo_password: Option<String>,
+    /// The connectivity test engine its worker runs.
+    pub engine: Arc<Engine>,
+    /// The public keys of the test user tokens, served at `/.well-known/jwks.json`.
+    pub jwks: Arc<serde_json::Value>,
+    pub client_ca_pem: Arc<str>,
+    pub worker_settings: WorkerSettings,
+    /// Demo mode: the find-endpoint simulator the demo organisations' endpoints point at.
+    pub demo_simulator: Option<Arc<simulator::RunningSimulator>>,
+}
+
+/// The connectivity test's parts, built from the configuration.
+struct Connectivity {
+    settings: Arc<app::services::ConnectivitySettings>,
+    engine: Arc<Engine>,
+    jwks: serde_json::Value,
+    worker: WorkerSettings,
+    /// Dev mode: options for a simulator whose certificate the engine trusts.
+    demo_simulator: Option<simulator::SimulatorOptions>,
+}
+
+impl Connectivity {
+    async fn build(config: &Config) -> anyhow::Result<Self> {
+        let c = &config.connectivity;
+        let identity = Identity::load(&c.identity)
+            .context("could not load the portal's test identity (client certificate and signing key)")?;
+        let profile = match &c.profile {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("could not read the find request profile {}", path.display()))?;
+                Profile::parse(&text)
+                    .with_context(|| format!("the find request profile {} is not usable", path.display()))?
+            }
+            None => Profile::builtin(),
+        };
+        let mut extra_roots = Vec::new();
+        if let Some(path) = &c.trust {
+            extra_roots.extend(crate::connectivity::identity::read_certs(path)?);
+        }
+        if let Some(ca) = &identity.dev_ca {
+            extra_roots.extend(crate::connectivity::identity::parse_certs(&ca.cert_pem)?);
+        }
+        let issuer = c
+            .issuer
+            .clone()
+            .unwrap_or_else(|| format!("{}/synthetic-pfs", config.public_origin));
+        if c.impersonating_pdp {
+            tracing::warn!(issuer, "test user tokens claim PDP's own issuer (PORTAL_IMPERSONATE_PDP_ISSUER)");
+        }
+        let jwks = crate::jose::jwks(&[identity.signer.public_jwk()]);
+        let demo_simulator = match &identity.dev_ca {
+            Some(ca) if config.demo => {
+                let issued = ca.issue_server(&["localhost", "127.0.0.1"], (2024, 1, 1), (2044, 1, 1))?;
+                Some(simulator::SimulatorOptions {
+                    listen: c.demo_simulator_listen,
+                    tls: simulator::ServerTls::Pem {
+                        cert_chain_pem: issued.cert_pem,
+                        key_pem: issued.key_pem,
+                    },
+                    client_ca_pem: Some(ca.cert_pem.clone()),
+                    jwks_url: Some(format!("{}/.well-known/jwks.json", config.public_origin)),
+                    audience: c.audience.clone(),
+                    answer: simulator::Answer::Accepted,
+                    slow_for: Duration::from_secs(40),
+                    control: c.demo_simulator_control,
+                })
+            }
+            _ => None,
+        };
+        let engine = Engine::new(
+            &identity,
+            EngineSettings {
+                connect_timeout: c.connect_timeout,
+                total_timeout: c.total_timeout,
+                retry: Default::default(),
+                issuer: issuer.clone(),
+                audience: c.audience.clone(),
+                policy: c.policy.clone(),
+                extra_roots,
+                profile: profile.clone(),
+            },
+            tokio_sleeper(),
+        )?;
+        let settings = app::services::ConnectivitySettings {
+            wake: Default::default(),
+            readiness_required: c.readiness_required,
+            profile: profile.name.clone(),
+            policy: c.policy.clone(),
+            client_ca_pem: identity.client_ca_pem.clone(),
+            issuer,
+            impersonating_pdp: c.impersonating_pdp,
+        };
+        Ok(Self {
+            settings: Arc::new(settings),
+            engine: Arc::new(engine),
+            jwks,
+            worker: WorkerSettings {
+                concurrency: c.workers,
+                lease: c.lease,
+                poll: Duration::from_secs(2),
+            },
+            demo_simulator,
+        })
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -147,7 +257,11 @@ impl Application {
             public_origin: config.public_origin.clone().into(),
             show_emails: config.mode == Mode::Dev,
             caches: Default::default(),
+            connectivity: Default::default(),
         };
+        let mut services = services;
+        let connectivity = Connectivity::build(&config).await?;
+        services.connectivity = connectivity.settings.clone();
         let demo_password = if config.demo {
             Some(
                 demo::seed(&services)
@@ -156,6 +270,14 @@ impl Application {
             )
         } else {
             None
+        };
+        let demo_simulator = match (&connectivity.demo_simulator, config.demo) {
+            (Some(options), true) => Some(
+                demo::start_simulator(&services, options.clone())
+                    .await
+                    .context("could not start the demo find-endpoint simulator")?,
+            ),
+            _ => None,
         };
         let assets = AssetHashes::locate(config.hash_file.as_deref());
         if assets.file.is_none() {
@@ -173,6 +295,11 @@ impl Application {
             assets: Arc::new(assets),
             session_store,
             demo_password,
+            engine: connectivity.engine,
+            jwks: Arc::new(connectivity.jwks),
+            client_ca_pem: connectivity.settings.client_ca_pem.clone().into(),
+            worker_settings: connectivity.worker,
+            demo_simulator: demo_simulator.map(Arc::new),
         };
         let router = router(state.clone(), extra);
         Ok(Self {
@@ -211,6 +338,12 @@ impl Application {
             transport,
             Duration::from_secs(2),
             stop_rx,
+        ));
+        let connectivity_worker = tokio::spawn(crate::connectivity::worker::run(
+            state.services.clone(),
+            state.engine.clone(),
+            state.worker_settings,
+            stop_tx.subscribe(),
         ));
         let go_live = tokio::spawn(go_live::run(
             state.services.clone(),
@@ -258,6 +391,7 @@ impl Application {
         let _ = stop_tx.send(true);
         let _ = worker.await;
         let _ = go_live.await;
+        let _ = connectivity_worker.await;
         session_cleanup.abort();
         state.services.db.close().await;
         tracing::info!("shutdown complete");
@@ -361,6 +495,8 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
     let ops = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/.well-known/jwks.json", get(jwks))
+        .route("/connectivity/client-ca.pem", get(client_ca))
         .with_state(state.clone());
 
     let css_href = state.assets.css_href(OUTPUT_NAME);
@@ -401,6 +537,36 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
         ]))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(from_fn(middleware::sanitize_request_id))
+}
+
+/// The public keys that verify the portal's test user tokens.
+async fn jwks(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/jwk-set+json")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")),
+        ],
+        state.jwks.to_string(),
+    )
+        .into_response()
+}
+
+/// The CA certificate of the portal's test client certificate, for organisations to trust.
+async fn client_ca(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/x-pem-file")),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"connection-portal-client-ca.pem\""),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")),
+        ],
+        state.client_ca_pem.to_string(),
+    )
+        .into_response()
 }
 
 /// Waits for SIGTERM or Ctrl-C.

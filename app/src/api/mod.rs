@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod connectivity;
 pub mod oat;
 pub mod review;
 pub mod schemes;

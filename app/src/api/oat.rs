@@ -467,6 +467,14 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
         leptos_axum::redirect(&format!("/oat/{}", s.id));
         return Ok(());
     }
+    // A find endpoint that failed its readiness checks (or has none) blocks the request.
+    if !crate::api::connectivity::ssr::readiness(&services, org)
+        .await?
+        .allows_sending()
+    {
+        leptos_axum::redirect(&format!("/oat/{}/check-answers", s.id));
+        return Ok(());
+    }
     let draft = load_draft(&services, s.id).await?;
     if draft.submission_key != submission_key {
         // The answers were used up by a send that committed since we looked (a double click):

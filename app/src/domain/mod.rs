@@ -1,6 +1,7 @@
 //! Pure domain types and rules. No I/O; compiled for the server and the browser alike.
 
 mod account;
+pub mod connectivity;
 pub mod endpoint;
 pub mod oat;
 mod organisation;
@@ -15,7 +16,7 @@ pub use account::{
 pub use organisation::{OrganisationKind, OrganisationName, OrganisationNameError};
 
 /// Audit event codes and labels, for filters in the browser as well as the server.
-pub const AUDIT_ACTIONS: [(&str, &str); 24] = [
+pub const AUDIT_ACTIONS: [(&str, &str); 27] = [
     ("sign_in_succeeded", "Signed in"),
     ("sign_in_failed", "Sign-in failed"),
     ("account_locked", "Account locked"),
@@ -43,4 +44,7 @@ pub const AUDIT_ACTIONS: [(&str, &str); 24] = [
     ("scheme_submitted", "Scheme submitted for approval"),
     ("scheme_approved", "Scheme approved"),
     ("scheme_rejected", "Scheme rejected"),
+    ("find_endpoint_changed", "Find endpoint changed"),
+    ("dry_run_started", "Endpoint dry run started"),
+    ("official_test_started", "Official connectivity test started"),
 ];

@@ -2,6 +2,7 @@
 
 mod account;
 mod admin;
+pub(crate) mod connectivity;
 mod home;
 mod info;
 mod invitation;
@@ -14,6 +15,7 @@ mod staff;
 
 pub use account::OrganisationHome;
 pub use admin::{AdminOrganisation, AdminOrganisations, AdminUser};
+pub use connectivity::{EndpointPageView, RunPage};
 pub use home::Home;
 pub use info::{Accessibility, Cookies, Help, Privacy};
 pub use invitation::InvitationPage;

@@ -2,6 +2,8 @@
 //! connection date, check answers, confirmation, and each request's page.
 
 use leptos::prelude::*;
+
+use crate::{api::connectivity::Readiness, pages::connectivity::ReadinessPanel};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
@@ -99,6 +101,9 @@ pub fn Overview() -> impl IntoView {
                                     <p class="govuk-body">"Once your vouching scheme has passed operational acceptance testing, you can add further pension providers and schemes for the programme to approve."</p>
                                     <a href="/organisation/schemes/add" role="button" draggable="false" class="govuk-button govuk-button--secondary">"Add a pension provider or scheme"</a>
                                 })}
+                                <h2 class="govuk-heading-m">"Your live find endpoint"</h2>
+                                <p class="govuk-body">"Record the address find requests reach you at, and test it before operational acceptance testing."</p>
+                                <p class="govuk-body"><a class="govuk-link" href="/organisation/endpoint">"Record or test your live find endpoint"</a></p>
                             }
                                 .into_any()
                         }
@@ -403,6 +408,8 @@ fn DatePage(
 fn CheckAnswers(journey: Journey, action: ServerAction<SendRequest>) -> impl IntoView {
     let id = journey.scheme_id;
     let pending = action.pending();
+    let readiness = crate::pages::connectivity::readiness_resource();
+    let submission_key = journey.submission_key.clone();
     view! {
         <PageTitle text="Check your answers before sending your request" />
         <a href=format!("/oat/{id}/connection-date") class="govuk-back-link">"Back"</a>
@@ -430,15 +437,27 @@ fn CheckAnswers(journey: Journey, action: ServerAction<SendRequest>) -> impl Int
                     </dd>
                 </div>
             </dl>
-            <h2 class="govuk-heading-m">"Now send your request"</h2>
-            <p class="govuk-body">"By sending this request you confirm that, to the best of your knowledge, the answers you are giving are correct."</p>
-            <ActionForm action=action>
-                <input type="hidden" name="scheme" value=id.to_string() />
-                <input type="hidden" name="submission_key" value=journey.submission_key.clone() />
-                <button type="submit" class="govuk-button" prop:disabled=move || pending.get() aria-disabled=move || pending.get().then_some("true")>
-                    "Send request"
-                </button>
-            </ActionForm>
+            <Suspense fallback=|| ()>
+                {move || readiness.get().map(|r| {
+                    let submission_key = submission_key.clone();
+                    let r = r.unwrap_or_else(|_| Readiness { required: true, url: None, status: Some("failed".into()), checks: Vec::new(), checked: None });
+                    let allowed = r.allows_sending();
+                    view! {
+                        <ReadinessPanel r=r />
+                        {allowed.then(|| view! {
+                            <h2 class="govuk-heading-m">"Now send your request"</h2>
+                            <p class="govuk-body">"By sending this request you confirm that, to the best of your knowledge, the answers you are giving are correct."</p>
+                            <ActionForm action=action>
+                                <input type="hidden" name="scheme" value=id.to_string() />
+                                <input type="hidden" name="submission_key" value=submission_key.clone() />
+                                <button type="submit" class="govuk-button" prop:disabled=move || pending.get() aria-disabled=move || pending.get().then_some("true")>
+                                    "Send request"
+                                </button>
+                            </ActionForm>
+                        })}
+                    }
+                })}
+            </Suspense>
         </div></div>
     }
 }

@@ -314,6 +314,7 @@ fn StaffRequestView(
             {r.support_at.clone().map(|s| row("Support session", format!("{s}. {}", r.support_join)))}
             {r.retest_of.clone().map(|(id, reference)| row("Re-test of", view! { <a class="govuk-link" href=format!("/staff/requests/{id}")>{reference}</a> }))}
         </dl>
+        <crate::pages::connectivity::OfficialRuns request_id=r.id can_run=matches!(r.status.as_str(), "requested" | "test_scheduled") />
         <h2 class="govuk-heading-m">"Organisation and request"</h2>
         <dl class="govuk-summary-list">
             {row("Organisation", view! { <a class="govuk-link" href=format!("/staff/organisations/{}", r.organisation_id)>{r.organisation.clone()}</a> })}

@@ -33,10 +33,13 @@ pub enum AuditAction {
     SchemeSubmitted,
     SchemeApproved,
     SchemeRejected,
+    FindEndpointChanged,
+    DryRunStarted,
+    OfficialTestStarted,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 24] = [
+    pub const ALL: [AuditAction; 27] = [
         Self::SignInSucceeded,
         Self::SignInFailed,
         Self::AccountLocked,
@@ -61,6 +64,9 @@ impl AuditAction {
         Self::SchemeSubmitted,
         Self::SchemeApproved,
         Self::SchemeRejected,
+        Self::FindEndpointChanged,
+        Self::DryRunStarted,
+        Self::OfficialTestStarted,
     ];
 
     fn index(self) -> usize {

@@ -9,6 +9,7 @@
 //! side by side in a `match` on [`Db`].
 
 pub mod audit;
+pub mod connectivity;
 mod db;
 mod error;
 pub mod invitations;

@@ -29,6 +29,13 @@ const STAFF_AND_ADMIN: &[Who] = &[Who::Staff, Who::Admin];
 const ADMIN_ONLY: &[Who] = &[Who::Admin];
 const ORGANISATION_USERS: &[Who] = &[Who::ManagerA, Who::ContactA, Who::ManagerB];
 const SERVICE_MANAGERS: &[Who] = &[Who::ManagerA, Who::ManagerB];
+const SIGNED_IN: &[Who] = &[
+    Who::ManagerA,
+    Who::ContactA,
+    Who::ManagerB,
+    Who::Staff,
+    Who::Admin,
+];
 
 /// Path, a plausible form body, who may call it. Sign-out comes last (it ends the session).
 const ALLOW: &[(&str, &str, &[Who])] = &[
@@ -122,6 +129,26 @@ const ALLOW: &[(&str, &str, &[Who])] = &[
     (
         "/api/staff/schemes/decide",
         "id=999999&decision=approve",
+        STAFF_AND_ADMIN,
+    ),
+    ("/api/connectivity/endpoint", "", ORGANISATION_USERS),
+    ("/api/connectivity/endpoint/save", "url=nope", SERVICE_MANAGERS),
+    ("/api/connectivity/dry-run", "", SERVICE_MANAGERS),
+    ("/api/connectivity/run", "id=999999", SIGNED_IN),
+    ("/api/connectivity/readiness", "", ORGANISATION_USERS),
+    (
+        "/api/staff/requests/connectivity-test",
+        "id=999999",
+        STAFF_AND_ADMIN,
+    ),
+    (
+        "/api/staff/requests/connectivity-runs",
+        "id=999999",
+        STAFF_AND_ADMIN,
+    ),
+    (
+        "/api/staff/requests/connectivity-failure",
+        "run=999999",
         STAFF_AND_ADMIN,
     ),
     ("/api/oat/overview", "", ORGANISATION_USERS),

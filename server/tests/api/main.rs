@@ -6,6 +6,7 @@
 
 mod accounts;
 mod authz;
+mod connectivity;
 mod database;
 mod email;
 mod health;

@@ -18,12 +18,12 @@ fn location(r: &reqwest::Response) -> String {
         .unwrap_or_default()
 }
 
-async fn demo_scheme(app: &TestApp) -> i64 {
+pub(crate) async fn demo_scheme(app: &TestApp) -> i64 {
     schemes::list_for_organisation(&app.db, 1).await.unwrap()[0].id
 }
 
 /// Sends a request for the demo vouching scheme as the manager; returns its id.
-async fn send_request(app: &TestApp, m: &reqwest::Client, date: &str) -> i64 {
+pub(crate) async fn send_request(app: &TestApp, m: &reqwest::Client, date: &str) -> i64 {
     let scheme = demo_scheme(app).await.to_string();
     for q in ["crypto-deployed", "connection-ready", "ready-for-live"] {
         app.post_form(
@@ -60,7 +60,7 @@ async fn send_request(app: &TestApp, m: &reqwest::Client, date: &str) -> i64 {
         .unwrap_or_else(|_| panic!("sent: {sent}"))
 }
 
-async fn request(app: &TestApp, id: i64) -> review::StaffRequest {
+pub(crate) async fn request(app: &TestApp, id: i64) -> review::StaffRequest {
     review::get(&app.db, id).await.unwrap().unwrap()
 }
 
