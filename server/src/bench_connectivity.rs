@@ -28,15 +28,7 @@ pub async fn run(runs: usize, concurrency: usize) -> anyhow::Result<()> {
     let runs = runs.clamp(1, 100_000);
     let concurrency = concurrency.clamp(1, 1_000);
     let dir = std::env::temp_dir().join(format!("portal-bench-keys-{}", uuid::Uuid::new_v4()));
-    let identity = Identity::load(&IdentitySettings {
-        keys_dir: dir.clone(),
-        client_cert: None,
-        client_key: None,
-        client_ca: None,
-        signing_key: None,
-        signing_alg: Alg::Rs256,
-        generate_missing: true,
-    })?;
+    let identity = Identity::load(&IdentitySettings::generated(dir.clone(), Alg::Rs256))?;
     let ca = identity.dev_ca.as_ref().context("a generated CA")?;
     let jwks_body = crate::jose::jwks(&[identity.signer.public_jwk()]).to_string();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

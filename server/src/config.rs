@@ -257,7 +257,11 @@ pub struct Settings {
     pub connectivity_workers: usize,
 
     /// Demo mode: where the demo's find-endpoint simulator listens (port 0 picks a free one).
-    #[arg(long, env = "PORTAL_DEMO_SIMULATOR_LISTEN", default_value = "127.0.0.1:0")]
+    #[arg(
+        long,
+        env = "PORTAL_DEMO_SIMULATOR_LISTEN",
+        default_value = "127.0.0.1:0"
+    )]
     pub demo_simulator_listen: SocketAddr,
 
     /// Demo mode: a loopback address for the simulator's control listener (unset: none).
@@ -361,7 +365,9 @@ pub enum ConfigError {
     Mail(String),
     #[error("PORTAL_SIGNING_ALG must be RS256, PS256 or ES256, got {0:?}")]
     SigningAlg(String),
-    #[error("PORTAL_ENDPOINT_ALLOW must list address blocks like 10.1.0.0/16 or 192.0.2.7, got {0:?}")]
+    #[error(
+        "PORTAL_ENDPOINT_ALLOW must list address blocks like 10.1.0.0/16 or 192.0.2.7, got {0:?}"
+    )]
     EndpointAllow(String),
     #[error("PORTAL_TOKEN_ISSUER must be an absolute http or https URL, got {0:?}")]
     TokenIssuer(String),

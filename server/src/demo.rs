@@ -213,7 +213,8 @@ pub async fn start_simulator(
     let url = format!("https://{}/find-requests", running.local_addr());
     let now = services.clock.now();
     for (name, _, _) in DEMO_ORGANISATIONS {
-        let name = OrganisationName::parse(name).map_err(|_| anyhow::anyhow!("demo name {name}"))?;
+        let name =
+            OrganisationName::parse(name).map_err(|_| anyhow::anyhow!("demo name {name}"))?;
         if let Some(org) = organisations::find_by_name(&services.db, &name).await? {
             let mut tx = services.db.begin_write().await?;
             app::store::connectivity::set_endpoint(&mut tx, org.id, &url, now).await?;

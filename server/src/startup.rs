@@ -47,21 +47,20 @@ use tower_sessions::{
 };
 
 use crate::{
+    access::{self, SignInLimiter},
+    assets::AssetHashes,
+    config::{Config, Mode},
     connectivity::{
         engine::{tokio_sleeper, Engine, EngineSettings},
         identity::Identity,
         profile::Profile,
         worker::WorkerSettings,
     },
-    simulator,
-    access::{self, SignInLimiter},
-    assets::AssetHashes,
-    config::{Config, Mode},
     demo, error_page, export, go_live, health,
     middleware::{self, RequestSpan},
     outbox_worker,
     sessions::PortalStore,
-    upload,
+    simulator, upload,
 };
 
 /// The name cargo-leptos gives the built CSS, JS and WASM files.
@@ -118,14 +117,17 @@ struct Connectivity {
 impl Connectivity {
     async fn build(config: &Config) -> anyhow::Result<Self> {
         let c = &config.connectivity;
-        let identity = Identity::load(&c.identity)
-            .context("could not load the portal's test identity (client certificate and signing key)")?;
+        let identity = Identity::load(&c.identity).context(
+            "could not load the portal's test identity (client certificate and signing key)",
+        )?;
         let profile = match &c.profile {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("could not read the find request profile {}", path.display()))?;
-                Profile::parse(&text)
-                    .with_context(|| format!("the find request profile {} is not usable", path.display()))?
+                let text = std::fs::read_to_string(path).with_context(|| {
+                    format!("could not read the find request profile {}", path.display())
+                })?;
+                Profile::parse(&text).with_context(|| {
+                    format!("the find request profile {} is not usable", path.display())
+                })?
             }
             None => Profile::builtin(),
         };
@@ -141,12 +143,16 @@ impl Connectivity {
             .clone()
             .unwrap_or_else(|| format!("{}/synthetic-pfs", config.public_origin));
         if c.impersonating_pdp {
-            tracing::warn!(issuer, "test user tokens claim PDP's own issuer (PORTAL_IMPERSONATE_PDP_ISSUER)");
+            tracing::warn!(
+                issuer,
+                "test user tokens claim PDP's own issuer (PORTAL_IMPERSONATE_PDP_ISSUER)"
+            );
         }
         let jwks = crate::jose::jwks(&[identity.signer.public_jwk()]);
         let demo_simulator = match &identity.dev_ca {
             Some(ca) if config.demo => {
-                let issued = ca.issue_server(&["localhost", "127.0.0.1"], (2024, 1, 1), (2044, 1, 1))?;
+                let issued =
+                    ca.issue_server(&["localhost", "127.0.0.1"], (2024, 1, 1), (2044, 1, 1))?;
                 Some(simulator::SimulatorOptions {
                     listen: c.demo_simulator_listen,
                     tls: simulator::ServerTls::Pem {
@@ -540,12 +546,20 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
 }
 
 /// The public keys that verify the portal's test user tokens.
-async fn jwks(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
+async fn jwks(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/jwk-set+json")),
-            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/jwk-set+json"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            ),
         ],
         state.jwks.to_string(),
     )
@@ -553,16 +567,26 @@ async fn jwks(axum::extract::State(state): axum::extract::State<AppState>) -> ax
 }
 
 /// The CA certificate of the portal's test client certificate, for organisations to trust.
-async fn client_ca(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
+async fn client_ca(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/x-pem-file")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-pem-file"),
+            ),
             (
                 header::CONTENT_DISPOSITION,
-                HeaderValue::from_static("attachment; filename=\"connection-portal-client-ca.pem\""),
+                HeaderValue::from_static(
+                    "attachment; filename=\"connection-portal-client-ca.pem\"",
+                ),
             ),
-            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            ),
         ],
         state.client_ca_pem.to_string(),
     )

@@ -133,6 +133,39 @@ pub mod ssr {
     /// A failed readiness result is shown for this long before the checks run again.
     pub const READINESS_RETRY_SECONDS: i64 = 30;
 
+    /// How long a page waits for an open run to finish before it shows the run as in progress.
+    /// Most runs take well under a second, so the page usually shows the result at once.
+    pub const SETTLE: std::time::Duration = std::time::Duration::from_secs(5);
+
+    /// The run once it has finished, or as it is after [`SETTLE`].
+    pub async fn settle(services: &Services, mut row: RunRow) -> Result<RunRow, StoreError> {
+        let deadline = tokio::time::Instant::now() + SETTLE;
+        while row.is_open() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            match runs::get(&services.db, row.id).await? {
+                Some(r) => row = r,
+                None => break,
+            }
+        }
+        Ok(row)
+    }
+
+    /// When the organisation's dry runs of the last hour started (for the rate limit).
+    pub async fn dry_run_starts(
+        services: &Services,
+        org: i64,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<chrono::DateTime<chrono::Utc>>, ServerFnError> {
+        runs::starts_since(
+            &services.db,
+            org,
+            RunKind::DryRun,
+            now - chrono::Duration::hours(1),
+        )
+        .await
+        .map_err(|e| internal("loading dry runs", e))
+    }
+
     pub fn run_page(id: i64) -> String {
         format!("/connectivity/runs/{id}")
     }
@@ -179,13 +212,21 @@ pub mod ssr {
         }
         tx.commit().await?;
         services.connectivity.wake.notify_one();
-        tracing::info!(run = id, kind = run.kind.as_str(), organisation = run.organisation_id, "connectivity run queued");
+        tracing::info!(
+            run = id,
+            kind = run.kind.as_str(),
+            organisation = run.organisation_id,
+            "connectivity run queued"
+        );
         Ok(id)
     }
 
     /// The organisation's readiness result for its current endpoint, queuing a check when there
     /// is no fresh one.
-    pub async fn readiness(services: &Services, org: i64) -> Result<super::Readiness, ServerFnError> {
+    pub async fn readiness(
+        services: &Services,
+        org: i64,
+    ) -> Result<super::Readiness, ServerFnError> {
         let required = services.connectivity.readiness_required;
         let endpoint = runs::endpoint(&services.db, org)
             .await
@@ -239,6 +280,9 @@ pub mod ssr {
                     .ok_or_else(not_found)?
             }
         };
+        let row = settle(services, row)
+            .await
+            .map_err(|e| internal("loading readiness", e))?;
         Ok(super::Readiness {
             required,
             url: Some(url),
@@ -266,20 +310,22 @@ pub async fn endpoint_page() -> Result<EndpointInfo, ServerFnError> {
         .await
         .map_err(|e| internal("loading dry runs", e))?;
     let now = services.clock.now();
-    let starts = runs::starts_since(&services.db, org, RunKind::DryRun, now - chrono::Duration::hours(1))
-        .await
-        .map_err(|e| internal("loading dry runs", e))?;
+    let starts = dry_run_starts(&services, org, now).await?;
     Ok(EndpointInfo {
         organisation: organisation.name.to_string(),
         url: endpoint.as_ref().map(|(u, _)| u.clone()),
-        updated: endpoint.and_then(|(_, at)| at).map(crate::clock::london_long),
+        updated: endpoint
+            .and_then(|(_, at)| at)
+            .map(crate::clock::london_long),
         may_change: user.has_role(Role::ServiceManager),
         jwks_url: format!("{}/.well-known/jwks.json", services.public_origin),
         profile: services.connectivity.profile.clone(),
         issuer: services.connectivity.issuer.clone(),
         impersonating_pdp: services.connectivity.impersonating_pdp,
         runs: recent.into_iter().map(summary).collect(),
-        next_dry_run: dry_run_allowed(&starts, now).err().map(crate::clock::london_long),
+        next_dry_run: dry_run_allowed(&starts, now)
+            .err()
+            .map(crate::clock::london_long),
     })
 }
 
@@ -299,7 +345,11 @@ pub async fn save_endpoint(url: String) -> Result<(), ServerFnError> {
         Ok(u) => u,
         Err(e) => {
             return session
-                .back_to_form("endpoint", &form.with_error("url", e.to_string()), ENDPOINT_PAGE)
+                .back_to_form(
+                    "endpoint",
+                    &form.with_error("url", e.to_string()),
+                    ENDPOINT_PAGE,
+                )
                 .await
                 .map_err(|e| internal("session", e));
         }
@@ -325,7 +375,11 @@ pub async fn save_endpoint(url: String) -> Result<(), ServerFnError> {
     if before.as_ref().map(|(u, _)| u.as_str()) != Some(parsed.as_str()) {
         let now = services.clock.now();
         let meta = request_meta();
-        let mut tx = services.db.begin_write().await.map_err(|e| internal("begin", e))?;
+        let mut tx = services
+            .db
+            .begin_write()
+            .await
+            .map_err(|e| internal("begin", e))?;
         runs::set_endpoint(&mut tx, org, parsed.as_str(), now)
             .await
             .map_err(|e| internal("saving the endpoint", e))?;
@@ -369,7 +423,10 @@ pub async fn start_dry_run() -> Result<(), ServerFnError> {
         .await
         .map_err(|e| internal("loading the endpoint", e))?
     else {
-        let form = FormState::default().with_error("url", "Enter your live find endpoint URL before you test it");
+        let form = FormState::default().with_error(
+            "url",
+            "Enter your live find endpoint URL before you test it",
+        );
         return session
             .back_to_form("endpoint", &form, ENDPOINT_PAGE)
             .await
@@ -383,9 +440,7 @@ pub async fn start_dry_run() -> Result<(), ServerFnError> {
         return Ok(());
     }
     let now = services.clock.now();
-    let starts = runs::starts_since(&services.db, org, RunKind::DryRun, now - chrono::Duration::hours(1))
-        .await
-        .map_err(|e| internal("loading dry runs", e))?;
+    let starts = dry_run_starts(&services, org, now).await?;
     if let Err(at) = dry_run_allowed(&starts, now) {
         let when = crate::clock::london_long(at);
         let form = FormState::default().with_error(
@@ -489,6 +544,9 @@ pub async fn run_details(id: String) -> Result<RunInfo, ServerFnError> {
     if !staff && user.organisation_id != Some(run.organisation_id) {
         return Err(not_found());
     }
+    let run = settle(&services, run)
+        .await
+        .map_err(|e| internal("loading a run", e))?;
     let organisation = organisations::get(&services.db, run.organisation_id)
         .await
         .map_err(|e| internal("loading the organisation", e))?
@@ -503,7 +561,10 @@ pub async fn run_details(id: String) -> Result<RunInfo, ServerFnError> {
                 .await
                 .map_err(|e| internal("loading a request", e))?;
             match r {
-                Some(r) => (Some(r.version), r.status == "test_scheduled" && !run.is_open()),
+                Some(r) => (
+                    Some(r.version),
+                    r.status == "test_scheduled" && !run.is_open(),
+                ),
                 None => (None, false),
             }
         }
@@ -557,21 +618,6 @@ pub async fn readiness_checks() -> Result<Readiness, ServerFnError> {
     readiness(&services, org).await
 }
 
-/// The official runs of an OAT request (staff), newest first.
-#[server(prefix = "/api", endpoint = "staff/requests/connectivity-runs")]
-pub async fn official_runs(id: String) -> Result<Vec<RunSummary>, ServerFnError> {
-    use self::ssr::*;
-    require_staff()?;
-    let services = services()?;
-    let id: i64 = id.trim().parse().map_err(|_| not_found())?;
-    Ok(runs::for_request(&services.db, id, 20)
-        .await
-        .map_err(|e| internal("loading runs", e))?
-        .into_iter()
-        .map(summary)
-        .collect())
-}
-
 /// Staff go from a failed official run to the failure form with its cause filled in.
 #[server(prefix = "/api", endpoint = "staff/requests/connectivity-failure")]
 pub async fn prefill_failure(run: String) -> Result<(), ServerFnError> {
@@ -594,7 +640,10 @@ pub async fn prefill_failure(run: String) -> Result<(), ServerFnError> {
         .join(" ");
     session()
         .await?
-        .save_form("failure", &FormState::default().with_value("reason", &reason))
+        .save_form(
+            "failure",
+            &FormState::default().with_value("reason", &reason),
+        )
         .await
         .map_err(|e| internal("session", e))?;
     leptos_axum::redirect(&format!("/staff/requests/{request_id}/failure"));

@@ -105,6 +105,8 @@ pub struct StaffRequestView {
     /// The earliest and latest go-live dates staff may confirm other than the requested one.
     pub earliest_go_live: NaiveDate,
     pub latest_go_live: NaiveDate,
+    /// The official connectivity test runs on this request, newest first.
+    pub runs: Vec<super::connectivity::RunSummary>,
 }
 
 #[cfg(feature = "ssr")]
@@ -419,6 +421,9 @@ pub async fn staff_request(id: String) -> Result<StaffRequestView, ServerFnError
     let changes = review::date_changes(&services.db, r.id)
         .await
         .map_err(|e| internal("loading date changes", e))?;
+    let runs = crate::store::connectivity::for_request(&services.db, r.id, 20)
+        .await
+        .map_err(|e| internal("loading connectivity runs", e))?;
     let now = services.clock.now();
     let today = london_today(now);
     let rule = DateRule::new(today, r.technical_connection_on);
@@ -493,6 +498,10 @@ pub async fn staff_request(id: String) -> Result<StaffRequestView, ServerFnError
         allowed,
         earliest_go_live: rule.earliest,
         latest_go_live: rule.latest,
+        runs: runs
+            .into_iter()
+            .map(crate::api::connectivity::ssr::summary)
+            .collect(),
     })
 }
 

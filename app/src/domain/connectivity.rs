@@ -1266,8 +1266,8 @@ mod tests {
 
     #[test]
     fn url_serde_round_trip_revalidates() {
-        use serde::de::IntoDeserializer;
         use serde::de::value::{Error as DeError, StrDeserializer};
+        use serde::de::IntoDeserializer;
 
         let de: StrDeserializer<'_, DeError> = "HTTPS://Example.com/find/".into_deserializer();
         let u = FindEndpointUrl::deserialize(de).unwrap();
@@ -1333,11 +1333,9 @@ mod tests {
             assert!(j.cause.contains("never follows redirects"));
             assert!(j.fix.contains("final URL"));
         }
-        assert!(
-            judge(&answered(308))
-                .cause
-                .contains("308 Permanent Redirect")
-        );
+        assert!(judge(&answered(308))
+            .cause
+            .contains("308 Permanent Redirect"));
     }
 
     #[test]
@@ -1349,11 +1347,9 @@ mod tests {
             assert!(j.cause.contains("not public"));
             assert!(j.fix.contains("shape of the body"));
         }
-        assert!(
-            judge(&answered(422))
-                .cause
-                .contains("422 Unprocessable Content")
-        );
+        assert!(judge(&answered(422))
+            .cause
+            .contains("422 Unprocessable Content"));
     }
 
     #[test]

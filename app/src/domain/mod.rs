@@ -46,5 +46,8 @@ pub const AUDIT_ACTIONS: [(&str, &str); 27] = [
     ("scheme_rejected", "Scheme rejected"),
     ("find_endpoint_changed", "Find endpoint changed"),
     ("dry_run_started", "Endpoint dry run started"),
-    ("official_test_started", "Official connectivity test started"),
+    (
+        "official_test_started",
+        "Official connectivity test started",
+    ),
 ];

@@ -1,7 +1,6 @@
 //! Programme admin pages: organisations, their users, invitations, roles and deactivation.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 use crate::{
     api::{
@@ -187,8 +186,7 @@ pub fn AdminOrganisations() -> impl IntoView {
 /// One organisation (or the programme): its users and a form to invite one.
 #[component]
 pub fn AdminOrganisation() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id")).unwrap_or_default();
+    let id = crate::pages::route_param("id");
     let invite = ServerAction::<InviteUser>::new();
     let vouching = ServerAction::<AddVouchingScheme>::new();
     let data = Resource::new(
@@ -313,8 +311,7 @@ fn StatusTag(active: bool, invited: bool) -> impl IntoView {
 /// One user: roles, and deactivate or reactivate.
 #[component]
 pub fn AdminUser() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id")).unwrap_or_default();
+    let id = crate::pages::route_param("id");
     let roles = ServerAction::<ChangeRoles>::new();
     let active = ServerAction::<SetUserActive>::new();
     let data = Resource::new(

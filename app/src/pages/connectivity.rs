@@ -2,16 +2,13 @@
 //! run's result with the exchange log (the organisation and programme staff see the same).
 
 use leptos::prelude::*;
-use leptos_meta::Meta;
-use leptos_router::hooks::use_params_map;
 
 use crate::{
     api::{
         auth::{take_flash, take_form_state},
         connectivity::{
-            endpoint_page, official_runs, readiness_checks, run_details, run_is_open,
-            AttemptView, PrefillFailure, Readiness, RunInfo, RunSummary, SaveEndpoint,
-            StartDryRun, StartOfficialRun,
+            endpoint_page, readiness_checks, run_details, run_is_open, AttemptView, PrefillFailure,
+            Readiness, RunInfo, RunSummary, SaveEndpoint, StartDryRun, StartOfficialRun,
         },
         review::RecordOutcome,
     },
@@ -19,18 +16,16 @@ use crate::{
     domain::connectivity::ReadinessCheck,
 };
 
-/// While something is in progress: the page reloads itself after 2 seconds. Without JavaScript
-/// the `<meta http-equiv="refresh">` does it; hydrated, this does (a page reached by a client-side
-/// navigation may not act on a meta refresh added afterwards).
-fn reload_soon(when: bool) {
+/// Hydrated: while the data says the work is still in progress, fetch it again after a second.
+/// The server functions wait a few seconds for the result themselves, so this is a long poll.
+/// Nothing reloads the page by itself: without JavaScript the page offers "Check again".
+fn refetch_while_open<T>(data: Resource<Result<T, ServerFnError>>, open: fn(&T) -> bool)
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+{
     Effect::new(move |_| {
-        if when {
-            set_timeout(
-                || {
-                    let _ = window().location().reload();
-                },
-                std::time::Duration::from_secs(2),
-            );
+        if data.with(|d| matches!(d, Some(Ok(v)) if open(v))) {
+            set_timeout(move || data.refetch(), std::time::Duration::from_secs(1));
         }
     });
 }
@@ -183,16 +178,16 @@ fn RunList(runs: Vec<RunSummary>, #[prop(into)] caption: String) -> impl IntoVie
 /// A run's progress, then its result and exchange log.
 #[component]
 pub fn RunPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id")).unwrap_or_default();
+    let id = crate::pages::route_param("id");
     let data = Resource::new(id, |id| async move { run_details(id).await });
+    refetch_while_open(data, |r: &RunInfo| run_is_open(&r.status));
     view! {
-        <Suspense fallback=|| ()>
+        <Transition fallback=|| ()>
             {move || data.get().map(|r| match r {
                 Err(_) => view! { <crate::pages::NotFound /> }.into_any(),
                 Ok(r) => view! { <RunView r=r /> }.into_any(),
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -206,19 +201,17 @@ fn RunView(r: RunInfo) -> impl IntoView {
         (false, _) => "/organisation/endpoint".to_string(),
     };
     let (label, class) = run_status(&r.status);
-    reload_soon(open);
     view! {
         <PageTitle text=title />
-        {open.then(|| view! { <Meta http_equiv="refresh" content="2" /> })}
         <a href=back class="govuk-back-link">"Back"</a>
         <div class="govuk-grid-row"><div class="govuk-grid-column-full">
             <span class="govuk-caption-l">{r.organisation.clone()}</span>
             <h1 class="govuk-heading-l">{title}</h1>
-            <p class="govuk-body">"Status: " <strong class=class>{label}</strong></p>
+            <p class="govuk-body" role="status">"Status: " <strong class=class>{label}</strong></p>
             {if open {
                 view! {
                     <p class="govuk-body">{format!("We are sending the synthetic find request to {}. This usually takes a few seconds, and at most about 2 minutes with retries.", r.target_url)}</p>
-                    <p class="govuk-body">"This page refreshes itself until the test finishes. " <a class="govuk-link" href=format!("/connectivity/runs/{}", r.id)>"Refresh now"</a></p>
+                    <p class="govuk-body"><a class="govuk-link" href=format!("/connectivity/runs/{}", r.id)>"Check again"<span class="govuk-visually-hidden">" for the result"</span></a></p>
                 }.into_any()
             } else {
                 view! { <Outcome r=r.clone() /> }.into_any()
@@ -238,7 +231,8 @@ fn Outcome(r: RunInfo) -> impl IntoView {
                 <h2 class="govuk-panel__title">"Passed"</h2>
                 <div class="govuk-panel__body">{r.summary.clone()}</div>
             </div>
-        }.into_any()
+        }
+        .into_any()
     } else {
         view! {
             <div class="govuk-error-summary" role="region" aria-labelledby="result-title">
@@ -339,9 +333,8 @@ fn ExchangeLog(attempts: Vec<AttemptView>) -> impl IntoView {
 
 /// Staff's request page: run the official test and see its runs.
 #[component]
-pub fn OfficialRuns(request_id: i64, can_run: bool) -> impl IntoView {
+pub fn OfficialRuns(request_id: i64, can_run: bool, runs: Vec<RunSummary>) -> impl IntoView {
     let start = ServerAction::<StartOfficialRun>::new();
-    let runs = Resource::new(move || request_id, |id| async move { official_runs(id.to_string()).await });
     view! {
         <h2 class="govuk-heading-m">"Connectivity test"</h2>
         {can_run.then(|| view! {
@@ -351,12 +344,7 @@ pub fn OfficialRuns(request_id: i64, can_run: bool) -> impl IntoView {
                 <button type="submit" class="govuk-button govuk-button--secondary" data-prevent-double-click="true">"Run the connectivity test"</button>
             </ActionForm>
         })}
-        <Suspense fallback=|| ()>
-            {move || runs.get().map(|r| match r {
-                Ok(list) => view! { <RunList runs=list caption="Tests run on this request" /> }.into_any(),
-                Err(_) => ().into_any(),
-            })}
-        </Suspense>
+        <RunList runs=runs caption="Tests run on this request" />
     }
 }
 
@@ -366,9 +354,7 @@ pub fn ReadinessPanel(r: Readiness) -> impl IntoView {
     if !r.required && r.url.is_none() {
         return None;
     }
-    reload_soon(r.in_progress());
     Some(view! {
-        {r.in_progress().then(|| view! { <Meta http_equiv="refresh" content="2" /> })}
         <h2 class="govuk-heading-m">"Your live find endpoint"</h2>
         {match (&r.url, r.in_progress()) {
             (None, _) => view! {
@@ -376,7 +362,8 @@ pub fn ReadinessPanel(r: Readiness) -> impl IntoView {
                 <p class="govuk-body"><a class="govuk-link" href="/organisation/endpoint">"Record your live find endpoint"</a></p>
             }.into_any(),
             (Some(u), true) => view! {
-                <p class="govuk-body">{format!("We are checking {u}. This page refreshes itself until the checks finish.")}</p>
+                <p class="govuk-body" role="status">{format!("We are still checking {u}.")}</p>
+                <p class="govuk-body"><a class="govuk-link" href="">"Check again"<span class="govuk-visually-hidden">" for the result of the checks"</span></a></p>
             }.into_any(),
             (Some(u), false) => view! {
                 <p class="govuk-body">{format!("We checked {u}.")}</p>
@@ -392,5 +379,7 @@ pub fn ReadinessPanel(r: Readiness) -> impl IntoView {
 
 /// The readiness result for the page that shows it.
 pub fn readiness_resource() -> Resource<Result<Readiness, ServerFnError>> {
-    Resource::new(|| (), |_| async move { readiness_checks().await })
+    let data = Resource::new(|| (), |_| async move { readiness_checks().await });
+    refetch_while_open(data, Readiness::in_progress);
+    data
 }

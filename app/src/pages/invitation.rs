@@ -1,5 +1,4 @@
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 use crate::{
     api::{
@@ -12,8 +11,7 @@ use crate::{
 /// Set your password from an invitation link.
 #[component]
 pub fn InvitationPage() -> impl IntoView {
-    let params = use_params_map();
-    let token = move || params.with(|p| p.get("token")).unwrap_or_default();
+    let token = crate::pages::route_param("token");
     let action = ServerAction::<AcceptInvitation>::new();
     let data = Resource::new(
         move || (token(), action.version().get()),

@@ -25,3 +25,22 @@ pub use review::{ChangeDatePage, StaffActionPage, StaffQueue, StaffRequestPage};
 pub use schemes::{AddSchemePage, StaffSchemePage, StaffSchemes, UploadSchemesPage};
 pub use sign_in::{SignInPage, SignedOut};
 pub use staff::{AuditLog, Emails, StaffOrganisation, StaffOrganisations};
+
+/// A parameter of the current route, e.g. the `id` of `/staff/requests/:id`.
+///
+/// It keeps its last value while the router leaves the page: otherwise, in the moment between
+/// the new address and the old page going away, the old page's data would be fetched again
+/// with an empty parameter (and refused, after signing out).
+pub(crate) fn route_param(
+    name: &'static str,
+) -> impl Fn() -> String + Copy + Send + Sync + 'static {
+    use leptos::prelude::*;
+    let params = leptos_router::hooks::use_params_map();
+    let value = Memo::new(
+        move |last: Option<&String>| match params.with(|p| p.get(name)) {
+            Some(v) if !v.is_empty() => v,
+            _ => last.cloned().unwrap_or_default(),
+        },
+    );
+    move || value.get()
+}

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::{api::connectivity::Readiness, pages::connectivity::ReadinessPanel};
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::{
@@ -114,8 +114,7 @@ pub fn Overview() -> impl IntoView {
 }
 
 fn scheme_param() -> impl Fn() -> String + Copy + Send + Sync + 'static {
-    let params = use_params_map();
-    move || params.with(|p| p.get("scheme")).unwrap_or_default()
+    crate::pages::route_param("scheme")
 }
 
 /// Start page: what OAT is, what to do first, what happens next.
@@ -181,8 +180,7 @@ pub fn OatStart() -> impl IntoView {
 #[component]
 pub fn OatStep() -> impl IntoView {
     let scheme = scheme_param();
-    let params = use_params_map();
-    let step = move || params.with(|p| p.get("step")).unwrap_or_default();
+    let step = crate::pages::route_param("step");
     let query = use_query_map();
     let change = move || query.with(|q| q.get("change")).as_deref() == Some("1");
     let answer = ServerAction::<AnswerQuestion>::new();
@@ -437,7 +435,7 @@ fn CheckAnswers(journey: Journey, action: ServerAction<SendRequest>) -> impl Int
                     </dd>
                 </div>
             </dl>
-            <Suspense fallback=|| ()>
+            <Transition fallback=|| ()>
                 {move || readiness.get().map(|r| {
                     let submission_key = submission_key.clone();
                     let r = r.unwrap_or_else(|_| Readiness { required: true, url: None, status: Some("failed".into()), checks: Vec::new(), checked: None });
@@ -457,7 +455,7 @@ fn CheckAnswers(journey: Journey, action: ServerAction<SendRequest>) -> impl Int
                         })}
                     }
                 })}
-            </Suspense>
+            </Transition>
         </div></div>
     }
 }
@@ -494,8 +492,7 @@ fn CannotRequest(journey: Journey) -> impl IntoView {
 }
 
 fn request_param() -> impl Fn() -> String + Copy + Send + Sync + 'static {
-    let params = use_params_map();
-    move || params.with(|p| p.get("id")).unwrap_or_default()
+    crate::pages::route_param("id")
 }
 
 /// The confirmation after sending: reference, what happens next and when.

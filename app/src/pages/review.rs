@@ -2,7 +2,7 @@
 //! The service manager's page to ask for a change of connection date is here too.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::{
@@ -211,8 +211,7 @@ fn QueueView(page: QueuePage, flash: Option<String>) -> impl IntoView {
 }
 
 fn id_param() -> impl Fn() -> String + Copy + Send + Sync + 'static {
-    let params = use_params_map();
-    move || params.with(|p| p.get("id")).unwrap_or_default()
+    crate::pages::route_param("id")
 }
 
 fn row(key: &'static str, value: impl IntoView + 'static) -> impl IntoView {
@@ -314,7 +313,7 @@ fn StaffRequestView(
             {r.support_at.clone().map(|s| row("Support session", format!("{s}. {}", r.support_join)))}
             {r.retest_of.clone().map(|(id, reference)| row("Re-test of", view! { <a class="govuk-link" href=format!("/staff/requests/{id}")>{reference}</a> }))}
         </dl>
-        <crate::pages::connectivity::OfficialRuns request_id=r.id can_run=matches!(r.status.as_str(), "requested" | "test_scheduled") />
+        <crate::pages::connectivity::OfficialRuns request_id=r.id can_run=matches!(r.status.as_str(), "requested" | "test_scheduled") runs=r.runs.clone() />
         <h2 class="govuk-heading-m">"Organisation and request"</h2>
         <dl class="govuk-summary-list">
             {row("Organisation", view! { <a class="govuk-link" href=format!("/staff/organisations/{}", r.organisation_id)>{r.organisation.clone()}</a> })}
@@ -429,9 +428,8 @@ pub fn Timeline(entries: Vec<crate::api::oat::TimelineEntry>) -> impl IntoView {
 /// One page per staff action: `/staff/requests/:id/:action`.
 #[component]
 pub fn StaffActionPage() -> impl IntoView {
-    let params = use_params_map();
     let id = id_param();
-    let which = move || params.with(|p| p.get("action")).unwrap_or_default();
+    let which = crate::pages::route_param("action");
     let schedule = ServerAction::<ScheduleTest>::new();
     let outcome = ServerAction::<RecordOutcome>::new();
     let go_live = ServerAction::<ConfirmGoLive>::new();

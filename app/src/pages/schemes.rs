@@ -2,7 +2,6 @@
 //! file once its vouching scheme has passed OAT; programme staff approve or reject each one.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 use crate::{
     api::{
@@ -350,8 +349,7 @@ pub fn StaffSchemes() -> impl IntoView {
 /// Programme staff: one further scheme, and the decision.
 #[component]
 pub fn StaffSchemePage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id")).unwrap_or_default();
+    let id = crate::pages::route_param("id");
     let action = ServerAction::<DecideScheme>::new();
     let data = Resource::new(
         move || (id(), action.version().get()),

@@ -3,8 +3,6 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use leptos_router::hooks::use_params_map;
-
 use crate::{
     api::staff::{list_audit, list_emails},
     components::{ErrorSummary, PageTitle},
@@ -218,8 +216,7 @@ pub fn StaffOrganisations() -> impl IntoView {
 /// One organisation for staff: record when it completes its technical connection journey.
 #[component]
 pub fn StaffOrganisation() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id")).unwrap_or_default();
+    let id = crate::pages::route_param("id");
     let action = ServerAction::<SetTechnicalConnectionDate>::new();
     let data = Resource::new(
         move || (id(), action.version().get()),

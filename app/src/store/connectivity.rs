@@ -65,7 +65,8 @@ impl RunRow {
     }
 }
 
-const RUN_COLUMNS: &str = "id, organisation_id, request_id, kind, target_url, profile, status, requested_by, \
+const RUN_COLUMNS: &str =
+    "id, organisation_id, request_id, kind, target_url, profile, status, requested_by, \
      created_at, started_at, finished_at, code, summary, cause, fix, checks";
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, sqlx::FromRow)]
@@ -96,7 +97,8 @@ pub async fn endpoint(
     db: &Db,
     organisation_id: i64,
 ) -> Result<Option<(String, Option<DateTime<Utc>>)>, StoreError> {
-    const SQL: &str = "SELECT find_endpoint_url, find_endpoint_updated_at FROM organisations WHERE id = $1";
+    const SQL: &str =
+        "SELECT find_endpoint_url, find_endpoint_updated_at FROM organisations WHERE id = $1";
     let row: Option<(Option<String>, Option<DateTime<Utc>>)> =
         on_db!(db, pool => sqlx::query_as(SQL).bind(organisation_id).fetch_optional(pool).await)?;
     Ok(row.and_then(|(url, at)| url.map(|u| (u, at))))
@@ -126,7 +128,8 @@ pub struct NewRun<'a> {
 }
 
 pub async fn insert(tx: &mut Tx, run: &NewRun<'_>, now: DateTime<Utc>) -> Result<i64, StoreError> {
-    const SQL: &str = "INSERT INTO connectivity_runs (organisation_id, request_id, kind, target_url, profile, \
+    const SQL: &str =
+        "INSERT INTO connectivity_runs (organisation_id, request_id, kind, target_url, profile, \
          requested_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
     let id: i64 = on_tx!(tx, conn => sqlx::query_scalar(SQL)
         .bind(run.organisation_id)
@@ -157,7 +160,9 @@ pub async fn recent(
         "SELECT {RUN_COLUMNS} FROM connectivity_runs WHERE organisation_id = $1 AND kind = $2 \
          ORDER BY id DESC LIMIT $3"
     );
-    Ok(on_db!(db, pool => sqlx::query_as(&sql).bind(organisation_id).bind(kind.as_str()).bind(limit).fetch_all(pool).await)?)
+    Ok(
+        on_db!(db, pool => sqlx::query_as(&sql).bind(organisation_id).bind(kind.as_str()).bind(limit).fetch_all(pool).await)?,
+    )
 }
 
 /// When the organisation's runs of one kind since `since` were queued (for the rate limit).
@@ -167,9 +172,12 @@ pub async fn starts_since(
     kind: RunKind,
     since: DateTime<Utc>,
 ) -> Result<Vec<DateTime<Utc>>, StoreError> {
-    const SQL: &str = "SELECT created_at FROM connectivity_runs WHERE organisation_id = $1 AND kind = $2 \
+    const SQL: &str =
+        "SELECT created_at FROM connectivity_runs WHERE organisation_id = $1 AND kind = $2 \
          AND created_at >= $3 ORDER BY id";
-    Ok(on_db!(db, pool => sqlx::query_scalar(SQL).bind(organisation_id).bind(kind.as_str()).bind(since).fetch_all(pool).await)?)
+    Ok(
+        on_db!(db, pool => sqlx::query_scalar(SQL).bind(organisation_id).bind(kind.as_str()).bind(since).fetch_all(pool).await)?,
+    )
 }
 
 /// The official runs for one OAT request, newest first.
@@ -202,7 +210,8 @@ pub async fn claim(
     now: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    const SQL: &str = "UPDATE connectivity_runs SET status = 'running', started_at = $1, claimed_until = $2 \
+    const SQL: &str =
+        "UPDATE connectivity_runs SET status = 'running', started_at = $1, claimed_until = $2 \
          WHERE id = $3 AND status = 'queued'";
     let mut tx = db.begin_write().await?;
     let n = on_tx!(&mut tx, conn => sqlx::query(SQL).bind(now).bind(until).bind(id).execute(&mut **conn).await.map(|r| r.rows_affected()))?;
@@ -252,8 +261,14 @@ pub struct Finish<'a> {
 }
 
 /// Finishes a running run; false when it was not running (already finished or interrupted).
-pub async fn finish(db: &Db, id: i64, f: &Finish<'_>, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    const SQL: &str = "UPDATE connectivity_runs SET status = $1, code = $2, summary = $3, cause = $4, fix = $5, \
+pub async fn finish(
+    db: &Db,
+    id: i64,
+    f: &Finish<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    const SQL: &str =
+        "UPDATE connectivity_runs SET status = $1, code = $2, summary = $3, cause = $4, fix = $5, \
          checks = $6, finished_at = $7, claimed_until = NULL WHERE id = $8 AND status = 'running'";
     let status = if f.passed { "passed" } else { "failed" };
     let mut tx = db.begin_write().await?;

@@ -99,7 +99,11 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    pub fn new(identity: &Identity, settings: EngineSettings, sleeper: Sleeper) -> anyhow::Result<Self> {
+    pub fn new(
+        identity: &Identity,
+        settings: EngineSettings,
+        sleeper: Sleeper,
+    ) -> anyhow::Result<Self> {
         let mut roots = RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         for cert in &settings.extra_roots {
@@ -112,7 +116,10 @@ impl Engine {
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
             .context("TLS versions")?
             .with_root_certificates(roots)
-            .with_client_auth_cert(identity.client_chain.clone(), identity.client_key.clone_key())
+            .with_client_auth_cert(
+                identity.client_chain.clone(),
+                identity.client_key.clone_key(),
+            )
             .context("the portal's client certificate and key do not match")?;
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Self {
@@ -245,7 +252,10 @@ impl Engine {
             .map_err(|e| Observation::TlsHandshakeFailed {
                 detail: format!("could not build the request: {e}"),
             })?;
-        let response = sender.send_request(request).await.map_err(|e| from_hyper(&e));
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| from_hyper(&e));
         let response = match response {
             Ok(r) => r,
             Err(obs) => {
@@ -287,7 +297,10 @@ impl Engine {
     }
 
     /// Resolves, checks each address, connects and shakes hands.
-    async fn connect(&self, target: &Target) -> Result<(TlsStream<TcpStream>, TlsFacts), Observation> {
+    async fn connect(
+        &self,
+        target: &Target,
+    ) -> Result<(TlsStream<TcpStream>, TlsFacts), Observation> {
         let deadline = self.settings.connect_timeout;
         let addrs = match tokio::time::timeout(deadline, resolve(target)).await {
             Ok(r) => r?,
@@ -444,23 +457,6 @@ async fn resolve(target: &Target) -> Result<Vec<SocketAddr>, Observation> {
     }
 }
 
-/// Resolves a host name and checks every address (the save-time half of the SSRF guard).
-pub async fn check_host(policy: &AddressPolicy, host: &str, port: u16) -> Result<(), Observation> {
-    let target = Target {
-        host: host.to_string(),
-        port,
-        authority: String::new(),
-        path_and_query: String::new(),
-    };
-    let addrs = resolve(&target).await?;
-    let ips: Vec<IpAddr> = addrs.iter().map(SocketAddr::ip).collect();
-    policy
-        .check_all(&ips)
-        .map_err(|(ip, refusal)| Observation::AddressRefused {
-            reason: format!("{ip} is {refusal}"),
-        })
-}
-
 /// Subject and expiry of a DER certificate.
 fn describe_certificate(der: &CertificateDer<'_>) -> Option<(String, DateTime<Utc>)> {
     let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).ok()?;
@@ -488,7 +484,10 @@ fn summarise_headers(headers: &http::HeaderMap) -> String {
 
 /// A TLS or connection failure from an I/O error, when it carries one.
 fn from_io(e: &std::io::Error) -> Option<Observation> {
-    if let Some(tls) = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+    if let Some(tls) = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
         return Some(from_tls(tls));
     }
     match e.kind() {
@@ -565,7 +564,10 @@ pub fn passed(j: &Judgement) -> bool {
 
 /// The status line for a code, e.g. "202 Accepted".
 pub fn status_line(code: u16) -> String {
-    match StatusCode::from_u16(code).ok().and_then(|s| s.canonical_reason()) {
+    match StatusCode::from_u16(code)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+    {
         Some(reason) => format!("{code} {reason}"),
         None => code.to_string(),
     }

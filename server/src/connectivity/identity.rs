@@ -33,6 +33,21 @@ pub struct IdentitySettings {
     pub generate_missing: bool,
 }
 
+impl IdentitySettings {
+    /// Everything generated into `keys_dir` (dev mode, tests and the bench).
+    pub fn generated(keys_dir: PathBuf, signing_alg: Alg) -> Self {
+        Self {
+            keys_dir,
+            client_cert: None,
+            client_key: None,
+            client_ca: None,
+            signing_key: None,
+            signing_alg,
+            generate_missing: true,
+        }
+    }
+}
+
 /// The loaded identity.
 pub struct Identity {
     pub client_chain: Vec<CertificateDer<'static>>,
@@ -151,7 +166,10 @@ impl DevCa {
 
 fn name(common_name: &str) -> DistinguishedName {
     let mut dn = DistinguishedName::new();
-    dn.push(DnType::OrganizationName, "Pensions dashboards connection portal");
+    dn.push(
+        DnType::OrganizationName,
+        "Pensions dashboards connection portal",
+    );
     dn.push(DnType::CommonName, common_name);
     dn
 }
@@ -214,7 +232,12 @@ fn signing_file(alg: Alg) -> String {
     format!("signing-{}.pem", alg.as_str().to_lowercase())
 }
 
-const GENERATED: [&str; 4] = ["dev-ca.pem", "dev-ca-key.pem", "client.pem", "client-key.pem"];
+const GENERATED: [&str; 4] = [
+    "dev-ca.pem",
+    "dev-ca-key.pem",
+    "client.pem",
+    "client-key.pem",
+];
 
 /// Makes the dev CA, client certificate and signing key in the keys folder when any is missing.
 /// They are made together in a scratch folder that is then renamed into place, so processes
@@ -233,9 +256,11 @@ fn generate_if_missing(dir: &Path, alg: Alg) -> anyhow::Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    fs::create_dir_all(&parent).with_context(|| format!("could not create {}", parent.display()))?;
+    fs::create_dir_all(&parent)
+        .with_context(|| format!("could not create {}", parent.display()))?;
     let scratch = parent.join(format!(".keys-{}", uuid::Uuid::new_v4()));
-    fs::create_dir_all(&scratch).with_context(|| format!("could not create {}", scratch.display()))?;
+    fs::create_dir_all(&scratch)
+        .with_context(|| format!("could not create {}", scratch.display()))?;
     let made = (|| -> anyhow::Result<()> {
         let ca = DevCa::generate("Connection portal dev test CA")?;
         write_private(&scratch.join("dev-ca-key.pem"), &ca.key_pem)?;
@@ -246,7 +271,9 @@ fn generate_if_missing(dir: &Path, alg: Alg) -> anyhow::Result<()> {
         let signer = Signer::generate(alg).context("could not generate a signing key")?;
         write_private(
             &scratch.join(signing_file(alg)),
-            &signer.to_pkcs8_pem().context("could not encode the signing key")?,
+            &signer
+                .to_pkcs8_pem()
+                .context("could not encode the signing key")?,
         )
     })();
     if let Err(e) = made {
@@ -322,15 +349,7 @@ mod tests {
     use super::*;
 
     fn settings(dir: &Path) -> IdentitySettings {
-        IdentitySettings {
-            keys_dir: dir.to_path_buf(),
-            client_cert: None,
-            client_key: None,
-            client_ca: None,
-            signing_key: None,
-            signing_alg: Alg::Rs256,
-            generate_missing: true,
-        }
+        IdentitySettings::generated(dir.to_path_buf(), Alg::Rs256)
     }
 
     #[test]

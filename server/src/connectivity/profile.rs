@@ -151,7 +151,10 @@ mod tests {
         assert_eq!(p.name, "guess-2026-A");
         assert!(p.wants_find_request_token());
         let body: Value = serde_json::from_slice(&p.body(&fill())).unwrap();
-        assert_eq!(body, json!({"user_token": "UT", "find_request_token": "FRT"}));
+        assert_eq!(
+            body,
+            json!({"user_token": "UT", "find_request_token": "FRT"})
+        );
         let claims = p.find_request_claims(&fill());
         assert_eq!(
             claims["find_data"]["email"]["value"],

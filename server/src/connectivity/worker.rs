@@ -50,8 +50,13 @@ pub async fn run(
         let now = services.clock.now();
         match store::interrupt_abandoned(&services.db, now).await {
             Ok(0) => {}
-            Ok(n) => tracing::warn!(runs = n, "connectivity runs interrupted by a stop were marked interrupted"),
-            Err(e) => tracing::error!(error = %e, "could not check for interrupted connectivity runs"),
+            Ok(n) => tracing::warn!(
+                runs = n,
+                "connectivity runs interrupted by a stop were marked interrupted"
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, "could not check for interrupted connectivity runs")
+            }
         }
         if last_renewal.elapsed() >= renew_every {
             last_renewal = tokio::time::Instant::now();
@@ -132,7 +137,10 @@ pub async fn execute(services: &Services, engine: &Engine, row: RunRow) {
             let (code, summary) = if passed {
                 ("ready", "Your endpoint passed the readiness checks")
             } else {
-                ("not_ready", "Your endpoint did not pass the readiness checks")
+                (
+                    "not_ready",
+                    "Your endpoint did not pass the readiness checks",
+                )
             };
             Owned {
                 passed,
@@ -172,9 +180,20 @@ pub async fn execute(services: &Services, engine: &Engine, row: RunRow) {
     )
     .await;
     match result {
-        Ok(true) => tracing::info!(run = row.id, kind = row.kind, passed = finish.passed, code = finish.code, "connectivity run finished"),
-        Ok(false) => tracing::warn!(run = row.id, "connectivity run was no longer running when it finished"),
-        Err(e) => tracing::error!(run = row.id, error = %e, "could not record a connectivity run's result"),
+        Ok(true) => tracing::info!(
+            run = row.id,
+            kind = row.kind,
+            passed = finish.passed,
+            code = finish.code,
+            "connectivity run finished"
+        ),
+        Ok(false) => tracing::warn!(
+            run = row.id,
+            "connectivity run was no longer running when it finished"
+        ),
+        Err(e) => {
+            tracing::error!(run = row.id, error = %e, "could not record a connectivity run's result")
+        }
     }
 }
 

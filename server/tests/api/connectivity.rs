@@ -65,7 +65,13 @@ impl World {
         }
     }
 
-    fn engine_with(&self, identity: &Identity, policy: AddressPolicy, sleeper: Sleeper, total: Duration) -> Engine {
+    fn engine_with(
+        &self,
+        identity: &Identity,
+        policy: AddressPolicy,
+        sleeper: Sleeper,
+        total: Duration,
+    ) -> Engine {
         Engine::new(
             identity,
             EngineSettings {
@@ -88,13 +94,19 @@ impl World {
         let sleeper = recording_sleeper(waits.clone());
         let identity = self.identity(&self.client_ca, self.signer.clone());
         (
-            self.engine_with(&identity, AddressPolicy::dev(), sleeper, Duration::from_secs(2)),
+            self.engine_with(
+                &identity,
+                AddressPolicy::dev(),
+                sleeper,
+                Duration::from_secs(2),
+            ),
             waits,
         )
     }
 
     async fn simulator(&self, answer: Answer, require_client_cert: bool) -> RunningSimulator {
-        self.simulator_with(answer, require_client_cert, (2024, 1, 1), (2044, 1, 1)).await
+        self.simulator_with(answer, require_client_cert, (2024, 1, 1), (2044, 1, 1))
+            .await
     }
 
     async fn simulator_with(
@@ -165,14 +177,21 @@ async fn each_answer_gets_its_verdict_with_mutual_tls_and_a_verified_token() {
             matches!(answer, Answer::Accepted)
         );
         let first = &seen[0];
-        assert_eq!(first.tls.as_ref().map(|t| t.protocol.as_str()), Some("TLSv1.3"));
-        let ids: std::collections::BTreeSet<_> = seen.iter().map(|a| a.x_request_id.clone()).collect();
+        assert_eq!(
+            first.tls.as_ref().map(|t| t.protocol.as_str()),
+            Some("TLSv1.3")
+        );
+        let ids: std::collections::BTreeSet<_> =
+            seen.iter().map(|a| a.x_request_id.clone()).collect();
         assert_eq!(ids.len(), seen.len(), "a new request id per attempt");
         if matches!(answer, Answer::Accepted | Answer::Ok) {
             // The simulator verified the token and the client certificate before answering.
             let requests = sim.requests();
             let last = requests.last().expect("the simulator saw the request");
-            assert_eq!(last.request_id.as_deref(), Some(first.x_request_id.as_str()));
+            assert_eq!(
+                last.request_id.as_deref(),
+                Some(first.x_request_id.as_str())
+            );
         }
     }
     assert_eq!(
@@ -242,10 +261,15 @@ async fn readiness_passes_for_a_good_endpoint_and_fails_one_expiring_within_30_d
     let checks = judge_readiness(&engine.probe(&url_of(&sim)).await, chrono::Utc::now());
     assert!(readiness_passed(&checks), "{checks:?}");
     // The same certificate 19 years on: 2044-01-01 is under 30 days away.
-    let later = chrono::DateTime::parse_from_rfc3339("2043-12-15T00:00:00Z").unwrap().to_utc();
+    let later = chrono::DateTime::parse_from_rfc3339("2043-12-15T00:00:00Z")
+        .unwrap()
+        .to_utc();
     let checks = judge_readiness(&engine.probe(&url_of(&sim)).await, later);
     assert!(!readiness_passed(&checks));
-    assert!(checks[0].passed && checks[1].passed && !checks[2].passed, "{checks:?}");
+    assert!(
+        checks[0].passed && checks[1].passed && !checks[2].passed,
+        "{checks:?}"
+    );
 }
 
 #[tokio::test]
@@ -265,7 +289,10 @@ async fn tokens_the_endpoint_cannot_verify_are_refused_with_401() {
     assert_eq!(j.code, "not_trusted", "{j:?}");
     let seen = sim.requests();
     assert!(
-        !seen.is_empty() && seen.iter().all(|r| matches!(r.token, simulator::TokenVerdict::Rejected(_))),
+        !seen.is_empty()
+            && seen
+                .iter()
+                .all(|r| matches!(r.token, simulator::TokenVerdict::Rejected(_))),
         "the simulator rejected the token: {seen:?}"
     );
 }
@@ -301,7 +328,10 @@ async fn the_ssrf_guard_refuses_loopback_in_production_but_dev_allows_it() {
         recording_sleeper(Default::default()),
         Duration::from_secs(2),
     );
-    assert_eq!(operator.run(&url_of(&sim), |_| async {}).await.code, "acknowledged");
+    assert_eq!(
+        operator.run(&url_of(&sim), |_| async {}).await.code,
+        "acknowledged"
+    );
 }
 
 /// A simulator the test portal's engine trusts (issued by its dev CA), requiring the portal's
@@ -334,10 +364,20 @@ async fn simulator_for(app: &crate::helpers::TestApp, answer: Answer) -> Running
 }
 
 /// Polls a run page until the run has finished; returns its HTML.
-async fn finished_run(app: &crate::helpers::TestApp, c: &reqwest::Client, location: &str) -> String {
+async fn finished_run(
+    app: &crate::helpers::TestApp,
+    c: &reqwest::Client,
+    location: &str,
+) -> String {
     for _ in 0..100 {
         let html = app.page_text(c, location).await;
-        if !html.contains("This page refreshes itself") {
+        // The page never reloads itself (WCAG 2.2.1): it waits briefly for the result, then
+        // offers a link to check again.
+        assert!(
+            !html.contains("http-equiv"),
+            "a run page must not refresh itself"
+        );
+        if !html.contains("Check again") {
             return html;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -360,11 +400,18 @@ async fn a_service_manager_records_the_endpoint_fails_a_dry_run_fixes_it_and_pas
     let c = app.signed_in(MANAGER).await;
     // Bad input: a clear message and nothing saved.
     let r = app
-        .post_form(&c, "/api/connectivity/endpoint/save", &[("url", "http://pensions.example/find")])
+        .post_form(
+            &c,
+            "/api/connectivity/endpoint/save",
+            &[("url", "http://pensions.example/find")],
+        )
         .await;
     assert_eq!(location(&r), "/organisation/endpoint");
     let html = app.page_text(&c, "/organisation/endpoint").await;
-    assert!(html.contains("Enter a URL that starts with https://"), "{html}");
+    assert!(
+        html.contains("Enter a URL that starts with https://"),
+        "{html}"
+    );
     let sim = simulator_for(&app, Answer::Unauthorized).await;
     let url = url_of(&sim);
     let r = app
@@ -374,7 +421,8 @@ async fn a_service_manager_records_the_endpoint_fails_a_dry_run_fixes_it_and_pas
     let html = app.page_text(&c, "/organisation/endpoint").await;
     assert!(html.contains("Your live find endpoint has been saved"));
     assert_eq!(
-        app.audit_count(app::store::audit::AuditAction::FindEndpointChanged).await,
+        app.audit_count(app::store::audit::AuditAction::FindEndpointChanged)
+            .await,
         1
     );
 
@@ -400,8 +448,12 @@ async fn a_dry_run_passes_once_the_simulator_answers_202() {
     app.seed_accounts().await;
     let c = app.signed_in(MANAGER).await;
     let sim = simulator_for(&app, Answer::Ok).await;
-    app.post_form(&c, "/api/connectivity/endpoint/save", &[("url", &url_of(&sim))])
-        .await;
+    app.post_form(
+        &c,
+        "/api/connectivity/endpoint/save",
+        &[("url", &url_of(&sim))],
+    )
+    .await;
     let r = app.post_form(&c, "/api/connectivity/dry-run", &[]).await;
     let html = finished_run(&app, &c, &location(&r)).await;
     assert!(html.contains("PDP expects 202 Accepted"), "{html}");
@@ -430,7 +482,11 @@ async fn jwks_and_the_client_ca_are_published() {
     assert!(key.get("d").is_none(), "no private part");
     let r = app.get("/connectivity/client-ca.pem").await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.text().await.unwrap().starts_with("-----BEGIN CERTIFICATE-----"));
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .starts_with("-----BEGIN CERTIFICATE-----"));
 }
 
 #[tokio::test]
@@ -440,26 +496,57 @@ async fn readiness_checks_block_sending_until_the_endpoint_passes() {
     let c = app.signed_in(MANAGER).await;
     let s = crate::review::demo_scheme(&app).await;
     for q in ["crypto-deployed", "connection-ready", "ready-for-live"] {
-        app.post_form(&c, "/api/oat/answer", &[("scheme", &s.to_string()), ("question", q), ("answer", "yes")])
-            .await;
-    }
-    app.post_form(&c, "/api/oat/connection-date", &[("scheme", &s.to_string()), ("connection_date", "2026-12-08")])
+        app.post_form(
+            &c,
+            "/api/oat/answer",
+            &[
+                ("scheme", &s.to_string()),
+                ("question", q),
+                ("answer", "yes"),
+            ],
+        )
         .await;
+    }
+    app.post_form(
+        &c,
+        "/api/oat/connection-date",
+        &[
+            ("scheme", &s.to_string()),
+            ("connection_date", "2026-12-08"),
+        ],
+    )
+    .await;
     // No endpoint: the page says to record one, and sending is refused.
     let html = app.page_text(&c, &format!("/oat/{s}/check-answers")).await;
     assert!(html.contains("Record your live find endpoint"), "{html}");
     assert!(!html.contains(">Send request<"));
-    let key = app::store::oat::draft(&app.db, s).await.unwrap().unwrap().submission_key;
+    let key = app::store::oat::draft(&app.db, s)
+        .await
+        .unwrap()
+        .unwrap()
+        .submission_key;
     let r = app
-        .post_form(&c, "/api/oat/send", &[("scheme", &s.to_string()), ("submission_key", &key)])
+        .post_form(
+            &c,
+            "/api/oat/send",
+            &[("scheme", &s.to_string()), ("submission_key", &key)],
+        )
         .await;
     assert_eq!(location(&r), format!("/oat/{s}/check-answers"));
-    assert_eq!(app.audit_count(app::store::audit::AuditAction::OatRequested).await, 0);
+    assert_eq!(
+        app.audit_count(app::store::audit::AuditAction::OatRequested)
+            .await,
+        0
+    );
 
     // An expired certificate fails the checks with the cause shown.
     let sim = simulator_for(&app, Answer::Accepted).await;
-    app.post_form(&c, "/api/connectivity/endpoint/save", &[("url", &url_of(&sim))])
-        .await;
+    app.post_form(
+        &c,
+        "/api/connectivity/endpoint/save",
+        &[("url", &url_of(&sim))],
+    )
+    .await;
     let mut html = String::new();
     for _ in 0..100 {
         html = app.page_text(&c, &format!("/oat/{s}/check-answers")).await;
@@ -468,11 +555,25 @@ async fn readiness_checks_block_sending_until_the_endpoint_passes() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(html.contains("Its certificate is valid for at least 30 more days"), "{html}");
-    assert!(html.contains(">Send request<"), "passed checks allow sending: {html}");
-    let key = app::store::oat::draft(&app.db, s).await.unwrap().unwrap().submission_key;
+    assert!(
+        html.contains("Its certificate is valid for at least 30 more days"),
+        "{html}"
+    );
+    assert!(
+        html.contains(">Send request<"),
+        "passed checks allow sending: {html}"
+    );
+    let key = app::store::oat::draft(&app.db, s)
+        .await
+        .unwrap()
+        .unwrap()
+        .submission_key;
     let r = app
-        .post_form(&c, "/api/oat/send", &[("scheme", &s.to_string()), ("submission_key", &key)])
+        .post_form(
+            &c,
+            "/api/oat/send",
+            &[("scheme", &s.to_string()), ("submission_key", &key)],
+        )
         .await;
     assert!(location(&r).ends_with("/sent"), "{}", location(&r));
 }
@@ -483,13 +584,21 @@ async fn staff_run_the_official_test_and_record_the_pass_from_its_result() {
     app.seed_accounts().await;
     let manager = app.signed_in(MANAGER).await;
     let sim = simulator_for(&app, Answer::Accepted).await;
-    app.post_form(&manager, "/api/connectivity/endpoint/save", &[("url", &url_of(&sim))])
-        .await;
+    app.post_form(
+        &manager,
+        "/api/connectivity/endpoint/save",
+        &[("url", &url_of(&sim))],
+    )
+    .await;
     let request = crate::review::send_request(&app, &manager, "2026-12-08").await;
     let staff = app.signed_in(STAFF).await;
     schedule(&app, &staff, request).await;
     let r = app
-        .post_form(&staff, "/api/staff/requests/connectivity-test", &[("id", &request.to_string())])
+        .post_form(
+            &staff,
+            "/api/staff/requests/connectivity-test",
+            &[("id", &request.to_string())],
+        )
         .await;
     let run_page = location(&r);
     assert!(run_page.starts_with("/connectivity/runs/"), "{run_page}");
@@ -503,12 +612,24 @@ async fn staff_run_the_official_test_and_record_the_pass_from_its_result() {
         .post_form(
             &staff,
             "/api/staff/requests/outcome",
-            &[("id", &request.to_string()), ("version", &version.to_string()), ("outcome", "passed")],
+            &[
+                ("id", &request.to_string()),
+                ("version", &version.to_string()),
+                ("outcome", "passed"),
+            ],
         )
         .await;
     assert_eq!(location(&r), format!("/staff/requests/{request}/go-live"));
-    assert_eq!(app.audit_count(app::store::audit::AuditAction::OfficialTestStarted).await, 1);
-    assert_eq!(app.audit_count(app::store::audit::AuditAction::OatPassed).await, 1);
+    assert_eq!(
+        app.audit_count(app::store::audit::AuditAction::OfficialTestStarted)
+            .await,
+        1
+    );
+    assert_eq!(
+        app.audit_count(app::store::audit::AuditAction::OatPassed)
+            .await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -517,23 +638,38 @@ async fn a_failed_official_run_prefills_the_failure_form() {
     app.seed_accounts().await;
     let manager = app.signed_in(MANAGER).await;
     let sim = simulator_for(&app, Answer::Ok).await;
-    app.post_form(&manager, "/api/connectivity/endpoint/save", &[("url", &url_of(&sim))])
-        .await;
+    app.post_form(
+        &manager,
+        "/api/connectivity/endpoint/save",
+        &[("url", &url_of(&sim))],
+    )
+    .await;
     let request = crate::review::send_request(&app, &manager, "2026-12-08").await;
     let staff = app.signed_in(STAFF).await;
     schedule(&app, &staff, request).await;
     let r = app
-        .post_form(&staff, "/api/staff/requests/connectivity-test", &[("id", &request.to_string())])
+        .post_form(
+            &staff,
+            "/api/staff/requests/connectivity-test",
+            &[("id", &request.to_string())],
+        )
         .await;
     let run_page = location(&r);
     finished_run(&app, &staff, &run_page).await;
     let run = run_page.rsplit('/').next().unwrap().to_string();
     let r = app
-        .post_form(&staff, "/api/staff/requests/connectivity-failure", &[("run", &run)])
+        .post_form(
+            &staff,
+            "/api/staff/requests/connectivity-failure",
+            &[("run", &run)],
+        )
         .await;
     assert_eq!(location(&r), format!("/staff/requests/{request}/failure"));
     let html = app.page_text(&staff, &location(&r)).await;
-    assert!(html.contains("PDP expects 202 Accepted"), "cause filled in: {html}");
+    assert!(
+        html.contains("PDP expects 202 Accepted"),
+        "cause filled in: {html}"
+    );
 }
 
 #[tokio::test]
@@ -547,13 +683,20 @@ async fn a_run_cut_off_by_a_restart_is_marked_interrupted() {
     let c = first.signed_in(MANAGER).await;
     let sim = simulator_for(&first, Answer::Slow).await;
     first
-        .post_form(&c, "/api/connectivity/endpoint/save", &[("url", &url_of(&sim))])
+        .post_form(
+            &c,
+            "/api/connectivity/endpoint/save",
+            &[("url", &url_of(&sim))],
+        )
         .await;
     let r = first.post_form(&c, "/api/connectivity/dry-run", &[]).await;
     let run_page = location(&r);
     let id: i64 = run_page.rsplit('/').next().unwrap().parse().unwrap();
     for _ in 0..100 {
-        let run = app::store::connectivity::get(&first.db, id).await.unwrap().unwrap();
+        let run = app::store::connectivity::get(&first.db, id)
+            .await
+            .unwrap()
+            .unwrap();
         if run.status == "running" {
             break;
         }
@@ -564,14 +707,24 @@ async fn a_run_cut_off_by_a_restart_is_marked_interrupted() {
     drop(c);
     first.begin_shutdown();
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let db = app::store::Db::connect(&url, &Default::default()).await.unwrap();
-    let run = app::store::connectivity::get(&db, id).await.unwrap().unwrap();
+    let db = app::store::Db::connect(&url, &Default::default())
+        .await
+        .unwrap();
+    let run = app::store::connectivity::get(&db, id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(run.status, "running", "still claimed after the stop");
     // Past the lease, the next worker marks it interrupted.
     clock.set(clock.now_for_tests() + chrono::Duration::seconds(10));
-    let n = app::store::connectivity::interrupt_abandoned(&db, clock.now_for_tests()).await.unwrap();
+    let n = app::store::connectivity::interrupt_abandoned(&db, clock.now_for_tests())
+        .await
+        .unwrap();
     assert_eq!(n, 1);
-    let run = app::store::connectivity::get(&db, id).await.unwrap().unwrap();
+    let run = app::store::connectivity::get(&db, id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(run.status, "interrupted");
     assert!(run.cause.contains("stopped while this test was running"));
 }

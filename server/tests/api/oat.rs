@@ -334,13 +334,23 @@ async fn answers_are_kept_across_sign_out() {
     app.seed_accounts().await;
     let scheme = demo_scheme(&app).await;
     let m = app.signed_in(MANAGER).await;
-    answer(&app, &m, scheme, "crypto-deployed", "yes").await;
+    let r = answer(&app, &m, scheme, "crypto-deployed", "yes").await;
+    assert_eq!(r.status(), StatusCode::FOUND, "answer saved");
+    assert_eq!(location(&r), format!("/oat/{scheme}/connection-ready"));
     app.post_form(&m, "/api/auth/sign-out", &[]).await;
     let again = app.signed_in(MANAGER).await;
     let page = app
         .page_text(&again, &format!("/oat/{scheme}/crypto-deployed"))
         .await;
-    assert!(page.contains(r#"value="yes" checked"#), "Yes still chosen");
+    assert!(
+        page.contains(r#"value="yes" checked"#),
+        "Yes still chosen; the page's main part was: {}",
+        page.split_once("<main")
+            .map_or(page.as_str(), |(_, m)| m)
+            .chars()
+            .take(3000)
+            .collect::<String>()
+    );
 }
 
 #[tokio::test]

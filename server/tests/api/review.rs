@@ -159,7 +159,13 @@ async fn staff_take_a_request_from_requested_to_live() {
     let staff_page = app.page_text(&s, &format!("/staff/requests/{id}")).await;
     assert!(
         staff_page.contains("Your connectivity test is booked"),
-        "emails listed for staff"
+        "emails listed for staff; the page's main part was: {}",
+        staff_page
+            .split_once("<main")
+            .map_or(staff_page.as_str(), |(_, m)| m)
+            .chars()
+            .take(3000)
+            .collect::<String>()
     );
 
     // The go-live job: nothing before midnight in London, live after, once only.
