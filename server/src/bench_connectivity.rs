@@ -16,7 +16,7 @@ use axum::{routing::get, Router};
 
 use crate::{
     connectivity::{
-        engine::{tokio_sleeper, Engine, EngineSettings, DEFAULT_AUDIENCE},
+        engine::{client_config, tokio_sleeper, Engine, EngineSettings, DEFAULT_AUDIENCE},
         identity::{parse_certs, Identity, IdentitySettings},
         profile::Profile,
     },
@@ -68,39 +68,50 @@ pub async fn run(runs: usize, concurrency: usize) -> anyhow::Result<()> {
         tokio_sleeper(),
     )?);
 
-    // A bare client: the same certificate, one pre-signed body, a new connection each time.
-    let keys = |f: &str| std::fs::read_to_string(dir.join(f));
-    let pem = format!("{}{}", keys("client.pem")?, keys("client-key.pem")?);
-    let bare = reqwest::Client::builder()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(ca.cert_pem.as_bytes())?)
-        .identity(reqwest::Identity::from_pem(pem.as_bytes())?)
-        .pool_max_idle_per_host(0)
-        .build()?;
-    let now = chrono::Utc::now().timestamp();
-    let token = identity.signer.sign(&serde_json::json!({
-        "iss": "https://bench.invalid/synthetic-pfs", "sub": "bench", "aud": DEFAULT_AUDIENCE,
-        "name": "0000000000000000000000000000000000000000", "iat": now, "nbf": now, "exp": now + 3600,
-    }))?;
-    let body = serde_json::json!({ "user_token": token }).to_string();
+    // A bare client: the engine's own TLS settings (full handshake, the portal's certificate),
+    // one request signed once and sent as is, a new connection each time. What it measures is
+    // the simulator's latency with TLS: the floor for any client.
+    let bare = Arc::new(Bare {
+        tls: tokio_rustls::TlsConnector::from(Arc::new(client_config(
+            &identity,
+            &parse_certs(&ca.cert_pem)?,
+        )?)),
+        addr: sim.local_addr(),
+        request: {
+            let now = chrono::Utc::now().timestamp();
+            let token = identity.signer.sign(&serde_json::json!({
+                "iss": "https://bench.invalid/synthetic-pfs", "sub": "bench", "aud": DEFAULT_AUDIENCE,
+                "name": "0000000000000000000000000000000000000000", "iat": now, "nbf": now, "exp": now + 3600,
+            }))?;
+            let body = serde_json::json!({ "user_token": token }).to_string();
+            format!(
+                "POST /find-requests HTTP/1.1\r\nHost: {}\r\nX-Request-ID: {}\r\n\
+                 Content-Type: application/json\r\nAccept: application/json\r\n\
+                 Connection: close\r\nContent-Length: {}\r\n\r\n{body}",
+                sim.local_addr(),
+                uuid::Uuid::new_v4(),
+                body.len()
+            )
+            .into_bytes()
+        },
+    });
 
     // Warm up both paths (JWKS fetched, code paged in).
     for _ in 0..5 {
         let _ = engine.attempt(&url, 1).await;
-        let _ = bare_request(&bare, &url, &body).await;
+        let _ = bare.send().await;
     }
 
     let (bare_times, bare_secs, bare_ok) = phase(runs, concurrency, {
         let bare = bare.clone();
-        let url = url.clone();
         move || {
             let bare = bare.clone();
-            let url = url.clone();
-            let body = body.clone();
-            async move { bare_request(&bare, &url, &body).await }
+            async move { bare.send().await }
         }
     })
     .await;
+    // Let the simulator finish closing the first phase's connections.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let (engine_times, engine_secs, engine_ok) = phase(runs, concurrency, {
         let engine = engine.clone();
         let url = url.clone();
@@ -136,17 +147,28 @@ pub async fn run(runs: usize, concurrency: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn bare_request(client: &reqwest::Client, url: &str, body: &str) -> bool {
-    client
-        .post(url)
-        .header("x-request-id", uuid::Uuid::new_v4().to_string())
-        .header("content-type", "application/json")
-        .header("accept", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .map(|r| r.status().as_u16() == 202)
-        .unwrap_or(false)
+/// The bare client: connect, full TLS handshake, one pre-built request, read the answer.
+struct Bare {
+    tls: tokio_rustls::TlsConnector,
+    addr: SocketAddr,
+    request: Vec<u8>,
+}
+
+impl Bare {
+    async fn send(&self) -> bool {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let attempt = async {
+            let tcp = tokio::net::TcpStream::connect(self.addr).await?;
+            tcp.set_nodelay(true)?;
+            let name = rustls::pki_types::ServerName::IpAddress(self.addr.ip().into());
+            let mut tls = self.tls.connect(name, tcp).await?;
+            tls.write_all(&self.request).await?;
+            let mut answer = Vec::new();
+            tls.read_to_end(&mut answer).await?;
+            Ok::<_, std::io::Error>(answer.starts_with(b"HTTP/1.1 202"))
+        };
+        attempt.await.unwrap_or(false)
+    }
 }
 
 /// Runs `make()` `runs` times with at most `concurrency` at once; latencies in ms, seconds in

@@ -72,7 +72,7 @@ const JWKS_TIMEOUT: Duration = Duration::from_secs(10);
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
-const MAX_TLS_CONNECTIONS: usize = 256;
+const MAX_TLS_CONNECTIONS: usize = 1024;
 const MAX_CONTROL_CONNECTIONS: usize = 16;
 const MAX_CONTROL_BODY: usize = 1024;
 
@@ -521,9 +521,7 @@ pub async fn start(opts: SimulatorOptions) -> Result<RunningSimulator, Simulator
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, SimulatorError> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|source| SimulatorError::Bind { addr, source })
+    crate::startup::bind_listener(addr).map_err(|source| SimulatorError::Bind { addr, source })
 }
 
 struct Identity {
@@ -701,6 +699,8 @@ async fn serve_tls_connection(
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    // Answers go out at once, not held back for a delayed ACK.
+    let _ = stream.set_nodelay(true);
     let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
         Ok(Ok(tls)) => tls,
         Ok(Err(e)) => {

@@ -244,8 +244,7 @@ impl Application {
         let session_store = PortalStore::new(&db)
             .await
             .context("could not prepare the session table")?;
-        let listener = TcpListener::bind(config.listen)
-            .await
+        let listener = bind_listener(config.listen)
             .with_context(|| format!("could not listen on {}", config.listen))?;
         if config.public_origin_from_listen {
             config.public_origin = format!("http://{}", listener.local_addr()?);
@@ -623,3 +622,18 @@ pub async fn shutdown_signal() {
 
 /// How long to wait for a test server to come up.
 pub const STARTUP_WAIT: Duration = Duration::from_secs(10);
+
+/// A listener with a deep accept queue. `TcpListener::bind` asks the kernel for 128: a burst of
+/// more connections than that while the server is busy overflows it, the kernel drops the SYNs,
+/// and those clients wait a whole second before trying again.
+pub fn bind_listener(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    const BACKLOG: u32 = 1024;
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
+}

@@ -98,30 +98,43 @@ impl std::fmt::Debug for Engine {
     }
 }
 
+/// The TLS client the engine connects with: public roots and the operator's extra ones, TLS 1.2
+/// or 1.3, the portal's client certificate, HTTP/1.1. No session resumption: every attempt makes
+/// a full handshake, so each one checks the server's certificate and presents the portal's
+/// (a resumed session would skip both and could pass an endpoint that no longer trusts us).
+pub fn client_config(
+    identity: &Identity,
+    extra_roots: &[CertificateDer<'static>],
+) -> anyhow::Result<ClientConfig> {
+    let mut roots = RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for cert in extra_roots {
+        roots
+            .add(cert.clone())
+            .context("a trusted root certificate could not be used")?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .context("TLS versions")?
+        .with_root_certificates(roots)
+        .with_client_auth_cert(
+            identity.client_chain.clone(),
+            identity.client_key.clone_key(),
+        )
+        .context("the portal's client certificate and key do not match")?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.resumption = rustls::client::Resumption::disabled();
+    Ok(config)
+}
+
 impl Engine {
     pub fn new(
         identity: &Identity,
         settings: EngineSettings,
         sleeper: Sleeper,
     ) -> anyhow::Result<Self> {
-        let mut roots = RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        for cert in &settings.extra_roots {
-            roots
-                .add(cert.clone())
-                .context("a trusted root certificate could not be used")?;
-        }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut config = ClientConfig::builder_with_provider(provider)
-            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-            .context("TLS versions")?
-            .with_root_certificates(roots)
-            .with_client_auth_cert(
-                identity.client_chain.clone(),
-                identity.client_key.clone_key(),
-            )
-            .context("the portal's client certificate and key do not match")?;
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let config = client_config(identity, &settings.extra_roots)?;
         Ok(Self {
             tls: TlsConnector::from(Arc::new(config)),
             signer: identity.signer.clone(),

@@ -338,6 +338,16 @@ impl Drop for TestApp {
 }
 
 /// The `<title>` of a page.
+/// The start of a page's `<main>`: what an assertion message shows when a page is not as
+/// expected.
+pub fn main_part(page: &str) -> String {
+    page.split_once("<main")
+        .map_or(page, |(_, m)| m)
+        .chars()
+        .take(3000)
+        .collect()
+}
+
 pub fn title_of(html: &str) -> &str {
     let start = html
         .find("<title>")

@@ -110,7 +110,11 @@ async fn a_service_manager_sends_a_request_and_sees_it_on_the_overview() {
     let r = set_date(&app, &m, scheme, EARLIEST).await;
     assert_eq!(location(&r), format!("/oat/{scheme}/check-answers"));
     let page = app.page_text(&m, &location(&r)).await;
-    assert!(page.contains("30 November 2026") && page.contains("Send request"));
+    assert!(
+        page.contains("30 November 2026") && page.contains("Send request"),
+        "check answers; the page's main part was: {}",
+        crate::helpers::main_part(&page)
+    );
 
     let k = key(&app, scheme).await;
     let r = app
@@ -345,11 +349,7 @@ async fn answers_are_kept_across_sign_out() {
     assert!(
         page.contains(r#"value="yes" checked"#),
         "Yes still chosen; the page's main part was: {}",
-        page.split_once("<main")
-            .map_or(page.as_str(), |(_, m)| m)
-            .chars()
-            .take(3000)
-            .collect::<String>()
+        crate::helpers::main_part(&page)
     );
 }
 

@@ -160,12 +160,7 @@ async fn staff_take_a_request_from_requested_to_live() {
     assert!(
         staff_page.contains("Your connectivity test is booked"),
         "emails listed for staff; the page's main part was: {}",
-        staff_page
-            .split_once("<main")
-            .map_or(staff_page.as_str(), |(_, m)| m)
-            .chars()
-            .take(3000)
-            .collect::<String>()
+        crate::helpers::main_part(&staff_page)
     );
 
     // The go-live job: nothing before midnight in London, live after, once only.
@@ -781,6 +776,16 @@ async fn the_queue_filters_sorts_and_pages_and_downloads_as_csv() {
     // Filters.
     let one = app.page_text(&s, "/staff?q=queue+org+007").await;
     assert_eq!(refs(&one).len(), 1);
+    // By scheme name too, and by reference; a name that matches nothing lists nothing.
+    let by_scheme = app.page_text(&s, "/staff?q=SCHEME+01").await;
+    assert_eq!(refs(&by_scheme).len(), 10, "Queue Scheme 010 to 019");
+    let reference = refs(&one)[0].clone();
+    let by_reference = app
+        .page_text(&s, &format!("/staff?q={}", reference.to_lowercase()))
+        .await;
+    assert_eq!(refs(&by_reference), vec![reference]);
+    let nothing = app.page_text(&s, "/staff?q=no+such+pension").await;
+    assert!(nothing.contains("No requests match these filters"));
     let range = app
         .page_text(&s, "/staff?from=2026-12-01&to=2026-12-01")
         .await;
