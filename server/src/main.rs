@@ -48,7 +48,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(command, config)) {
+    let outcome = runtime.block_on(run(command, config));
+    // Work still running after shutdown is not waited for without end: a stuck task would
+    // otherwise keep the process alive after it has said it stopped.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "portal stopped with an error");

@@ -180,3 +180,28 @@ pub async fn body_limit(
         Err(never) => match never {},
     }
 }
+
+/// Pages and server functions run to the end even when the browser goes away mid-request.
+///
+/// When a client disconnects, hyper drops the response future. For a server-rendered page that
+/// tears down the page's reactive owner while its data loaders may still be running on the other
+/// worker thread; in Leptos 0.8 a loader that then looks up its context can deadlock that thread
+/// for good (seen under `wrk`: a worker stuck in `OwnerInner::drop` inside `use_context`, and the
+/// process unable to stop). Running the request in its own task means nothing is torn down until
+/// the page is finished. A disconnect also no longer cuts a server function off half-way.
+pub async fn run_to_completion(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response<Body> {
+    match state.lifecycle.requests.spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!(error = %e, "a request's task failed");
+            let mut response =
+                Response::new(Body::from("Sorry, there is a problem with the service"));
+            *response.status_mut() = axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+            response
+        }
+    }
+}

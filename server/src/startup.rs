@@ -66,10 +66,13 @@ use crate::{
 /// The name cargo-leptos gives the built CSS, JS and WASM files.
 pub const OUTPUT_NAME: &str = "portal";
 
-/// Whether the server has started to shut down (readiness turns 503).
+/// Whether the server has started to shut down (readiness turns 503), and the requests still
+/// being finished for clients that went away (see `middleware::run_to_completion`), which
+/// shutdown waits for before it closes the database.
 #[derive(Debug, Default)]
 pub struct Lifecycle {
     shutting_down: AtomicBool,
+    pub requests: tokio_util::task::TaskTracker,
 }
 
 impl Lifecycle {
@@ -393,6 +396,13 @@ impl Application {
             result = server => result.context("server error")?,
             _ = deadline => tracing::warn!(drain_secs = drain.as_secs(), "requests still running after the shutdown timeout were cut off"),
         }
+        state.lifecycle.requests.close();
+        if tokio::time::timeout(drain, state.lifecycle.requests.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("requests for clients that had gone were still running at shutdown");
+        }
         let _ = stop_tx.send(true);
         let _ = worker.await;
         let _ = go_live.await;
@@ -483,6 +493,10 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
         ))
         .layer(from_fn_with_state(state.clone(), access::request_meta))
         .layer(from_fn_with_state(state.clone(), access::csrf_guard))
+        .layer(from_fn_with_state(
+            state.clone(),
+            middleware::run_to_completion,
+        ))
         .with_state(state.clone());
 
     // Static files: no session, no database.
