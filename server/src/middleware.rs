@@ -196,11 +196,14 @@ pub async fn run_to_completion(
 ) -> Response<Body> {
     match state.lifecycle.requests.spawn(next.run(request)).await {
         Ok(response) => response,
+        // A panic carries on to the panic layer outside, which shows the service error page
+        // with a reference.
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Err(e) => {
-            tracing::error!(error = %e, "a request's task failed");
+            tracing::error!(error = %e, "a request's task was cancelled");
             let mut response =
                 Response::new(Body::from("Sorry, there is a problem with the service"));
-            *response.status_mut() = axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+            *response.status_mut() = axum::http::StatusCode::SERVICE_UNAVAILABLE;
             response
         }
     }
