@@ -1,5 +1,8 @@
 import { test as base, expect, Page } from '@playwright/test';
 
+/// Pages in the middle of signing out (see `switchUser`).
+export const signingOut = new WeakSet<Page>();
+
 /// Every test fails if the page logs an error or the browser reports a CSP violation.
 export const test = base.extend<{ problems: string[] }>({
   problems: [
@@ -11,7 +14,8 @@ export const test = base.extend<{ problems: string[] }>({
         // The browser logs the 404 status of a page a test opened on purpose to see "Page not found".
         const expected404 = /status of 404/.test(msg.text()) && /no-such-page/.test(msg.location().url);
         const expected403 = /status of 403/.test(msg.text()) && /\/staff\//.test(msg.location().url);
-        if (!expected404 && !expected403) problems.push(`console error: ${msg.text()}`);
+        const expected401 = /status of 401/.test(msg.text()) && signingOut.has(page);
+        if (!expected404 && !expected403 && !expected401) problems.push(`console error: ${msg.text()}`);
       });
       await use(problems);
       expect(problems, 'no errors or CSP violations in the browser').toEqual([]);
