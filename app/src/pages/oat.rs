@@ -113,14 +113,10 @@ pub fn Overview() -> impl IntoView {
     }
 }
 
-fn scheme_param() -> impl Fn() -> String + Copy + Send + Sync + 'static {
-    crate::pages::route_param("scheme")
-}
-
 /// Start page: what OAT is, what to do first, what happens next.
 #[component]
 pub fn OatStart() -> impl IntoView {
-    let scheme = scheme_param();
+    let scheme = crate::pages::route_param("scheme");
     let data = Resource::new(scheme, oat_journey);
     view! {
         <PageTitle text="Request operational acceptance testing" />
@@ -179,7 +175,7 @@ pub fn OatStart() -> impl IntoView {
 /// "cannot request yet" page, chosen by the last part of the address.
 #[component]
 pub fn OatStep() -> impl IntoView {
-    let scheme = scheme_param();
+    let scheme = crate::pages::route_param("scheme");
     let step = crate::pages::route_param("step");
     let query = use_query_map();
     let change = move || query.with(|q| q.get("change")).as_deref() == Some("1");
@@ -491,14 +487,10 @@ fn CannotRequest(journey: Journey) -> impl IntoView {
     }
 }
 
-fn request_param() -> impl Fn() -> String + Copy + Send + Sync + 'static {
-    crate::pages::route_param("id")
-}
-
 /// The confirmation after sending: reference, what happens next and when.
 #[component]
 pub fn RequestSent() -> impl IntoView {
-    let id = request_param();
+    let id = crate::pages::route_param("id");
     let data = Resource::new(id, request_detail);
     view! {
         <PageTitle text="Request sent" />
@@ -529,7 +521,7 @@ pub fn RequestSent() -> impl IntoView {
 #[component]
 pub fn RequestPage() -> impl IntoView {
     use crate::pages::review::Timeline;
-    let id = request_param();
+    let id = crate::pages::route_param("id");
     let data = Resource::new(id, |id| async move {
         (request_detail(id).await, take_flash().await.ok().flatten())
     });

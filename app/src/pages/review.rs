@@ -210,10 +210,6 @@ fn QueueView(page: QueuePage, flash: Option<String>) -> impl IntoView {
     }
 }
 
-fn id_param() -> impl Fn() -> String + Copy + Send + Sync + 'static {
-    crate::pages::route_param("id")
-}
-
 fn row(key: &'static str, value: impl IntoView + 'static) -> impl IntoView {
     view! {
         <div class="govuk-summary-list__row">
@@ -226,7 +222,7 @@ fn row(key: &'static str, value: impl IntoView + 'static) -> impl IntoView {
 /// A request as staff see it, with what they can do next.
 #[component]
 pub fn StaffRequestPage() -> impl IntoView {
-    let id = id_param();
+    let id = crate::pages::route_param("id");
     let tc = ServerAction::<SetTechnicalConnectionDate>::new();
     let data = Resource::new(
         move || (id(), tc.version().get()),
@@ -428,7 +424,7 @@ pub fn Timeline(entries: Vec<crate::api::oat::TimelineEntry>) -> impl IntoView {
 /// One page per staff action: `/staff/requests/:id/:action`.
 #[component]
 pub fn StaffActionPage() -> impl IntoView {
-    let id = id_param();
+    let id = crate::pages::route_param("id");
     let which = crate::pages::route_param("action");
     let schedule = ServerAction::<ScheduleTest>::new();
     let outcome = ServerAction::<RecordOutcome>::new();
@@ -696,7 +692,7 @@ fn DateChangeForm(
 /// The service manager asks to change the connection date: `/requests/:id/change-date`.
 #[component]
 pub fn ChangeDatePage() -> impl IntoView {
-    let id = id_param();
+    let id = crate::pages::route_param("id");
     let action = ServerAction::<AskDateChange>::new();
     let data = Resource::new(
         move || (id(), action.version().get()),
