@@ -29,7 +29,7 @@ use axum::{
     Router,
 };
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::{
@@ -470,7 +470,7 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
     // Pages and server functions: sessions, who is signed in, and the guards. Each `layer`
     // wraps what comes before it.
     let pages = Router::new()
-        .leptos_routes_with_context(&state, generate_route_list(App), context.clone(), {
+        .leptos_routes_with_context(&state, route_list(), context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
@@ -650,4 +650,20 @@ pub fn bind_listener(addr: std::net::SocketAddr) -> std::io::Result<TcpListener>
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(BACKLOG)
+}
+
+/// The app's routes, listed once per process.
+///
+/// To list them, Leptos renders the whole app with a process-wide flag set that parks, for good,
+/// every resource first polled meanwhile, in any thread (leptos issue #4773). With one portal per
+/// process that happens before anything is served; but where several portals share a process
+/// (the integration tests), one starting up could leave another's page waiting forever.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::Mutex<Option<Vec<AxumRouteListing>>> = std::sync::Mutex::new(None);
+    let mut routes = ROUTES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    routes
+        .get_or_insert_with(|| generate_route_list(App))
+        .clone()
 }

@@ -337,7 +337,6 @@ impl Drop for TestApp {
     }
 }
 
-/// The `<title>` of a page.
 /// The start of a page's `<main>`: what an assertion message shows when a page is not as
 /// expected.
 pub fn main_part(page: &str) -> String {
@@ -348,6 +347,7 @@ pub fn main_part(page: &str) -> String {
         .collect()
 }
 
+/// The `<title>` of a page.
 pub fn title_of(html: &str) -> &str {
     let start = html
         .find("<title>")

@@ -51,6 +51,40 @@ async fn footer_pages_exist_with_unique_titles() {
     }
 }
 
+/// Leptos lists an app's routes by rendering it with a process-wide switch that parks every
+/// resource first polled meanwhile; the portal lists them once per process, so another portal
+/// starting up (as in these tests) never leaves a page waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_keep_answering_while_other_portals_start() {
+    let app = std::sync::Arc::new(spawn_app().await);
+    let starting = tokio::spawn(async {
+        for _ in 0..8 {
+            drop(spawn_app().await);
+        }
+    });
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let app = app.clone();
+            let starting = starting.abort_handle();
+            tokio::spawn(async move {
+                let mut served = 0;
+                while !starting.is_finished() || served < 5 {
+                    let (status, _) =
+                        tokio::time::timeout(std::time::Duration::from_secs(10), app.get_html("/"))
+                            .await
+                            .expect("the page was served within 10 s");
+                    assert_eq!(status, StatusCode::OK);
+                    served += 1;
+                }
+            })
+        })
+        .collect();
+    for reader in readers {
+        reader.await.expect("every page was served");
+    }
+    starting.await.expect("the other portals started");
+}
+
 #[tokio::test]
 async fn unknown_pages_get_the_not_found_page_with_404() {
     let app = spawn_app().await;
