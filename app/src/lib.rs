@@ -23,7 +23,7 @@ pub mod services;
 pub mod store;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags};
+use leptos_meta::{provide_meta_context, MetaTags};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -32,10 +32,35 @@ use leptos_router::{
 /// The service's name, as it appears in the header and in every page title.
 pub const SERVICE_NAME: &str = "Pensions dashboards connection portal";
 
+/// Where the built stylesheet, script and WASM module are served (their names carry a hash of
+/// their contents), worked out once at start-up. Leptos' own `HashedStylesheet` and
+/// `HydrationScripts` read the hash file from disk for every page.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PageAssets {
+    /// e.g. `/pkg/portal.1a2b.css`
+    pub css: String,
+    /// e.g. `/pkg/portal.3c4d.js`
+    pub js: String,
+    /// e.g. `/pkg/portal.5e6f.wasm`
+    pub wasm: String,
+}
+
+impl PageAssets {
+    /// The inline module that loads the WASM build and hydrates the page.
+    pub fn hydration_script(&self) -> String {
+        format!(
+            "import({js:?}).then(async (m) => {{ await m.default({{ module_or_path: {wasm:?} }}); m.hydrate(); }});",
+            js = self.js,
+            wasm = self.wasm
+        )
+    }
+}
+
 /// The HTML document around every server-rendered page.
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+pub fn shell(assets: std::sync::Arc<PageAssets>) -> impl IntoView {
     #[cfg(feature = "ssr")]
     security::set_page_csp();
+    let nonce = leptos::nonce::use_nonce();
     view! {
         <!DOCTYPE html>
         <html lang="en" class="govuk-template">
@@ -44,8 +69,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover" />
                 <meta name="theme-color" content="#0b0c0c" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <HashedStylesheet options=options.clone() id="portal-css" />
-                <HydrationScripts options />
+                <link rel="stylesheet" id="portal-css" href=assets.css.clone() />
+                <link rel="modulepreload" href=assets.js.clone() crossorigin="anonymous" />
+                <link
+                    rel="preload"
+                    href=assets.wasm.clone()
+                    r#as="fetch"
+                    r#type="application/wasm"
+                    crossorigin="anonymous"
+                />
+                <script type="module" nonce=nonce>{assets.hydration_script()}</script>
                 <MetaTags />
             </head>
             <body class="govuk-template__body">

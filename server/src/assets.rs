@@ -46,7 +46,17 @@ impl AssetHashes {
         };
         for line in text.lines() {
             if let Some((kind, hash)) = line.split_once(':') {
-                let hash = Some(hash.trim().to_string());
+                // Hashes go into URLs and an inline script: anything but letters, digits, `-`
+                // and `_` is not a hash cargo-leptos wrote.
+                let hash = hash.trim();
+                if hash.is_empty()
+                    || !hash
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                {
+                    continue;
+                }
+                let hash = Some(hash.to_string());
                 match kind.trim() {
                     "css" => hashes.css = hash,
                     "js" => hashes.js = hash,
@@ -60,9 +70,22 @@ impl AssetHashes {
 
     /// The stylesheet's URL path, e.g. `/pkg/portal.1a2b3c.css`.
     pub fn css_href(&self, output_name: &str) -> String {
-        match &self.css {
-            Some(h) => format!("/pkg/{output_name}.{h}.css"),
-            None => format!("/pkg/{output_name}.css"),
+        Self::href(output_name, self.css.as_deref(), "css")
+    }
+
+    /// The URL paths every page's head names.
+    pub fn page_assets(&self, output_name: &str) -> app::PageAssets {
+        app::PageAssets {
+            css: self.css_href(output_name),
+            js: Self::href(output_name, self.js.as_deref(), "js"),
+            wasm: Self::href(output_name, self.wasm.as_deref(), "wasm"),
+        }
+    }
+
+    fn href(output_name: &str, hash: Option<&str>, extension: &str) -> String {
+        match hash {
+            Some(h) => format!("/pkg/{output_name}.{h}.{extension}"),
+            None => format!("/pkg/{output_name}.{extension}"),
         }
     }
 }
@@ -77,6 +100,21 @@ mod tests {
         assert_eq!(h.js.as_deref(), Some("abc"));
         assert_eq!(h.wasm.as_deref(), Some("def"));
         assert_eq!(h.css_href("portal"), "/pkg/portal.123.css");
+        let page = h.page_assets("portal");
+        assert_eq!(page.js, "/pkg/portal.abc.js");
+        assert_eq!(page.wasm, "/pkg/portal.def.wasm");
+        assert_eq!(
+            page.hydration_script(),
+            r#"import("/pkg/portal.abc.js").then(async (m) => { await m.default({ module_or_path: "/pkg/portal.def.wasm" }); m.hydrate(); });"#
+        );
+    }
+
+    #[test]
+    fn a_hash_that_could_break_out_of_a_url_or_script_is_ignored() {
+        let h = AssetHashes::parse("js: a\"b\ncss: </script>\nwasm: ok-1_2\n", None);
+        assert_eq!(h.js, None);
+        assert_eq!(h.css, None);
+        assert_eq!(h.page_assets("portal").wasm, "/pkg/portal.ok-1_2.wasm");
     }
 
     #[test]

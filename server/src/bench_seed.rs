@@ -122,6 +122,11 @@ pub async fn seed(
         users::set_password(&mut tx, staff, &hash).await?;
         tx.commit().await?;
     }
+    // A database that has been in use has planner statistics (autovacuum gathers them on
+    // Postgres); one seeded a moment ago has none yet, and would be measured with guesses.
+    if let Db::Postgres(pool) = &db {
+        sqlx::query("ANALYZE").execute(pool).await?;
+    }
     db.close().await;
     println!("seeded {organisations_count} organisations with {schemes_each} schemes each");
     Ok(())

@@ -85,9 +85,22 @@ impl Lifecycle {
     }
 }
 
-/// Everything handlers, pages and server functions share.
+/// Everything handlers, pages and server functions share. Every middleware layer and route
+/// takes its own copy for each request, so a copy is one reference count.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<SharedState>);
+
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+#[derive(Debug)]
+pub struct SharedState {
     pub leptos_options: LeptosOptions,
     pub services: Services,
     pub config: Arc<Config>,
@@ -291,7 +304,7 @@ impl Application {
         if assets.file.is_none() {
             tracing::warn!("no hash.txt found for the built assets; serving unhashed names");
         }
-        let state = AppState {
+        let state = AppState(Arc::new(SharedState {
             leptos_options: leptos_options(&config, &assets),
             services,
             sign_in_limiter: Arc::new(SignInLimiter::new(
@@ -308,7 +321,7 @@ impl Application {
             client_ca_pem: connectivity.settings.client_ca_pem.clone().into(),
             worker_settings: connectivity.worker,
             demo_simulator: demo_simulator.map(Arc::new),
-        };
+        }));
         let router = router(state.clone(), extra);
         Ok(Self {
             listener,
@@ -437,7 +450,7 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
     let config = state.config.clone();
     let services = state.services.clone();
     let context = move || provide_context(services.clone());
-    let leptos_options = state.leptos_options.clone();
+    let page_assets = Arc::new(state.assets.page_assets(OUTPUT_NAME));
     let site_root = config.site_root.clone();
 
     let pkg = ServeDir::new(site_root.join("pkg"))
@@ -471,8 +484,8 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
     // wraps what comes before it.
     let pages = Router::new()
         .leptos_routes_with_context(&state, route_list(), context.clone(), {
-            let options = leptos_options.clone();
-            move || shell(options.clone())
+            let page_assets = page_assets.clone();
+            move || shell(page_assets.clone())
         })
         .route("/staff/requests.csv", get(export::requests_csv))
         .route(
@@ -483,7 +496,7 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
-        >(context, shell))
+        >(context, move |_| shell(page_assets.clone())))
         .layer(from_fn_with_state(state.clone(), access::authenticate))
         .layer(from_fn(middleware::bad_arguments_are_400))
         .layer(sessions)

@@ -112,7 +112,10 @@ pub async fn queue(
         Sort::Newest => format!("r.id {dir}"),
         _ => format!("r.connection_date {dir}, r.id {dir}"),
     };
-    let lim = next(Param::Int(limit + 1), &mut params);
+    // The limit is written into the statement, not bound: Postgres plans a statement with a
+    // bound limit afresh on every call (its generic plan cannot know how few rows are wanted),
+    // and planning cost more than running the query.
+    let lim = limit.clamp(0, 1000) + 1;
     let where_clause = if conditions.is_empty() {
         String::new()
     } else {
@@ -138,8 +141,8 @@ pub async fn queue(
         }
         q.fetch_all(pool).await
     })?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit.max(0) as usize);
+    let more = rows.len() as i64 > lim - 1;
+    rows.truncate((lim - 1) as usize);
     if backwards {
         rows.reverse();
     }
