@@ -46,6 +46,7 @@ pub async fn queue(
 ) -> Result<(Vec<QueueRow>, bool), StoreError> {
     let mut conditions: Vec<String> = Vec::new();
     let mut params: Vec<Param> = Vec::new();
+    let mut with_clause = String::new();
     let next = |p: Param, params: &mut Vec<Param>| {
         params.push(p);
         format!("${}", params.len())
@@ -77,14 +78,24 @@ pub async fn queue(
             .replace('_', "\\_");
         let like = next(Param::Text(format!("%{escaped}%")), &mut params);
         let exact = next(Param::Text(filter.text.to_uppercase()), &mut params);
-        // The matching schemes first (by their own name or their organisation's), then their
-        // requests through the scheme index: a search that matches little or nothing then costs
-        // one pass over the names, not a walk of every request in date order.
-        conditions.push(format!(
-            "(r.scheme_id IN (SELECT ms.id FROM schemes ms WHERE lower(ms.name) LIKE {like} ESCAPE '\\' \
+        // The matching schemes first (by their own name or their organisation's), worked out
+        // once, then their requests through the scheme index: a search that matches little or
+        // nothing costs one pass over the names, not a walk of every request in date order.
+        // SQLite's LIKE already ignores case as its lower() does (ASCII letters), so it compares
+        // the names as they are; Postgres compares lower(name), which its trigram indexes cover.
+        let name = |table: &str| match db.backend() {
+            super::Backend::Sqlite => format!("{table}.name"),
+            super::Backend::Postgres => format!("lower({table}.name)"),
+        };
+        let (scheme_name, organisation_name) = (name("ms"), name("mo"));
+        with_clause = format!(
+            "WITH matching(id) AS MATERIALIZED (\
+             SELECT ms.id FROM schemes ms WHERE {scheme_name} LIKE {like} ESCAPE '\\' \
              UNION SELECT os.id FROM schemes os WHERE os.organisation_id IN \
-             (SELECT mo.id FROM organisations mo WHERE lower(mo.name) LIKE {like} ESCAPE '\\')) \
-             OR r.reference = {exact})"
+             (SELECT mo.id FROM organisations mo WHERE {organisation_name} LIKE {like} ESCAPE '\\')) "
+        );
+        conditions.push(format!(
+            "(r.scheme_id IN (SELECT id FROM matching) OR r.reference = {exact})"
         ));
     }
     // Keyset: the page starts after (or ends before) the cursor in the sort's order. Going
@@ -122,7 +133,7 @@ pub async fn queue(
         format!("WHERE {}", conditions.join(" AND "))
     };
     let sql = format!(
-        "SELECT r.id, r.reference, r.organisation_id, o.name AS organisation_name, s.name AS scheme_name, \
+        "{with_clause}SELECT r.id, r.reference, r.organisation_id, o.name AS organisation_name, s.name AS scheme_name, \
          r.status, r.connection_date, r.go_live_date, r.created_at, \
          EXISTS (SELECT 1 FROM date_change_requests c WHERE c.request_id = r.id AND c.status = 'pending') \
          AS date_change_waiting \
