@@ -188,10 +188,7 @@ pub async fn authenticate(
             Err(e) => {
                 let reference = error_page::new_reference();
                 tracing::error!(%reference, error = %e, "could not resolve the session");
-                return error_page::service_error_response(
-                    &state.assets.css_href(crate::startup::OUTPUT_NAME),
-                    &reference,
-                );
+                return error_page::service_error_response(&state.page_assets.css, &reference);
             }
         },
         None => None,
@@ -249,12 +246,7 @@ fn guard(
 }
 
 fn page(state: &AppState, status: StatusCode, title: &str, body: &str) -> Response<Body> {
-    error_page::page_response(
-        &state.assets.css_href(crate::startup::OUTPUT_NAME),
-        status,
-        title,
-        body,
-    )
+    error_page::page_response(&state.page_assets.css, status, title, body)
 }
 
 #[cfg(test)]

@@ -106,6 +106,8 @@ pub struct SharedState {
     pub config: Arc<Config>,
     pub lifecycle: Arc<Lifecycle>,
     pub assets: Arc<AssetHashes>,
+    /// Where every page's head finds the built stylesheet, script and WASM module.
+    pub page_assets: Arc<app::PageAssets>,
     pub sign_in_limiter: Arc<SignInLimiter>,
     pub session_store: PortalStore,
     /// In demo mode, the password the demo accounts were given at start.
@@ -305,7 +307,8 @@ impl Application {
             tracing::warn!("no hash.txt found for the built assets; serving unhashed names");
         }
         let state = AppState(Arc::new(SharedState {
-            leptos_options: leptos_options(&config, &assets),
+            leptos_options: leptos_options(&config),
+            page_assets: Arc::new(assets.page_assets(OUTPUT_NAME)),
             services,
             sign_in_limiter: Arc::new(SignInLimiter::new(
                 config.sign_in_burst,
@@ -427,8 +430,10 @@ impl Application {
     }
 }
 
-fn leptos_options(config: &Config, assets: &AssetHashes) -> LeptosOptions {
-    let builder = LeptosOptions::builder()
+/// Leptos' own options. The hashed asset names are not among them: the page head takes them
+/// from [`SharedState::page_assets`].
+fn leptos_options(config: &Config) -> LeptosOptions {
+    LeptosOptions::builder()
         .output_name(OUTPUT_NAME)
         .site_root(config.site_root.to_string_lossy().as_ref())
         .site_pkg_dir("pkg")
@@ -436,21 +441,15 @@ fn leptos_options(config: &Config, assets: &AssetHashes) -> LeptosOptions {
         .env(match config.mode {
             Mode::Dev => leptos::config::Env::DEV,
             Mode::Production => leptos::config::Env::PROD,
-        });
-    match &assets.file {
-        Some(path) => builder
-            .hash_files(true)
-            .hash_file(Arc::from(path.to_string_lossy().as_ref()))
-            .build(),
-        None => builder.hash_files(false).build(),
-    }
+        })
+        .build()
 }
 
 fn router(state: AppState, extra: Router<AppState>) -> Router {
     let config = state.config.clone();
     let services = state.services.clone();
     let context = move || provide_context(services.clone());
-    let page_assets = Arc::new(state.assets.page_assets(OUTPUT_NAME));
+    let page_assets = state.page_assets.clone();
     let site_root = config.site_root.clone();
 
     let pkg = ServeDir::new(site_root.join("pkg"))
@@ -531,7 +530,7 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
         .route("/connectivity/client-ca.pem", get(client_ca))
         .with_state(state.clone());
 
-    let css_href = state.assets.css_href(OUTPUT_NAME);
+    let css_href = state.page_assets.css.clone();
     let on_panic = move |panic: Box<dyn std::any::Any + Send + 'static>| {
         let detail = panic
             .downcast_ref::<String>()
@@ -672,11 +671,7 @@ pub fn bind_listener(addr: std::net::SocketAddr) -> std::io::Result<TcpListener>
 /// process that happens before anything is served; but where several portals share a process
 /// (the integration tests), one starting up could leave another's page waiting forever.
 fn route_list() -> Vec<AxumRouteListing> {
-    static ROUTES: std::sync::Mutex<Option<Vec<AxumRouteListing>>> = std::sync::Mutex::new(None);
-    let mut routes = ROUTES
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    routes
-        .get_or_insert_with(|| generate_route_list(App))
-        .clone()
+    static ROUTES: std::sync::LazyLock<Vec<AxumRouteListing>> =
+        std::sync::LazyLock::new(|| generate_route_list(App));
+    ROUTES.clone()
 }

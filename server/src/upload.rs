@@ -19,10 +19,7 @@ use axum::{
 };
 use tower_sessions::Session;
 
-use crate::{
-    error_page,
-    startup::{AppState, OUTPUT_NAME},
-};
+use crate::{error_page, startup::AppState};
 
 /// The largest request the upload accepts: the file plus the multipart framing around it.
 pub const UPLOAD_BODY_LIMIT: usize = MAX_CSV_BYTES + 64 * 1024;
@@ -175,5 +172,5 @@ async fn report(state: &AppState, session: &PortalSession, report: UploadReport)
 fn service_error(state: &AppState, context: &str, e: impl std::fmt::Display) -> Response {
     let reference = error_page::new_reference();
     tracing::error!(%reference, error = %e, "{context}");
-    error_page::service_error_response(&state.assets.css_href(OUTPUT_NAME), &reference)
+    error_page::service_error_response(&state.page_assets.css, &reference)
 }

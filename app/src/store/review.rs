@@ -126,7 +126,8 @@ pub async fn queue(
     // The limit is written into the statement, not bound: Postgres plans a statement with a
     // bound limit afresh on every call (its generic plan cannot know how few rows are wanted),
     // and planning cost more than running the query.
-    let lim = limit.clamp(0, 1000) + 1;
+    let limit = limit.clamp(0, 1000);
+    let lim = limit + 1;
     let where_clause = if conditions.is_empty() {
         String::new()
     } else {
@@ -152,8 +153,8 @@ pub async fn queue(
         }
         q.fetch_all(pool).await
     })?;
-    let more = rows.len() as i64 > lim - 1;
-    rows.truncate((lim - 1) as usize);
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
     if backwards {
         rows.reverse();
     }
