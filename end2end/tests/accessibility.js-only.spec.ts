@@ -26,6 +26,9 @@ const signedIn: { email: string; paths: string[] }[] = [
 
 for (const { email, paths } of signedIn) {
   test(`signed-in pages for ${email} have no accessibility violations`, async ({ page }) => {
+    // One page load and one axe run per path: the time allowed grows with the list (the
+    // default 30 s was too little for eight pages on a busy two-core machine).
+    test.setTimeout(15_000 * (paths.length + 1));
     await page.goto('/sign-in');
     await settled(page, true);
     await page.getByLabel('Email address').fill(email);

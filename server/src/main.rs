@@ -83,9 +83,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             requests,
         } => server::bench_seed::seed(&config, organisations, schemes, &password, requests).await,
         Command::SimulateFindEndpoint(args) => server::simulator::run(args).await,
-        Command::BenchConnectivity { runs, concurrency } => {
-            server::bench_connectivity::run(runs, concurrency).await
-        }
+        Command::BenchConnectivity {
+            runs,
+            concurrency,
+            alg,
+        } => server::bench_connectivity::run(runs, concurrency, alg).await,
         Command::Migrate => {
             let db = app::store::Db::connect(&config.database_url, &config.pool).await?;
             db.migrate().await?;

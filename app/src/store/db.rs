@@ -4,10 +4,13 @@ use sqlx::{
     migrate::Migrator,
     postgres::{PgConnectOptions, PgPoolOptions},
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-    PgPool, Postgres, Sqlite, SqlitePool, Transaction,
+    PgPool, Postgres, SqlitePool, Transaction,
 };
 
-use super::StoreError;
+use super::{
+    group::{GroupWriter, WriteTx},
+    StoreError,
+};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
@@ -85,19 +88,19 @@ pub enum Db {
     Postgres(PgPool),
 }
 
-/// SQLite has one writer at a time. Write transactions take the single connection of `writer`,
-/// so they queue in the pool (without holding a connection while they wait) and never starve
-/// the readers in `pool`.
+/// SQLite has one writer at a time. Write transactions take turns on the single connection of
+/// `writer` (first come, first served, without holding a connection while they wait), commit
+/// in groups (see [`GroupWriter`]) and never starve the readers in `pool`.
 #[derive(Debug, Clone)]
 pub struct SqliteDb {
     pub pool: SqlitePool,
-    pub writer: SqlitePool,
+    pub writer: GroupWriter,
 }
 
-/// A write transaction on either backend. On SQLite it holds the write lock from its first
-/// statement (`BEGIN IMMEDIATE`), so concurrent writers queue on `busy_timeout` instead of failing.
+/// A write transaction on either backend. On SQLite it is a savepoint in the writer's current
+/// group, which holds the write lock (`BEGIN IMMEDIATE`), so writers queue instead of failing.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(WriteTx),
     Postgres(Transaction<'static, Postgres>),
 }
 
@@ -149,7 +152,10 @@ impl Db {
                         Err(e) => return Err(e.into()),
                     }
                 };
-                Ok(Self::Sqlite(SqliteDb { pool, writer }))
+                Ok(Self::Sqlite(SqliteDb {
+                    pool,
+                    writer: GroupWriter::new(writer),
+                }))
             }
             Backend::Postgres => {
                 let options =
@@ -191,7 +197,7 @@ impl Db {
             Self::Sqlite(db) => {
                 let mut attempt = 0;
                 loop {
-                    match self.migrator().run(&db.writer).await {
+                    match self.migrator().run(db.writer.pool()).await {
                         Ok(()) => break,
                         Err(e) if attempt < 5 => {
                             attempt += 1;
@@ -232,7 +238,7 @@ impl Db {
     /// Starts a write transaction (see [`Tx`]).
     pub async fn begin_write(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Self::Sqlite(db) => Tx::Sqlite(db.writer.begin_with("BEGIN IMMEDIATE").await?),
+            Self::Sqlite(db) => Tx::Sqlite(db.writer.begin().await?),
             Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
@@ -244,13 +250,16 @@ impl Db {
             Self::Sqlite(db) => {
                 // Readers first: a truncating checkpoint waits for every open reader.
                 db.pool.close().await;
+                if let Err(e) = db.writer.flush().await {
+                    tracing::warn!(error = %e, "the last group of writes failed at shutdown");
+                }
                 if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                    .execute(&db.writer)
+                    .execute(db.writer.pool())
                     .await
                 {
                     tracing::warn!(error = %e, "WAL checkpoint at shutdown failed");
                 }
-                db.writer.close().await;
+                db.writer.pool().close().await;
             }
             Self::Postgres(pool) => pool.close().await,
         }

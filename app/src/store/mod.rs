@@ -12,6 +12,7 @@ pub mod audit;
 pub mod connectivity;
 mod db;
 mod error;
+mod group;
 pub mod invitations;
 pub mod oat;
 pub mod organisations;
@@ -22,3 +23,4 @@ pub mod users;
 
 pub use db::{redact_url, Backend, Db, PoolSettings, SqliteDb, Tx};
 pub use error::StoreError;
+pub use group::{GroupWriter, WriteTx};

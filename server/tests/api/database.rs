@@ -16,6 +16,28 @@ fn name(s: &str) -> OrganisationName {
     OrganisationName::parse(s).unwrap()
 }
 
+async fn organisation_names(db: &Db) -> Vec<String> {
+    organisations::list(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.name.to_string())
+        .collect()
+}
+
+/// Starts a write transaction that adds one organisation of that name.
+async fn tx_adding(db: &Db, organisation: &str) -> Result<app::store::Tx, StoreError> {
+    let mut tx = db.begin_write().await?;
+    organisations::insert(
+        &mut tx,
+        &name(organisation),
+        OrganisationKind::PensionProvider,
+        Utc::now(),
+    )
+    .await?;
+    Ok(tx)
+}
+
 #[tokio::test]
 async fn migrations_are_idempotent() {
     let app = spawn_app().await;
@@ -157,12 +179,7 @@ async fn list_is_sorted_by_name_ignoring_case() {
         .unwrap();
     }
     tx.commit().await.unwrap();
-    let names: Vec<String> = organisations::list(&app.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|o| o.name.to_string())
-        .collect();
+    let names = organisation_names(&app.db).await;
     assert_eq!(names, ["Alpha Ltd", "beta Ltd", "Gamma Ltd"]);
 }
 
@@ -171,17 +188,7 @@ async fn concurrent_writers_queue_and_readers_are_not_starved() {
     let app = spawn_app().await;
     let writers = (0..25).map(|i| {
         let db = app.db.clone();
-        tokio::spawn(async move {
-            let mut tx = db.begin_write().await?;
-            organisations::insert(
-                &mut tx,
-                &name(&format!("Writer {i}")),
-                OrganisationKind::PensionProvider,
-                Utc::now(),
-            )
-            .await?;
-            tx.commit().await
-        })
+        tokio::spawn(async move { tx_adding(&db, &format!("Writer {i}")).await?.commit().await })
     });
     let readers = (0..25).map(|_| {
         let db = app.db.clone();
@@ -197,6 +204,72 @@ async fn concurrent_writers_queue_and_readers_are_not_starved() {
             .expect("no 'database is locked', no pool time-out");
     }
     assert_eq!(organisations::count(&app.db).await.unwrap(), 25);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn writers_at_once_keep_exactly_what_they_committed() {
+    let app = spawn_app().await;
+    // Forty writers at once (on SQLite they commit in groups): every fourth gives up without
+    // committing, and every fourth from the second hits an error and gives up after it.
+    let writers = (0..40).map(|i| {
+        let db = app.db.clone();
+        tokio::spawn(async move {
+            let mut tx = tx_adding(&db, &format!("Writer {i}")).await?;
+            match i % 4 {
+                3 => Ok(false),
+                1 => {
+                    let failed = app::on_tx!(&mut tx, conn => sqlx::query("INSERT INTO no_such_table VALUES (1)").execute(&mut **conn).await.map(|_| ()));
+                    assert!(failed.is_err());
+                    Ok(false)
+                }
+                _ => tx.commit().await.map(|()| true),
+            }
+        })
+    });
+    let results: Vec<bool> = futures::future::join_all(writers)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().expect("no writer fails"))
+        .collect();
+    let names = organisation_names(&app.db).await;
+    for (i, committed) in results.iter().enumerate() {
+        assert_eq!(
+            names.contains(&format!("Writer {i}")),
+            *committed,
+            "writer {i}: kept if and only if committed ({names:?})"
+        );
+    }
+    assert_eq!(names.len(), 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writer_abandoned_mid_commit_does_not_stall_the_next() {
+    let app = spawn_app().await;
+    for round in 0..5 {
+        let db = app.db.clone();
+        let abandoned = tokio::spawn(async move {
+            tx_adding(&db, &format!("Abandoned {round}"))
+                .await?
+                .commit()
+                .await
+        });
+        // Give up on it at some point between starting and finishing.
+        tokio::time::sleep(std::time::Duration::from_micros(200 * round)).await;
+        abandoned.abort();
+        let next = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            tx_adding(&app.db, &format!("Next {round}"))
+                .await?
+                .commit()
+                .await
+        })
+        .await
+        .expect("the next writer is not stuck behind the abandoned one");
+        next.expect("the next write is saved");
+    }
+    let names = organisation_names(&app.db).await;
+    for round in 0..5 {
+        assert!(names.contains(&format!("Next {round}")), "{names:?}");
+    }
 }
 
 #[tokio::test]

@@ -1,8 +1,9 @@
-//! The real `portal` binary: start-up errors, and a clean exit on SIGTERM.
+//! The real `portal` binary: start-up errors, a clean exit on SIGTERM, and nothing acknowledged
+//! lost when it is killed.
 
 use std::{
     io::{BufRead, BufReader},
-    process::{Command, Stdio},
+    process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
@@ -15,6 +16,33 @@ fn portal() -> Command {
         .env("LEPTOS_SITE_ROOT", site_root())
         .env("RUST_LOG", "warn");
     cmd
+}
+
+/// Starts the portal on a free port; returns the process and the address it says it serves.
+async fn start(database_url: &str) -> (Child, String) {
+    let mut child = portal()
+        .env("DATABASE_URL", database_url)
+        .env("PORTAL_LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let base = tokio::task::spawn_blocking(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap_or(0) > 0 {
+            if let Some(base) = line.trim().strip_prefix("Portal listening on ") {
+                return Some(base.to_string());
+            }
+            line.clear();
+        }
+        None
+    })
+    .await
+    .unwrap()
+    .expect("the portal says where it listens");
+    (child, base)
 }
 
 #[test]
@@ -75,29 +103,7 @@ fn an_unreachable_database_is_a_clear_error_not_a_panic() {
 #[tokio::test]
 async fn sigterm_stops_the_server_cleanly() {
     let database = TestDatabase::create().await;
-    let mut child = portal()
-        .env("DATABASE_URL", &database.url)
-        .env("PORTAL_LISTEN", "127.0.0.1:0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let line = tokio::task::spawn_blocking(move || {
-        let mut reader = BufReader::new(stdout);
-        let mut line = String::new();
-        while reader.read_line(&mut line).unwrap_or(0) > 0 {
-            if line.starts_with("Portal listening on ") {
-                return Some(line.trim().to_string());
-            }
-            line.clear();
-        }
-        None
-    })
-    .await
-    .unwrap()
-    .expect("the portal says where it listens");
-    let base = line.trim_start_matches("Portal listening on ").to_string();
+    let (mut child, base) = start(&database.url).await;
     let health = reqwest::get(format!("{base}/healthz")).await.unwrap();
     assert_eq!(health.status(), reqwest::StatusCode::OK);
 
@@ -194,5 +200,65 @@ async fn create_admin_makes_a_programme_admin_who_can_sign_in() {
         .unwrap();
     assert_eq!(user.roles, vec![app::domain::Role::ProgrammeAdmin]);
     assert!(user.organisation_id.is_none());
+    db.close().await;
+}
+
+#[tokio::test]
+async fn writes_acknowledged_before_a_crash_are_kept() {
+    let database = TestDatabase::create().await;
+    let password = "amber quartz lantern meadow";
+    let made = portal()
+        .env("DATABASE_URL", &database.url)
+        .env("PORTAL_ADMIN_PASSWORD", password)
+        .args(["create-admin", "--email", "crash@pdp.example"])
+        .args(["--name", "Crash Test"])
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let (mut child, base) = start(&database.url).await;
+
+    // Sign-ins at once: each is acknowledged (302) only after its session is written.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let sign_ins = (0..4).map(|_| {
+        let client = client.clone();
+        let url = format!("{base}/api/auth/sign-in");
+        async move {
+            client
+                .post(url)
+                .header("Sec-Fetch-Site", "same-origin")
+                .header("Accept", "text/html")
+                .form(&[
+                    ("email", "crash@pdp.example"),
+                    ("password", password),
+                    ("next", ""),
+                ])
+                .send()
+                .await
+                .map(|r| r.status())
+        }
+    });
+    let acknowledged = futures::future::join_all(sign_ins)
+        .await
+        .into_iter()
+        .filter(|s| matches!(s, Ok(s) if s.is_redirection()))
+        .count();
+    assert_eq!(acknowledged, 4, "every sign-in was answered");
+
+    // No clean shutdown: the process is killed at once.
+    let status = Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let _ = child.wait();
+
+    let db = app::store::Db::connect(&database.url, &Default::default())
+        .await
+        .unwrap();
+    let sessions = server::sessions::count(&db).await.unwrap();
+    assert_eq!(sessions, 4, "every acknowledged session survived the crash");
     db.close().await;
 }
