@@ -162,18 +162,14 @@ pub(crate) mod ssr {
         org: i64,
         manager: bool,
     ) -> Result<Vec<super::SchemeRow>, StoreError> {
-        // Both at once: on Postgres the two round trips overlap.
-        let (requests, list) = tokio::try_join!(
-            oat::latest_per_scheme(&services.db, org),
-            schemes::list_for_organisation(&services.db, org)
-        )?;
-        let mut latest: std::collections::HashMap<i64, oat::OatRequest> =
-            requests.into_iter().map(|r| (r.scheme_id, r)).collect();
-        Ok(list
+        Ok(schemes::list_with_latest_request(&services.db, org)
+            .await?
             .into_iter()
-            .map(|s| {
-                let r = latest.remove(&s.id);
-                overview_row(s, r, manager)
+            .map(|row| {
+                let latest = row
+                    .latest_request_id
+                    .map(|id| (id, row.latest_go_live_date));
+                overview_row(row.scheme, latest, manager)
             })
             .collect())
     }
@@ -239,9 +235,10 @@ pub(crate) mod ssr {
 
     /// One row of the overview: the status as the organisation should read it (a further scheme
     /// waiting for approval, or not approved, says so) and the next thing to do.
+    /// One overview row: the scheme and its newest request's id and go-live date.
     pub fn overview_row(
         s: schemes::Scheme,
-        latest: Option<oat::OatRequest>,
+        latest: Option<(i64, Option<chrono::NaiveDate>)>,
         manager: bool,
     ) -> super::SchemeRow {
         let (status, note) = match s.approval.as_str() {
@@ -265,7 +262,7 @@ pub(crate) mod ssr {
             (None, "not_requested") if s.is_vouching && manager => {
                 Some(("Request testing".to_string(), format!("/oat/{}", s.id)))
             }
-            (Some(r), _) => Some(("View request".to_string(), format!("/requests/{}", r.id))),
+            (Some((id, _)), _) => Some(("View request".to_string(), format!("/requests/{id}"))),
             _ => None,
         };
         super::SchemeRow {
@@ -275,7 +272,7 @@ pub(crate) mod ssr {
             regulator_number: s.regulator_number,
             is_vouching: s.is_vouching,
             status,
-            go_live: s.go_live_on.or(latest.and_then(|r| r.go_live_date)),
+            go_live: s.go_live_on.or(latest.and_then(|(_, go_live)| go_live)),
             next,
             note,
         }
@@ -551,7 +548,7 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
         Ok(v) => v,
         Err(StoreError::Duplicate(_)) => {
             // Another tab or click got there first: show what it made.
-            drop(tx);
+            tx.rollback().await;
             let existing = match oat::find_by_key(&services.db, org, &submission_key).await {
                 Ok(Some(id)) => Some(format!("/requests/{id}/sent")),
                 _ => oat::open_for_scheme(&services.db, s.id)
@@ -584,7 +581,7 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
         .map_err(|e| internal("scheme status", e))?
     {
         // The scheme changed under us since we looked: nothing is applied.
-        drop(tx);
+        tx.rollback().await;
         leptos_axum::redirect(&format!("/oat/{}", s.id));
         return Ok(());
     }

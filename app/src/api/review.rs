@@ -592,7 +592,7 @@ pub async fn schedule_test(
     .await
     .map_err(|e| internal("scheduling the test", e))?;
     if !applied {
-        drop(tx);
+        tx.rollback().await;
         return changed_under_us(&services, r.id, "schedule", &form_page).await;
     }
     review::sync_scheme(&mut tx, r.scheme_id, "test_scheduled", None)
@@ -697,7 +697,7 @@ pub async fn record_outcome(
     .await
     .map_err(|e| internal("recording the outcome", e))?;
     if !applied {
-        drop(tx);
+        tx.rollback().await;
         return changed_under_us(&services, r.id, "outcome", &form_page).await;
     }
     review::sync_scheme(&mut tx, r.scheme_id, "passed", None)
@@ -818,7 +818,7 @@ pub async fn confirm_go_live(
     .await
     .map_err(|e| internal("confirming the go-live date", e))?;
     if !applied {
-        drop(tx);
+        tx.rollback().await;
         return changed_under_us(&services, r.id, "go-live", &form_page).await;
     }
     review::sync_scheme(&mut tx, r.scheme_id, "go_live_confirmed", Some(date))
@@ -967,7 +967,7 @@ pub async fn record_failure(
     .await
     .map_err(|e| internal("recording the failure", e))?;
     if !applied {
-        drop(tx);
+        tx.rollback().await;
         return changed_under_us(&services, r.id, "failure", &form_page).await;
     }
     review::sync_scheme(&mut tx, r.scheme_id, "failed", None)
@@ -1111,7 +1111,7 @@ pub async fn decide_date_change(
             true
         };
     if !applied {
-        drop(tx);
+        tx.rollback().await;
         return changed_under_us(&services, r.id, "date-change", &form_page).await;
     }
     if approved && r.go_live_date.is_some() {
@@ -1262,7 +1262,7 @@ pub async fn ask_date_change(
     {
         Ok(id) => id,
         Err(StoreError::Duplicate(_)) => {
-            drop(tx);
+            tx.rollback().await;
             let form = FormState::default().with_error(
                 "new_date",
                 "You have already asked to change the connection date: wait for the Pensions Dashboards Programme to decide on that request first",

@@ -513,7 +513,7 @@ pub async fn decide_scheme(
     }
     .map_err(|e| internal("deciding a scheme", e))?;
     if !changed {
-        drop(tx);
+        tx.rollback().await;
         session
             .set_flash("This scheme has already been decided: nothing was changed")
             .await

@@ -90,7 +90,7 @@ pub fn Overview() -> impl IntoView {
                                             <tbody class="govuk-table__body">
                                                 {o.schemes
                                                     .into_iter()
-                                                    .map(|s| view! { <SchemeTableRow s=s /> })
+                                                    .map(|s| view! { <SchemeTableRow s=s /> }.into_any())
                                                     .collect_view()}
                                             </tbody>
                                         </table>

@@ -289,7 +289,7 @@ fn SchemesTable(rows: Vec<crate::api::oat::SchemeRow>) -> impl IntoView {
                 </tr>
             </thead>
             <tbody class="govuk-table__body">
-                {rows.into_iter().map(|s| view! { <SchemeTableRow s=s /> }).collect_view()}
+                {rows.into_iter().map(|s| view! { <SchemeTableRow s=s /> }.into_any()).collect_view()}
             </tbody>
         </table>
     }.into_any()

@@ -115,7 +115,10 @@ impl Db {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Full)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10));
+                    .busy_timeout(Duration::from_secs(10))
+                    // Room for a page of rows (the overview's 50 schemes) without the
+                    // connection's thread waiting for the reader half-way.
+                    .row_buffer_size(256);
                 if let Some(dir) = options.get_filename().parent() {
                     if !dir.as_os_str().is_empty() {
                         std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
@@ -270,6 +273,15 @@ impl Tx {
     pub async fn commit(self) -> Result<(), StoreError> {
         on_tx!(self, tx => tx.commit().await)?;
         Ok(())
+    }
+
+    /// Gives the transaction up, and returns once what it saw of other writers' work is
+    /// committed, so a page read next shows it (on SQLite those writers may still be waiting
+    /// for their group to commit). A failure is logged: there is nothing left to undo.
+    pub async fn rollback(self) {
+        if let Err(e) = on_tx!(self, tx => tx.rollback().await) {
+            tracing::warn!(error = %e, "rolling back a write transaction failed");
+        }
     }
 }
 

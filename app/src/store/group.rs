@@ -239,6 +239,28 @@ impl WriteTx {
     }
 }
 
+impl WriteTx {
+    /// Undoes this transaction's savepoint, then waits for the group it joined to finish, so
+    /// that reads made afterwards (on other connections) see what this transaction saw.
+    pub async fn rollback(mut self) -> Result<(), sqlx::Error> {
+        let Some(mut slot) = self.guard.take() else {
+            return Err(sqlx::Error::PoolClosed);
+        };
+        let sql = format!("ROLLBACK TO {0}; RELEASE {0}", self.savepoint);
+        if let Err(e) = exec(&mut slot.conn, sql).await {
+            slot.abandon_group(e.to_string()).await;
+            return Err(e);
+        }
+        drop(slot);
+        let finish = Finish {
+            slot: self.slot.clone(),
+            group: self.group,
+            done: false,
+        };
+        finish.wait().await
+    }
+}
+
 impl Drop for WriteTx {
     /// Not committed: undo this transaction's savepoint only, in the background (dropping
     /// cannot wait), still holding the writer so nothing runs in between.

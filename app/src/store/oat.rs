@@ -104,17 +104,6 @@ pub async fn latest_for_scheme(db: &Db, scheme_id: i64) -> Result<Option<OatRequ
     Ok(on_db!(db, pool => sqlx::query_as(&sql).bind(scheme_id).fetch_optional(pool).await)?)
 }
 
-/// The newest request of each of the organisation's schemes that has one.
-pub async fn latest_per_scheme(
-    db: &Db,
-    organisation_id: i64,
-) -> Result<Vec<OatRequest>, StoreError> {
-    let sql = format!(
-        "{REQUEST_SQL} WHERE r.id IN (SELECT MAX(id) FROM oat_requests WHERE organisation_id = $1 GROUP BY scheme_id)"
-    );
-    Ok(on_db!(db, pool => sqlx::query_as(&sql).bind(organisation_id).fetch_all(pool).await)?)
-}
-
 /// The scheme's open request (requested or test scheduled), if any.
 pub async fn open_for_scheme(db: &Db, scheme_id: i64) -> Result<Option<i64>, StoreError> {
     const SQL: &str = "SELECT id FROM oat_requests WHERE scheme_id = $1 AND status IN ('requested', 'test_scheduled')";

@@ -28,6 +28,30 @@ const COLUMNS: &str =
     "id, organisation_id, name, regulator, regulator_number, is_vouching, status, go_live_on, \
      approval, requested_connection_on, rejection_reason";
 
+/// A scheme with the id and go-live date of its newest OAT request, if it has one.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct SchemeWithLatest {
+    #[sqlx(flatten)]
+    pub scheme: Scheme,
+    pub latest_request_id: Option<i64>,
+    pub latest_go_live_date: Option<NaiveDate>,
+}
+
+/// An organisation's schemes, the vouching scheme first, each with its newest request: one
+/// query for the overview (the newest request is an index lookup per scheme).
+pub async fn list_with_latest_request(
+    db: &Db,
+    organisation_id: i64,
+) -> Result<Vec<SchemeWithLatest>, StoreError> {
+    const SQL: &str = "SELECT s.id, s.organisation_id, s.name, s.regulator, s.regulator_number, \
+         s.is_vouching, s.status, s.go_live_on, s.approval, s.requested_connection_on, \
+         s.rejection_reason, r.id AS latest_request_id, r.go_live_date AS latest_go_live_date \
+         FROM schemes s LEFT JOIN oat_requests r \
+           ON r.id = (SELECT MAX(id) FROM oat_requests WHERE scheme_id = s.id) \
+         WHERE s.organisation_id = $1 ORDER BY s.is_vouching DESC, lower(s.name), s.id";
+    Ok(on_db!(db, pool => sqlx::query_as(SQL).bind(organisation_id).fetch_all(pool).await)?)
+}
+
 /// An organisation's schemes, the vouching scheme first.
 pub async fn list_for_organisation(
     db: &Db,
