@@ -217,37 +217,27 @@ impl DerefMut for WriteTx {
 
 impl WriteTx {
     /// Releases the savepoint, then returns once the group holding it has been committed.
-    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
-        let Some(mut slot) = self.guard.take() else {
-            return Err(sqlx::Error::PoolClosed);
-        };
-        let released = exec(&mut slot.conn, format!("RELEASE {}", self.savepoint)).await;
-        if let Err(e) = released {
-            // The savepoint is gone: SQLite rolled the whole outer transaction back (a full
-            // disk, an I/O error). Every member of the group learns it was not saved.
-            slot.abandon_group(e.to_string()).await;
-            return Err(e);
-        }
-        // Let the writers queued meanwhile add to the group, then come back for the lock.
-        drop(slot);
-        let finish = Finish {
-            slot: self.slot.clone(),
-            group: self.group,
-            done: false,
-        };
-        finish.wait().await
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        let sql = format!("RELEASE {}", self.savepoint);
+        self.end(sql).await
     }
-}
 
-impl WriteTx {
     /// Undoes this transaction's savepoint, then waits for the group it joined to finish, so
     /// that reads made afterwards (on other connections) see what this transaction saw.
-    pub async fn rollback(mut self) -> Result<(), sqlx::Error> {
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        let sql = format!("ROLLBACK TO {0}; RELEASE {0}", self.savepoint);
+        self.end(sql).await
+    }
+
+    /// Ends the savepoint with `sql`, lets the writers queued meanwhile add to the group, then
+    /// comes back for the lock and waits for the group to commit.
+    async fn end(mut self, sql: String) -> Result<(), sqlx::Error> {
         let Some(mut slot) = self.guard.take() else {
             return Err(sqlx::Error::PoolClosed);
         };
-        let sql = format!("ROLLBACK TO {0}; RELEASE {0}", self.savepoint);
         if let Err(e) = exec(&mut slot.conn, sql).await {
+            // The savepoint is gone: SQLite rolled the whole outer transaction back (a full
+            // disk, an I/O error). Every member of the group learns it was not saved.
             slot.abandon_group(e.to_string()).await;
             return Err(e);
         }

