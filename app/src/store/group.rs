@@ -26,8 +26,8 @@ use sqlx::{pool::PoolConnection, Sqlite, SqliteConnection, SqlitePool};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// Runs control statements (one or more, separated by `;`: SQLite runs each in turn) on the
-/// writer connection. Boxed so
-/// the futures holding it stay `Send` (sqlx's executor lifetimes otherwise defeat the check).
+/// writer connection. Boxed so the futures holding it stay `Send` (sqlx's executor lifetimes
+/// otherwise defeat the check).
 fn exec(
     conn: &mut Option<PoolConnection<Sqlite>>,
     sql: String,
@@ -87,10 +87,7 @@ impl Slot {
             tracing::error!(error = %e, group, "a group of SQLite writes could not be committed");
             // Leave no half-finished transaction on the connection.
             let _ = exec(&mut self.conn, "ROLLBACK".into()).await;
-            self.failed.push_back((group, e.to_string()));
-            while self.failed.len() > FAILURES_KEPT {
-                self.failed.pop_front();
-            }
+            self.remember_failure(group, e.to_string());
         }
         self.conn = None;
         result
@@ -100,12 +97,17 @@ impl Slot {
     async fn abandon_group(&mut self, why: String) {
         if let Some(group) = self.open.take() {
             let _ = exec(&mut self.conn, "ROLLBACK".into()).await;
-            self.failed.push_back((group, why));
-            while self.failed.len() > FAILURES_KEPT {
-                self.failed.pop_front();
-            }
+            self.remember_failure(group, why);
         }
         self.conn = None;
+    }
+
+    /// Keeps why a group failed, for its members still to collect it (the oldest are dropped).
+    fn remember_failure(&mut self, group: u64, why: String) {
+        self.failed.push_back((group, why));
+        while self.failed.len() > FAILURES_KEPT {
+            self.failed.pop_front();
+        }
     }
 }
 
@@ -193,6 +195,11 @@ impl std::fmt::Debug for WriteTx {
     }
 }
 
+/// Undoes a savepoint's work and removes it, leaving the outer transaction as it was.
+fn undo(savepoint: &str) -> String {
+    format!("ROLLBACK TO {savepoint}; RELEASE {savepoint}")
+}
+
 const HELD: &str = "a write transaction holds the writer connection until it ends";
 
 impl Deref for WriteTx {
@@ -225,7 +232,7 @@ impl WriteTx {
     /// Undoes this transaction's savepoint, then waits for the group it joined to finish, so
     /// that reads made afterwards (on other connections) see what this transaction saw.
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        let sql = format!("ROLLBACK TO {0}; RELEASE {0}", self.savepoint);
+        let sql = undo(&self.savepoint);
         self.end(sql).await
     }
 
@@ -260,11 +267,7 @@ impl Drop for WriteTx {
         };
         let savepoint = std::mem::take(&mut self.savepoint);
         let undo = async move {
-            let undone = exec(
-                &mut slot.conn,
-                format!("ROLLBACK TO {savepoint}; RELEASE {savepoint}"),
-            )
-            .await;
+            let undone = exec(&mut slot.conn, undo(&savepoint)).await;
             match undone {
                 // Commit what the group's other members released: they are waiting for it,
                 // and this writer may have been the last in the queue.
