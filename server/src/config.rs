@@ -63,6 +63,9 @@ pub enum Command {
         runs: usize,
         #[arg(long, default_value_t = 200)]
         concurrency: usize,
+        /// Rounds of both phases, alternating which goes first; the median round is reported.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
         /// The user tokens' signing algorithm: RS256 (the default), PS256 or ES256.
         #[arg(long, default_value = "RS256")]
         alg: crate::jose::Alg,

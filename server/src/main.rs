@@ -86,8 +86,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::BenchConnectivity {
             runs,
             concurrency,
+            rounds,
             alg,
-        } => server::bench_connectivity::run(runs, concurrency, alg).await,
+        } => server::bench_connectivity::run(runs, concurrency, rounds, alg).await,
         Command::Migrate => {
             let db = app::store::Db::connect(&config.database_url, &config.pool).await?;
             db.migrate().await?;

@@ -184,6 +184,60 @@ async fn list_is_sorted_by_name_ignoring_case() {
 }
 
 #[tokio::test]
+async fn the_overview_list_keeps_every_field_and_its_order() {
+    use app::store::schemes;
+    let app = spawn_app().await;
+    let mut tx = app.db.begin_write().await.unwrap();
+    let org = organisations::insert(
+        &mut tx,
+        &name("Listing Ltd"),
+        OrganisationKind::PensionProvider,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    // No schemes: an empty list, not an error (Postgres' json_agg gives NULL for no rows).
+    assert!(schemes::list_with_latest_request(&app.db, org)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let tricky = "Ünïcode \"quoted\" \\ scheme\ttab";
+    let mut tx = app.db.begin_write().await.unwrap();
+    for (n, number, vouching) in [
+        ("beta scheme", "10000001", false),
+        (tricky, "10000002", false),
+        ("Alpha scheme", "10000003", false),
+        ("Zed vouching scheme", "10000004", true),
+    ] {
+        schemes::insert(&mut tx, org, n, "TPR", number, vouching, Utc::now())
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let listed = schemes::list_with_latest_request(&app.db, org)
+        .await
+        .unwrap();
+    let names: Vec<&str> = listed.iter().map(|s| s.scheme.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["Zed vouching scheme", "Alpha scheme", "beta scheme", tricky],
+        "the vouching scheme first, then by name ignoring case"
+    );
+    // Every field matches what the plain per-row query reads.
+    let plain = schemes::list_for_organisation(&app.db, org).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|s| s.scheme.clone()).collect::<Vec<_>>(),
+        plain
+    );
+    assert!(listed[0].scheme.is_vouching && !listed[1].scheme.is_vouching);
+    assert!(listed
+        .iter()
+        .all(|s| s.latest_request_id.is_none() && s.latest_go_live_date.is_none()));
+}
+
+#[tokio::test]
 async fn concurrent_writers_queue_and_readers_are_not_starved() {
     let app = spawn_app().await;
     let writers = (0..25).map(|i| {
