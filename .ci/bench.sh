@@ -77,7 +77,7 @@ ROWS+=("$(printf '| %-34s | %9s | %8s | %8s | %s |' "sign-in (8 connections)" \
   "$(awk '/^Requests\/sec:/ { printf "%.1f", $2 }' <<<"$signin_out")" \
   "$(awk '$1 == "50%" { print $2 }' <<<"$signin_out" | to_ms)" \
   "$(awk '$1 == "99%" { print $2 }' <<<"$signin_out" | to_ms)" \
-  "$(awk '/Non-2xx or 3xx responses:/ { print $5 }' <<<"$signin_out") non-2xx/3xx")")
+  "$(awk '/Non-2xx or 3xx responses:/ { n = $5 } END { print n + 0 }' <<<"$signin_out") non-2xx/3xx")")
 # The home page while a sign-in burst runs beside it.
 wrk -t1 -c8 -d"$DURATION" -s "$TMP/sign-in.lua" "$BASE/api/auth/sign-in" >/dev/null &
 burst=$!
