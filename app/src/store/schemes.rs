@@ -31,51 +31,12 @@ const COLUMNS: &str =
      approval, requested_connection_on, rejection_reason";
 
 /// A scheme with the id and go-live date of its newest OAT request, if it has one.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize, sqlx::FromRow)]
 pub struct SchemeWithLatest {
+    #[sqlx(flatten)]
     pub scheme: Scheme,
     pub latest_request_id: Option<i64>,
     pub latest_go_live_date: Option<NaiveDate>,
-}
-
-/// One row (Postgres) or array element (SQLite) that [`list_with_latest_request`] reads.
-#[derive(Deserialize, sqlx::FromRow)]
-struct LatestRow {
-    id: i64,
-    organisation_id: i64,
-    name: String,
-    regulator: String,
-    regulator_number: String,
-    is_vouching: bool,
-    status: String,
-    go_live_on: Option<NaiveDate>,
-    approval: String,
-    requested_connection_on: Option<NaiveDate>,
-    rejection_reason: String,
-    latest_request_id: Option<i64>,
-    latest_go_live_date: Option<NaiveDate>,
-}
-
-impl From<LatestRow> for SchemeWithLatest {
-    fn from(r: LatestRow) -> Self {
-        Self {
-            scheme: Scheme {
-                id: r.id,
-                organisation_id: r.organisation_id,
-                name: r.name,
-                regulator: r.regulator,
-                regulator_number: r.regulator_number,
-                is_vouching: r.is_vouching,
-                status: r.status,
-                go_live_on: r.go_live_on,
-                approval: r.approval,
-                requested_connection_on: r.requested_connection_on,
-                rejection_reason: r.rejection_reason,
-            },
-            latest_request_id: r.latest_request_id,
-            latest_go_live_date: r.latest_go_live_date,
-        }
-    }
 }
 
 /// The newest request of each of the organisation's schemes, grouped once for the organisation
@@ -102,13 +63,13 @@ pub async fn list_with_latest_request(
 ) -> Result<Vec<SchemeWithLatest>, StoreError> {
     static SQLITE: LazyLock<String> = LazyLock::new(|| {
         format!(
-            "SELECT json_group_array(json_object(\
+            "SELECT json_group_array(json_object('scheme', json_object(\
                  'id', s.id, 'organisation_id', s.organisation_id, 'name', s.name, \
                  'regulator', s.regulator, 'regulator_number', s.regulator_number, \
                  'is_vouching', CASE WHEN s.is_vouching THEN json('true') ELSE json('false') END, \
                  'status', s.status, 'go_live_on', s.go_live_on, 'approval', s.approval, \
                  'requested_connection_on', s.requested_connection_on, \
-                 'rejection_reason', s.rejection_reason, \
+                 'rejection_reason', s.rejection_reason), \
                  'latest_request_id', r.id, 'latest_go_live_date', r.go_live_date) \
                  ORDER BY {OVERVIEW_ORDER}) {LATEST_JOIN}"
         )
@@ -121,7 +82,7 @@ pub async fn list_with_latest_request(
              {LATEST_JOIN} ORDER BY {OVERVIEW_ORDER}"
         )
     });
-    let rows: Vec<LatestRow> = match db {
+    Ok(match db {
         Db::Sqlite(super::SqliteDb { pool, .. }) => {
             let json: String = sqlx::query_scalar(SQLITE.as_str())
                 .bind(organisation_id)
@@ -140,8 +101,7 @@ pub async fn list_with_latest_request(
                 .fetch_all(pool)
                 .await?
         }
-    };
-    Ok(rows.into_iter().map(SchemeWithLatest::from).collect())
+    })
 }
 
 /// An organisation's schemes, the vouching scheme first.
