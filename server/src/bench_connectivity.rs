@@ -106,38 +106,37 @@ pub async fn run(runs: usize, concurrency: usize, rounds: usize, alg: Alg) -> an
     // The machine is shared and its speed drifts, so one phase after the other would measure the
     // drift as much as the engine. The phases alternate over several rounds, each round in the
     // other order from the last, and the median round is reported.
+    let bare_phase = || {
+        let bare = bare.clone();
+        phase(runs, concurrency, move || {
+            let bare = bare.clone();
+            async move { bare.send().await }
+        })
+    };
+    let engine_phase = || {
+        let engine = engine.clone();
+        let url = url.clone();
+        phase(runs, concurrency, move || {
+            let engine = engine.clone();
+            let url = url.clone();
+            async move { engine.attempt(&url, 1).await.status == Some(202) }
+        })
+    };
+    // Lets the simulator finish closing a phase's connections.
+    let settle = || tokio::time::sleep(Duration::from_millis(300));
     let mut rounds_seen = Vec::with_capacity(rounds);
     for round in 0..rounds {
-        let mut bare_round = None;
-        let mut engine_round = None;
-        for engine_first in [round % 2 == 1, round % 2 == 0] {
-            if engine_first {
-                let engine = engine.clone();
-                let url = url.clone();
-                engine_round = Some(
-                    phase(runs, concurrency, move || {
-                        let engine = engine.clone();
-                        let url = url.clone();
-                        async move { engine.attempt(&url, 1).await.status == Some(202) }
-                    })
-                    .await,
-                );
-            } else {
-                let bare = bare.clone();
-                bare_round = Some(
-                    phase(runs, concurrency, move || {
-                        let bare = bare.clone();
-                        async move { bare.send().await }
-                    })
-                    .await,
-                );
-            }
-            // Let the simulator finish closing the phase's connections.
-            tokio::time::sleep(Duration::from_millis(300)).await;
-        }
-        if let (Some(bare), Some(engine)) = (bare_round, engine_round) {
-            rounds_seen.push(Round::new(runs, &bare, &engine));
-        }
+        let (bare_figures, engine_figures) = if round % 2 == 0 {
+            let bare_figures = bare_phase().await;
+            settle().await;
+            (bare_figures, engine_phase().await)
+        } else {
+            let engine_figures = engine_phase().await;
+            settle().await;
+            (bare_phase().await, engine_figures)
+        };
+        settle().await;
+        rounds_seen.push(Round::new(runs, &bare_figures, &engine_figures));
     }
     sim.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
