@@ -65,6 +65,12 @@ impl Backend {
     }
 }
 
+/// A pooled Postgres connection idle at least this long is checked (one round trip to the
+/// server) before it is handed out, so one that the server or the network closed meanwhile (a
+/// restart, a failover, an idle timeout) is replaced instead of failing a request. A connection
+/// in steady use is not: sqlx already checks each one as it goes back to the pool.
+pub const CHECK_AFTER_IDLE: Duration = Duration::from_secs(1);
+
 /// Pool tuning that applies to both backends.
 #[derive(Debug, Clone)]
 pub struct PoolSettings {
@@ -135,11 +141,15 @@ impl Db {
                         let writer = SqlitePoolOptions::new()
                             .max_connections(1)
                             .acquire_timeout(settings.acquire_timeout * 3)
+                            // An embedded connection cannot be cut off like a network one, and
+                            // sqlx's check is a round trip to the connection's thread.
+                            .test_before_acquire(false)
                             .connect_with(options.clone())
                             .await?;
                         let pool = SqlitePoolOptions::new()
                             .max_connections(settings.max_connections)
                             .acquire_timeout(settings.acquire_timeout)
+                            .test_before_acquire(false)
                             .connect_with(options.clone())
                             .await?;
                         Ok::<_, sqlx::Error>((writer, pool))
@@ -167,6 +177,19 @@ impl Db {
                     .max_connections(settings.max_connections)
                     .acquire_timeout(settings.acquire_timeout)
                     .max_lifetime(Duration::from_secs(30 * 60))
+                    // sqlx checks every connection it takes from the pool with a round trip
+                    // to the server, which on the overview cost about as much as the page's own
+                    // queries. Only a connection that has sat idle is checked now: one in
+                    // steady use was just checked when it went back to the pool.
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for >= CHECK_AFTER_IDLE {
+                                sqlx::Connection::ping(conn).await?;
+                            }
+                            Ok(true)
+                        })
+                    })
                     .connect_with(options)
                     .await?;
                 Ok(Self::Postgres(pool))

@@ -21,6 +21,6 @@ pub mod review;
 pub mod schemes;
 pub mod users;
 
-pub use db::{redact_url, Backend, Db, PoolSettings, SqliteDb, Tx};
+pub use db::{redact_url, Backend, Db, PoolSettings, SqliteDb, Tx, CHECK_AFTER_IDLE};
 pub use error::StoreError;
 pub use group::{GroupWriter, WriteTx};

@@ -386,3 +386,38 @@ async fn postgres_keeps_real_timestamp_types() {
     .unwrap();
     assert_eq!(ty, "timestamp with time zone");
 }
+
+/// Connections are no longer checked every time they leave the pool (a round trip each), only
+/// after sitting idle: one the server closed while idle must still be replaced, not used.
+#[tokio::test]
+async fn a_postgres_connection_closed_while_idle_is_replaced_before_use() {
+    let app = spawn_app().await;
+    let Db::Postgres(pool) = &app.db else {
+        return; // Postgres-only: an embedded SQLite connection cannot be closed from outside
+    };
+    let before: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    // As a server restart or an idle timeout would: end every pooled connection's backend.
+    let mut outside = <sqlx::PgConnection as sqlx::Connection>::connect(&app.database.url)
+        .await
+        .unwrap();
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid() \
+         AND application_name = 'connection-portal'",
+    )
+    .fetch_all(&mut outside)
+    .await
+    .unwrap();
+    assert!(ended.contains(&true), "the pool's connections were ended");
+    tokio::time::sleep(app::store::CHECK_AFTER_IDLE + std::time::Duration::from_millis(300)).await;
+    for _ in 0..3 {
+        let after: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(pool)
+            .await
+            .expect("a query after the connections were ended succeeds on a new connection");
+        assert_ne!(after, before);
+    }
+}
