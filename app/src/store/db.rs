@@ -136,20 +136,21 @@ impl Db {
                 // Two processes opening a new file at once can meet SQLITE_BUSY while one
                 // switches it to WAL (before the busy timeout applies): try again shortly.
                 let mut attempt = 0;
+                // No check as a connection leaves the pool: an embedded connection cannot be
+                // cut off like a network one, and sqlx's check is a round trip to the
+                // connection's thread.
+                let pool_of = |size: u32, acquire_timeout: Duration| {
+                    SqlitePoolOptions::new()
+                        .max_connections(size)
+                        .acquire_timeout(acquire_timeout)
+                        .test_before_acquire(false)
+                };
                 let (writer, pool) = loop {
                     let opened = async {
-                        let writer = SqlitePoolOptions::new()
-                            .max_connections(1)
-                            .acquire_timeout(settings.acquire_timeout * 3)
-                            // An embedded connection cannot be cut off like a network one, and
-                            // sqlx's check is a round trip to the connection's thread.
-                            .test_before_acquire(false)
+                        let writer = pool_of(1, settings.acquire_timeout * 3)
                             .connect_with(options.clone())
                             .await?;
-                        let pool = SqlitePoolOptions::new()
-                            .max_connections(settings.max_connections)
-                            .acquire_timeout(settings.acquire_timeout)
-                            .test_before_acquire(false)
+                        let pool = pool_of(settings.max_connections, settings.acquire_timeout)
                             .connect_with(options.clone())
                             .await?;
                         Ok::<_, sqlx::Error>((writer, pool))
@@ -178,9 +179,9 @@ impl Db {
                     .acquire_timeout(settings.acquire_timeout)
                     .max_lifetime(Duration::from_secs(30 * 60))
                     // sqlx checks every connection it takes from the pool with a round trip
-                    // to the server, which on the overview cost about as much as the page's own
-                    // queries. Only a connection that has sat idle is checked now: one in
-                    // steady use was just checked when it went back to the pool.
+                    // to the server (on the overview, about 7% of the portal's CPU and a round
+                    // trip for Postgres per query). Only a connection that has sat idle is
+                    // checked now: one in steady use was just checked when it went back.
                     .test_before_acquire(false)
                     .before_acquire(|conn, meta| {
                         Box::pin(async move {
