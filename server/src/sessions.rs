@@ -1,188 +1,175 @@
-//! Sessions in the portal's own database, through tower-sessions' sqlx store: one store type
-//! that is SQLite or Postgres like the pool it sits on.
+//! The session store: tower-sessions records in the portal's `sessions` table, on whichever
+//! database the portal runs on (`app::store::sessions` has the SQL).
+//!
+//! Each row names the user the session signs in, and loading a session reads that user with it
+//! (one query, not two, on every signed-in request). The store leaves what it read in the
+//! record under [`WHO_KEY`] for `app::auth::session::resolve`, and never saves it.
+//!
+//! Writes are the portal's own write transactions: on SQLite they queue and commit in groups
+//! with every other write.
 
-use app::store::Db;
+use app::{
+    auth::session::{user_id_of, WHO_KEY},
+    store::{self, sessions::SessionRow, Db, StoreError},
+};
 use async_trait::async_trait;
+use time::OffsetDateTime;
 use tower_sessions::{
     session::{Id, Record},
     session_store::{self, ExpiredDeletion},
     SessionStore,
 };
-use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 #[derive(Debug, Clone)]
-pub enum PortalStore {
-    /// Reads through the sqlx store on the read pool; writes as the portal's own write
-    /// transactions, so they queue (and commit in groups) with every other write.
-    Sqlite {
-        read: SqliteStore,
-        db: Db,
-    },
-    Postgres(PostgresStore),
+pub struct PortalStore {
+    db: Db,
 }
 
 impl PortalStore {
-    /// The store on the same database as everything else, its table created if missing.
-    pub async fn new(db: &Db) -> Result<Self, sqlx::Error> {
-        Ok(match db {
-            Db::Sqlite(sqlite) => {
-                SqliteStore::new(sqlite.writer.pool().clone())
-                    .migrate()
-                    .await?;
-                Self::Sqlite {
-                    read: SqliteStore::new(sqlite.pool.clone()),
-                    db: db.clone(),
-                }
-            }
-            Db::Postgres(pool) => {
-                let store = PostgresStore::new(pool.clone());
-                store.migrate().await?;
-                Self::Postgres(store)
-            }
-        })
+    /// The store on the portal's database (its table comes with the migrations).
+    pub fn new(db: &Db) -> Self {
+        Self { db: db.clone() }
     }
+}
+
+fn backend(e: StoreError) -> session_store::Error {
+    session_store::Error::Backend(e.to_string())
+}
+
+/// The table row for a record.
+fn row_of(record: &Record) -> session_store::Result<SessionRow> {
+    Ok(SessionRow {
+        id: record.id.to_string(),
+        data: encode(record)?,
+        expires_at_ms: unix_ms(record.expiry_date),
+        user_id: user_id_of(&record.data),
+    })
+}
+
+/// The record as stored: without the user the store read with it.
+fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
+    let encoded = if record.data.contains_key(WHO_KEY) {
+        let mut stored = record.clone();
+        stored.data.remove(WHO_KEY);
+        rmp_serde::to_vec(&stored)
+    } else {
+        rmp_serde::to_vec(record)
+    };
+    encoded.map_err(|e| session_store::Error::Encode(e.to_string()))
+}
+
+/// A time as the table keeps it: Unix milliseconds.
+fn unix_ms(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+fn now() -> i64 {
+    unix_ms(OffsetDateTime::now_utc())
 }
 
 #[async_trait]
 impl SessionStore for PortalStore {
+    /// A new session; a clash of ids (vanishingly unlikely) draws a new one.
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        match self {
-            Self::Sqlite { db, .. } => sqlite_writes::create(db, record).await,
-            Self::Postgres(s) => s.create(record).await,
+        let mut tx = self.db.begin_write().await.map_err(backend)?;
+        while !store::sessions::insert(&mut tx, &row_of(record)?)
+            .await
+            .map_err(backend)?
+        {
+            record.id = Id::default();
         }
+        tx.commit().await.map_err(backend)
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        match self {
-            Self::Sqlite { db, .. } => sqlite_writes::save(db, record).await,
-            Self::Postgres(s) => s.save(record).await,
-        }
+        let mut tx = self.db.begin_write().await.map_err(backend)?;
+        store::sessions::save(&mut tx, &row_of(record)?)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        match self {
-            Self::Sqlite { read, .. } => read.load(id).await,
-            Self::Postgres(s) => s.load(id).await,
+        let Some(stored) = store::sessions::load(&self.db, &id.to_string(), now())
+            .await
+            .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        let mut record: Record = rmp_serde::from_slice(&stored.data)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        if let Some(who) = stored.user {
+            let who = serde_json::to_value(who)
+                .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+            record.data.insert(WHO_KEY.to_string(), who);
         }
+        Ok(Some(record))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        match self {
-            Self::Sqlite { db, .. } => sqlite_writes::delete(db, id).await,
-            Self::Postgres(s) => s.delete(id).await,
-        }
+        let mut tx = self.db.begin_write().await.map_err(backend)?;
+        store::sessions::delete(&mut tx, &id.to_string())
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)
     }
 }
 
 #[async_trait]
 impl ExpiredDeletion for PortalStore {
     async fn delete_expired(&self) -> session_store::Result<()> {
-        match self {
-            Self::Sqlite { db, .. } => sqlite_writes::delete_expired(db).await,
-            Self::Postgres(s) => s.delete_expired().await,
+        let mut tx = self.db.begin_write().await.map_err(backend)?;
+        let deleted = store::sessions::delete_expired(&mut tx, now())
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        if deleted > 0 {
+            tracing::debug!(deleted, "expired sessions deleted");
+        }
+        Ok(())
+    }
+}
+
+/// Deletes expired sessions now and then every `period`, for as long as the portal runs. A
+/// failed round is logged and the next one tried as usual.
+pub async fn delete_expired_every(store: PortalStore, period: std::time::Duration) {
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(e) = store.delete_expired().await {
+            tracing::warn!(error = %e, "could not delete expired sessions");
         }
     }
 }
 
 /// How many stored sessions there are (tests check deletion).
-pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
-    match db {
-        Db::Sqlite(s) => {
-            sqlx::query_scalar("SELECT COUNT(*) FROM tower_sessions")
-                .fetch_one(&s.pool)
-                .await
-        }
-        Db::Postgres(p) => {
-            sqlx::query_scalar("SELECT COUNT(*) FROM tower_sessions.session")
-                .fetch_one(p)
-                .await
-        }
-    }
+pub async fn count(db: &Db) -> Result<i64, StoreError> {
+    store::sessions::count(db).await
 }
 
-/// SQLite session writes, as write transactions of the portal's own writer (so they join its
-/// group commits and queue fairly with every other write). The statements are the sqlx store's,
-/// on its table; reads stay with the store.
-mod sqlite_writes {
-    use app::store::{Db, Tx};
-    use tower_sessions::{
-        session::{Id, Record},
-        session_store,
-    };
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    const TABLE_CREATE: &str =
-        "INSERT OR ABORT INTO tower_sessions (id, data, expiry_date) VALUES ($1, $2, $3)";
-    const TABLE_SAVE: &str =
-        "INSERT INTO tower_sessions (id, data, expiry_date) VALUES ($1, $2, $3) \
-         ON CONFLICT(id) DO UPDATE SET data = excluded.data, expiry_date = excluded.expiry_date";
-    const TABLE_DELETE: &str = "DELETE FROM tower_sessions WHERE id = $1";
-    const TABLE_DELETE_EXPIRED: &str = "DELETE FROM tower_sessions WHERE expiry_date < $1";
-
-    fn backend(e: impl std::fmt::Display) -> session_store::Error {
-        session_store::Error::Backend(e.to_string())
-    }
-
-    fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
-        rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))
-    }
-
-    async fn begin(db: &Db) -> session_store::Result<app::store::WriteTx> {
-        match db.begin_write().await.map_err(backend)? {
-            Tx::Sqlite(tx) => Ok(tx),
-            Tx::Postgres(_) => Err(backend("not a SQLite database")),
-        }
-    }
-
-    /// A new session; a clash of ids (vanishingly unlikely) draws a new one.
-    pub async fn create(db: &Db, record: &mut Record) -> session_store::Result<()> {
-        let mut tx = begin(db).await?;
-        loop {
-            let inserted = sqlx::query(TABLE_CREATE)
-                .bind(record.id.to_string())
-                .bind(encode(record)?)
-                .bind(record.expiry_date)
-                .execute(&mut *tx)
-                .await;
-            match inserted {
-                Ok(_) => break,
-                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                    record.id = Id::default();
-                }
-                Err(e) => return Err(backend(e)),
-            }
-        }
-        tx.commit().await.map_err(backend)
-    }
-
-    pub async fn save(db: &Db, record: &Record) -> session_store::Result<()> {
-        let mut tx = begin(db).await?;
-        sqlx::query(TABLE_SAVE)
-            .bind(record.id.to_string())
-            .bind(encode(record)?)
-            .bind(record.expiry_date)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        tx.commit().await.map_err(backend)
-    }
-
-    pub async fn delete(db: &Db, id: &Id) -> session_store::Result<()> {
-        let mut tx = begin(db).await?;
-        sqlx::query(TABLE_DELETE)
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        tx.commit().await.map_err(backend)
-    }
-
-    pub async fn delete_expired(db: &Db) -> session_store::Result<()> {
-        let mut tx = begin(db).await?;
-        sqlx::query(TABLE_DELETE_EXPIRED)
-            .bind(time::OffsetDateTime::now_utc())
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        tx.commit().await.map_err(backend)
+    #[test]
+    fn the_user_read_with_a_session_is_never_stored_with_it() {
+        let mut record = Record {
+            id: Id::default(),
+            data: Default::default(),
+            expiry_date: OffsetDateTime::now_utc(),
+        };
+        record
+            .data
+            .insert("user".into(), serde_json::json!({ "user_id": 7 }));
+        record
+            .data
+            .insert(WHO_KEY.into(), serde_json::json!({ "anything": true }));
+        let stored: Record = rmp_serde::from_slice(&encode(&record).unwrap()).unwrap();
+        assert!(!stored.data.contains_key(WHO_KEY));
+        assert_eq!(stored.data.get("user"), record.data.get("user"));
+        assert_eq!(user_id_of(&stored.data), Some(7));
+        // The record the request goes on with keeps it.
+        assert!(record.data.contains_key(WHO_KEY));
     }
 }

@@ -42,9 +42,7 @@ use tower_http::{
     timeout::TimeoutLayer,
     trace::TraceLayer,
 };
-use tower_sessions::{
-    cookie::SameSite, session_store::ExpiredDeletion, Expiry, SessionManagerLayer,
-};
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 
 use crate::{
     access::{self, SignInLimiter},
@@ -259,9 +257,7 @@ impl Application {
         db.migrate()
             .await
             .context("could not apply database migrations")?;
-        let session_store = PortalStore::new(&db)
-            .await
-            .context("could not prepare the session table")?;
+        let session_store = PortalStore::new(&db);
         let listener = bind_listener(config.listen)
             .with_context(|| format!("could not listen on {}", config.listen))?;
         if config.public_origin_from_listen {
@@ -374,12 +370,10 @@ impl Application {
             Duration::from_secs(60),
             stop_tx.subscribe(),
         ));
-        let session_cleanup = tokio::spawn(
-            state
-                .session_store
-                .clone()
-                .continuously_delete_expired(Duration::from_secs(300)),
-        );
+        let session_cleanup = tokio::spawn(crate::sessions::delete_expired_every(
+            state.session_store.clone(),
+            Duration::from_secs(300),
+        ));
         let lifecycle = state.lifecycle.clone();
         let (began_tx, mut began_rx) = tokio::sync::watch::channel(false);
         let shutdown = async move {

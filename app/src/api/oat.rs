@@ -233,9 +233,9 @@ pub(crate) mod ssr {
             .collect()
     }
 
-    /// One row of the overview: the status as the organisation should read it (a further scheme
-    /// waiting for approval, or not approved, says so) and the next thing to do.
-    /// One overview row: the scheme and its newest request's id and go-live date.
+    /// One row of the overview, from the scheme and its newest request's id and go-live date:
+    /// the status as the organisation should read it (a further scheme waiting for approval, or
+    /// not approved, says so) and the next thing to do.
     pub fn overview_row(
         s: schemes::Scheme,
         latest: Option<(i64, Option<chrono::NaiveDate>)>,

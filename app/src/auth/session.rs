@@ -12,11 +12,24 @@ use super::CurrentUser;
 use crate::{
     forms::FormState,
     services::Services,
-    store::{users, StoreError},
+    store::{
+        users::{self, SessionLookup},
+        StoreError,
+    },
 };
 
 const USER_KEY: &str = "user";
 const FLASH_KEY: &str = "flash";
+
+/// Where the session store leaves the user it read with the session, as they are in the
+/// database at that moment. The store drops it again whenever it saves the session, so it only
+/// ever lives for one request.
+pub const WHO_KEY: &str = "portal.who";
+
+/// The id of the user a session's data signs in, if any (the store keeps it beside the data).
+pub fn user_id_of(data: &std::collections::HashMap<String, serde_json::Value>) -> Option<i64> {
+    data.get(USER_KEY)?.get("user_id")?.as_i64()
+}
 
 /// Session lifetimes and the account lock rule.
 #[derive(Debug, Clone)]
@@ -162,7 +175,19 @@ pub async fn resolve(
         .to_std()
         .map(|a| a > settings.absolute_timeout)
         .unwrap_or(false);
-    let user = users::find_for_session(&services.db, su.user_id).await?;
+    // Normally read with the session, in the same query; a session whose row does not name its
+    // user yet (saved by an earlier version) costs one more query.
+    let read_with_session = session
+        .0
+        .get::<SessionLookup>(WHO_KEY)
+        .await
+        .ok()
+        .flatten()
+        .filter(|who| who.current.id == su.user_id);
+    let user = match read_with_session {
+        Some(who) => Some(who),
+        None => users::find_for_session(&services.db, su.user_id).await?,
+    };
     let valid = match &user {
         Some(u) => u.active && u.session_epoch == su.epoch && !too_old,
         None => false,

@@ -19,6 +19,7 @@ pub mod organisations;
 pub mod outbox;
 pub mod review;
 pub mod schemes;
+pub mod sessions;
 pub mod users;
 
 pub use db::{redact_url, Backend, Db, PoolSettings, SqliteDb, Tx, CHECK_AFTER_IDLE};

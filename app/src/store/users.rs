@@ -48,7 +48,7 @@ struct SummaryRow {
 }
 
 /// What each request needs to decide whether a session is still good.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SessionLookup {
     pub active: bool,
     pub session_epoch: i64,
@@ -87,25 +87,28 @@ async fn summarise(db: &Db, row: SummaryRow) -> Result<UserSummary, StoreError> 
     })
 }
 
-pub async fn find_for_session(db: &Db, id: i64) -> Result<Option<SessionLookup>, StoreError> {
-    // Runs on every signed-in request: one query, a row per role (or one row without a role).
-    const SQL: &str =
-        "SELECT u.id, u.organisation_id, o.name AS organisation_name, u.name, u.email, \
-         u.active, u.session_epoch, r.role FROM users u \
-         LEFT JOIN organisations o ON o.id = u.organisation_id \
-         LEFT JOIN user_roles r ON r.user_id = u.id WHERE u.id = $1 ORDER BY r.role";
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        id: i64,
-        organisation_id: Option<i64>,
-        organisation_name: Option<String>,
-        name: String,
-        email: String,
-        active: bool,
-        session_epoch: i64,
-        role: Option<String>,
-    }
-    let rows: Vec<Row> = on_db!(db, pool => sqlx::query_as(SQL).bind(id).fetch_all(pool).await)?;
+/// The columns [`LookupRow`] reads, for a query that joins `users u`, `organisations o` and
+/// `user_roles r` (the sessions table reads them with its own row).
+pub(crate) const LOOKUP_COLUMNS: &str =
+    "u.id AS user_id, u.organisation_id, o.name AS organisation_name, u.name AS user_name, \
+     u.email, u.active, u.session_epoch, r.role";
+
+/// One row of a user lookup: a row per role, or one row without a role. Every column can be
+/// null, because the sessions table reads them through a left join.
+#[derive(sqlx::FromRow)]
+pub(crate) struct LookupRow {
+    user_id: Option<i64>,
+    organisation_id: Option<i64>,
+    organisation_name: Option<String>,
+    user_name: Option<String>,
+    email: Option<String>,
+    active: Option<bool>,
+    session_epoch: Option<i64>,
+    role: Option<String>,
+}
+
+/// The user the rows describe, or `None` when they name none.
+pub(crate) fn lookup_from_rows(rows: Vec<LookupRow>) -> Result<Option<SessionLookup>, StoreError> {
     let mut roles = Vec::with_capacity(rows.len());
     for code in rows.iter().filter_map(|r| r.role.as_deref()) {
         roles.push(Role::from_code(code).ok_or_else(|| StoreError::Corrupt {
@@ -113,21 +116,46 @@ pub async fn find_for_session(db: &Db, id: i64) -> Result<Option<SessionLookup>,
             value: code.to_string(),
         })?);
     }
-    let Some(row) = rows.into_iter().next() else {
+    let Some(LookupRow {
+        user_id: Some(id),
+        organisation_id,
+        organisation_name,
+        user_name: Some(name),
+        email: Some(email),
+        active: Some(active),
+        session_epoch: Some(session_epoch),
+        ..
+    }) = rows.into_iter().next()
+    else {
         return Ok(None);
     };
     Ok(Some(SessionLookup {
-        active: row.active,
-        session_epoch: row.session_epoch,
+        active,
+        session_epoch,
         current: CurrentUser {
             roles,
-            id: row.id,
-            name: row.name,
-            email: row.email,
-            organisation_id: row.organisation_id,
-            organisation_name: row.organisation_name,
+            id,
+            name,
+            email,
+            organisation_id,
+            organisation_name,
         },
     }))
+}
+
+/// Who a session's user is now, for a session read without them (one saved before its row
+/// named its user) and for sign-in.
+pub async fn find_for_session(db: &Db, id: i64) -> Result<Option<SessionLookup>, StoreError> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "SELECT {LOOKUP_COLUMNS} FROM users u \
+             LEFT JOIN organisations o ON o.id = u.organisation_id \
+             LEFT JOIN user_roles r ON r.user_id = u.id WHERE u.id = $1 ORDER BY r.role"
+        )
+    });
+    let rows: Vec<LookupRow> =
+        on_db!(db, pool => sqlx::query_as(SQL.as_str()).bind(id).fetch_all(pool).await)?;
+    lookup_from_rows(rows)
 }
 
 pub async fn credentials_by_email(

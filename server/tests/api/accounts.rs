@@ -207,6 +207,122 @@ async fn signing_out_deletes_the_session_on_the_server() {
     assert!(page.contains("You have been signed out"));
 }
 
+/// The `sessions` row of the one signed-in session `cookie` carries.
+async fn session_row_id(app: &crate::helpers::TestApp, cookie: &str) -> String {
+    let id = cookie
+        .split(';')
+        .next()
+        .and_then(|c| c.split_once('='))
+        .map(|(_, v)| v.to_string())
+        .expect("session cookie value");
+    let n: i64 = app::on_db!(&app.db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sessions WHERE id = $1").bind(&id).fetch_one(pool).await)
+    .unwrap();
+    assert_eq!(n, 1, "one stored session for the cookie");
+    id
+}
+
+async fn set_session_user(app: &crate::helpers::TestApp, id: &str, user_id: Option<i64>) {
+    app::on_db!(&app.db, pool => sqlx::query("UPDATE sessions SET user_id = $1 WHERE id = $2")
+        .bind(user_id).bind(id).execute(pool).await.map(|_| ()))
+    .unwrap();
+}
+
+async fn user_id(app: &crate::helpers::TestApp, email: &str) -> i64 {
+    let email = app::domain::EmailAddress::parse(email).unwrap();
+    app::store::users::credentials_by_email(&app.db, &email)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+#[tokio::test]
+async fn a_session_row_names_its_user_and_the_data_decides_who_is_signed_in() {
+    let app = spawn_app().await;
+    app.seed_accounts().await;
+    let c = client();
+    let r = app.sign_in_as(&c, MANAGER, PASSWORD).await;
+    let id = session_row_id(&app, &session_cookie(&r).unwrap()).await;
+    let manager = user_id(&app, MANAGER).await;
+    let named: Option<i64> = app::on_db!(&app.db, pool => sqlx::query_scalar(
+        "SELECT user_id FROM sessions WHERE id = $1").bind(&id).fetch_one(pool).await)
+    .unwrap();
+    assert_eq!(named, Some(manager));
+    assert!(app
+        .page_text(&c, "/organisation")
+        .await
+        .contains("Demo Pensions Ltd"));
+
+    // A row saved before rows named their user: the user is looked up on their own.
+    set_session_user(&app, &id, None).await;
+    let page = app.page_text(&c, "/organisation").await;
+    assert!(page.contains("Demo Pensions Ltd"), "{page}");
+
+    // A row naming someone else (it cannot happen, but if it did) never signs them in: the
+    // session's own data says who it is.
+    set_session_user(&app, &id, Some(user_id(&app, OTHER_MANAGER).await)).await;
+    let page = app.page_text(&c, "/organisation").await;
+    assert!(page.contains("Demo Pensions Ltd"), "{page}");
+    assert!(!page.contains("Other Pensions Ltd"), "{page}");
+}
+
+#[tokio::test]
+async fn a_role_taken_away_applies_to_the_next_request_of_a_signed_in_session() {
+    use app::domain::Role;
+    let app = spawn_app().await;
+    app.seed_accounts().await;
+    let c = app.signed_in(MANAGER).await;
+    let page = app.page_text(&c, "/organisation").await;
+    assert!(page.contains("Request testing"), "{page}");
+    assert!(!page.contains("Only a service manager"), "{page}");
+    let manager = user_id(&app, MANAGER).await;
+    let mut tx = app.db.begin_write().await.unwrap();
+    app::store::users::set_roles(&mut tx, manager, &[Role::PrimaryBusinessContact])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let page = app.page_text(&c, "/organisation").await;
+    assert!(
+        page.contains("Only a service manager can request operational acceptance testing"),
+        "{page}"
+    );
+    assert!(!page.contains("Request testing"), "{page}");
+}
+
+#[tokio::test]
+async fn expired_sessions_are_deleted_and_live_ones_kept() {
+    use tower_sessions::{
+        session::{Id, Record},
+        session_store::ExpiredDeletion,
+        SessionStore,
+    };
+    let app = spawn_app().await;
+    let store = server::sessions::PortalStore::new(&app.db);
+    let now = time::OffsetDateTime::now_utc();
+    let mut live = Record {
+        id: Id::default(),
+        data: Default::default(),
+        expiry_date: now + time::Duration::minutes(30),
+    };
+    let mut expired = Record {
+        id: Id::default(),
+        data: Default::default(),
+        expiry_date: now - time::Duration::seconds(5),
+    };
+    store.create(&mut live).await.unwrap();
+    store.create(&mut expired).await.unwrap();
+    assert_eq!(server::sessions::count(&app.db).await.unwrap(), 2);
+    assert!(store.load(&expired.id).await.unwrap().is_none(), "expired");
+    assert_eq!(
+        store.load(&live.id).await.unwrap().map(|r| r.id),
+        Some(live.id)
+    );
+    store.delete_expired().await.unwrap();
+    assert_eq!(server::sessions::count(&app.db).await.unwrap(), 1);
+    assert!(store.load(&live.id).await.unwrap().is_some());
+}
+
 #[tokio::test]
 async fn ten_failures_lock_the_account_for_15_minutes() {
     let (app, clock) = spawn_app_with_clock(|c| c.sign_in_burst = 100).await;

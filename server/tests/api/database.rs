@@ -421,3 +421,114 @@ async fn a_postgres_connection_closed_while_idle_is_replaced_before_use() {
         assert_ne!(after, before);
     }
 }
+
+/// Sessions stored by the earlier session store (tower-sessions' own table) move into the
+/// portal's `sessions` table with the upgrade, so nobody is signed out by it.
+#[tokio::test]
+async fn sessions_kept_before_the_upgrade_still_sign_in_after_it() {
+    use tower_sessions::{
+        session::{Id, Record},
+        SessionStore,
+    };
+    let database = TestDatabase::create().await;
+    let db = Db::connect(&database.url, &Default::default())
+        .await
+        .unwrap();
+    let expiry = time::OffsetDateTime::from_unix_timestamp(4_102_444_800).unwrap(); // 2100-01-01
+    let mut record = Record {
+        id: Id::default(),
+        data: Default::default(),
+        expiry_date: expiry + time::Duration::milliseconds(123),
+    };
+    record.data.insert(
+        "flash".into(),
+        serde_json::Value::String("kept across the upgrade".into()),
+    );
+    let data = rmp_serde::to_vec(&record).unwrap();
+    let gone = Record {
+        id: Id::default(),
+        data: Default::default(),
+        expiry_date: time::OffsetDateTime::now_utc() - time::Duration::hours(1),
+    };
+    // The tables as tower-sessions-sqlx-store 0.15 created them, expiry as it encoded it.
+    let (ddl, insert): (&[&str], &str) = match db.backend() {
+        Backend::Sqlite => (
+            &[
+                "CREATE TABLE tower_sessions (id text primary key not null, \
+               data blob not null, expiry_date integer not null)",
+            ],
+            "INSERT INTO tower_sessions VALUES ($1, $2, $3)",
+        ),
+        Backend::Postgres => (
+            &[
+                "CREATE SCHEMA tower_sessions",
+                "CREATE TABLE tower_sessions.session (id text primary key not null, \
+                 data bytea not null, expiry_date timestamptz not null)",
+            ],
+            "INSERT INTO tower_sessions.session VALUES ($1, $2, $3::timestamptz)",
+        ),
+    };
+    let rfc3339 = |t: time::OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    let old_rows = [
+        (record.id.to_string(), data, rfc3339(record.expiry_date)),
+        (
+            gone.id.to_string(),
+            rmp_serde::to_vec(&gone).unwrap(),
+            rfc3339(gone.expiry_date),
+        ),
+    ];
+    macro_rules! create_old_sessions {
+        ($pool:expr) => {{
+            for sql in ddl {
+                sqlx::query(sql).execute($pool).await.unwrap();
+            }
+            for (id, bytes, expiry) in &old_rows {
+                sqlx::query(insert)
+                    .bind(id)
+                    .bind(bytes)
+                    .bind(expiry)
+                    .execute($pool)
+                    .await
+                    .unwrap();
+            }
+        }};
+    }
+    match &db {
+        Db::Sqlite(SqliteDb { writer, .. }) => create_old_sessions!(writer.pool()),
+        Db::Postgres(pool) => create_old_sessions!(pool),
+    }
+    db.migrate()
+        .await
+        .expect("migrations carry the sessions over");
+    let store = server::sessions::PortalStore::new(&db);
+    let loaded = store.load(&record.id).await.unwrap().expect("the session");
+    assert_eq!(
+        loaded.data.get("flash"),
+        Some(&serde_json::Value::String("kept across the upgrade".into()))
+    );
+    assert!(store.load(&gone.id).await.unwrap().is_none(), "expired");
+    let expires: i64 = app::on_db!(&db, pool => sqlx::query_scalar(
+        "SELECT expires_at_ms FROM sessions WHERE id = $1").bind(record.id.to_string())
+        .fetch_one(pool).await)
+    .unwrap();
+    assert_eq!(expires, expiry.unix_timestamp() * 1000 + 123);
+    let old_table: Option<String> = match &db {
+        Db::Sqlite(SqliteDb { pool, .. }) => {
+            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE name = 'tower_sessions'")
+                .fetch_optional(pool)
+                .await
+                .unwrap()
+        }
+        Db::Postgres(pool) => {
+            sqlx::query_scalar("SELECT to_regclass('tower_sessions.session')::text")
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(old_table, None, "the old table is gone");
+    db.close().await;
+}
