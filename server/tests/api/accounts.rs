@@ -312,7 +312,7 @@ async fn expired_sessions_are_deleted_and_live_ones_kept() {
     };
     store.create(&mut live).await.unwrap();
     store.create(&mut expired).await.unwrap();
-    assert_eq!(server::sessions::count(&app.db).await.unwrap(), 2);
+    // (The portal's own sweep may already have run: it deletes the same way.)
     assert!(store.load(&expired.id).await.unwrap().is_none(), "expired");
     assert_eq!(
         store.load(&live.id).await.unwrap().map(|r| r.id),
