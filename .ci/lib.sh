@@ -13,6 +13,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 # RUSTFLAGS must not be exported: cargo-leptos would append its flag to ours and so differ again.
 export LEPTOS_OUTPUT_NAME=portal
 unset RUSTFLAGS
+# The built site is this checkout's, whatever the calling shell had: cargo-leptos writes it
+# where LEPTOS_SITE_ROOT says, and the tests and the portal read it from there.
+export LEPTOS_SITE_ROOT="$ROOT/target/site"
 dev_cargo() { RUSTFLAGS="--cfg erase_components" cargo "$@"; }
 
 CARGO_LEPTOS_VERSION=0.3.10
