@@ -133,13 +133,11 @@ impl ExpiredDeletion for PortalStore {
 /// Deletes expired sessions now and then every `period`, for as long as the portal runs. A
 /// failed round is logged and the next one tried as usual.
 pub async fn delete_expired_every(store: PortalStore, period: std::time::Duration) {
-    let mut ticks = tokio::time::interval(period);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        ticks.tick().await;
         if let Err(e) = store.delete_expired().await {
             tracing::warn!(error = %e, "could not delete expired sessions");
         }
+        tokio::time::sleep(period).await;
     }
 }
 
@@ -159,9 +157,16 @@ mod tests {
             data: Default::default(),
             expiry_date: OffsetDateTime::now_utc(),
         };
+        let now = chrono::Utc::now();
+        let user = app::auth::session::SessionUser {
+            user_id: 7,
+            epoch: 1,
+            authenticated_at: now,
+            last_seen: now,
+        };
         record
             .data
-            .insert("user".into(), serde_json::json!({ "user_id": 7 }));
+            .insert("user".into(), serde_json::to_value(&user).unwrap());
         record
             .data
             .insert(WHO_KEY.into(), serde_json::json!({ "anything": true }));

@@ -28,7 +28,9 @@ pub const WHO_KEY: &str = "portal.who";
 
 /// The id of the user a session's data signs in, if any (the store keeps it beside the data).
 pub fn user_id_of(data: &std::collections::HashMap<String, serde_json::Value>) -> Option<i64> {
-    data.get(USER_KEY)?.get("user_id")?.as_i64()
+    SessionUser::deserialize(data.get(USER_KEY)?)
+        .ok()
+        .map(|u| u.user_id)
 }
 
 /// Session lifetimes and the account lock rule.

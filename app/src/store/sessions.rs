@@ -41,17 +41,17 @@ pub async fn load(db: &Db, id: &str, now: i64) -> Result<Option<StoredSession>, 
     });
     let rows: Vec<Row> =
         on_db!(db, pool => sqlx::query_as(SQL.as_str()).bind(id).bind(now).fetch_all(pool).await)?;
-    let mut who = Vec::with_capacity(rows.len());
-    let mut first = None;
-    for row in rows {
-        if first.is_none() {
-            first = Some((row.data, row.expires_at_ms));
-        }
-        who.push(row.who);
-    }
-    let Some((data, expires_at_ms)) = first else {
+    // A row per role of the user: the session's own columns are the same in each.
+    let mut rows = rows.into_iter();
+    let Some(Row {
+        data,
+        expires_at_ms,
+        who,
+    }) = rows.next()
+    else {
         return Ok(None);
     };
+    let who = std::iter::once(who).chain(rows.map(|r| r.who)).collect();
     Ok(Some(StoredSession {
         data,
         expires_at_ms,
