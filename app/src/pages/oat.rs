@@ -54,7 +54,8 @@ pub(crate) fn SchemeTableRow(s: crate::api::oat::SchemeRow) -> impl IntoView {
 /// inside a `Suspense` the server resolves a list of views as one future per row before writing
 /// any of it, and with fifty rows that was about a fifth of the page's CPU time. The markup is
 /// byte for byte what the ordinary rendering writes, so the browser hydrates it with the
-/// ordinary row views (tachys cannot render views to a string in the browser).
+/// ordinary row views, which it needs anyway to build the table when it navigates here. The
+/// rows must stay synchronous: a `Suspense` inside one would put its fallback in the string.
 #[component]
 fn SchemeRows(rows: Vec<crate::api::oat::SchemeRow>) -> impl IntoView {
     let rows = rows.into_iter().map(|s| view! { <SchemeTableRow s=s /> });

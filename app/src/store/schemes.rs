@@ -51,6 +51,8 @@ const LATEST_JOIN: &str = "FROM schemes s \
 /// then by name ignoring case, then oldest first. Lists are sorted here rather than in SQL:
 /// lowering and sorting fifty names took about 40% of the overview query's time in Postgres,
 /// and SQLite's `lower` only knows ASCII, so the two databases did not agree on an order.
+/// Names are compared in Unicode lower case, character by character, so "Édouard" comes after
+/// "Zed" on both; Postgres used to follow its cluster's collation, which may fold accents.
 pub fn sort_for_display<T>(rows: &mut [T], scheme: impl Fn(&T) -> &Scheme) {
     rows.sort_by_cached_key(|row| {
         let s = scheme(row);

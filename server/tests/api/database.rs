@@ -215,10 +215,42 @@ async fn the_overview_list_keeps_every_field_and_its_order() {
             .await
             .unwrap();
     }
+    // Different values in columns of the same type, so that the Postgres reader, which reads
+    // by position, cannot swap two of them unnoticed.
+    {
+        let tx = &mut tx;
+        app::on_tx!(tx, conn => sqlx::query(
+            "UPDATE schemes SET status = 'passed', approval = 'rejected', go_live_on = $1, \
+             requested_connection_on = $2, rejection_reason = 'Not one of yours' \
+             WHERE organisation_id = $3 AND name = 'beta scheme'")
+            .bind(chrono::NaiveDate::from_ymd_opt(2027, 1, 15))
+            .bind(chrono::NaiveDate::from_ymd_opt(2026, 12, 24))
+            .bind(org)
+            .execute(&mut **conn)
+            .await
+            .map(|_| ()))
+        .unwrap();
+    }
     tx.commit().await.unwrap();
     let listed = schemes::list_with_latest_request(&app.db, org)
         .await
         .unwrap();
+    let beta = &listed[2].scheme;
+    assert_eq!(
+        (
+            beta.status.as_str(),
+            beta.approval.as_str(),
+            beta.rejection_reason.as_str()
+        ),
+        ("passed", "rejected", "Not one of yours")
+    );
+    assert_eq!(
+        (beta.go_live_on, beta.requested_connection_on),
+        (
+            chrono::NaiveDate::from_ymd_opt(2027, 1, 15),
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 24)
+        )
+    );
     let names: Vec<&str> = listed.iter().map(|s| s.scheme.name.as_str()).collect();
     assert_eq!(
         names,
