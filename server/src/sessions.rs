@@ -141,11 +141,6 @@ pub async fn delete_expired_every(store: PortalStore, period: std::time::Duratio
     }
 }
 
-/// How many stored sessions there are (tests check deletion).
-pub async fn count(db: &Db) -> Result<i64, StoreError> {
-    store::sessions::count(db).await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

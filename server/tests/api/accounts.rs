@@ -184,11 +184,11 @@ async fn signing_out_deletes_the_session_on_the_server() {
         .next()
         .unwrap()
         .to_string();
-    let sessions = server::sessions::count(&app.db).await.unwrap();
+    let sessions = app::store::sessions::count(&app.db).await.unwrap();
     let r = app.post_form(&c, "/api/auth/sign-out", &[]).await;
     assert_eq!(location(&r), "/signed-out");
     assert_eq!(
-        server::sessions::count(&app.db).await.unwrap(),
+        app::store::sessions::count(&app.db).await.unwrap(),
         sessions - 1
     );
     let replay = client()
@@ -319,7 +319,7 @@ async fn expired_sessions_are_deleted_and_live_ones_kept() {
         Some(live.id)
     );
     store.delete_expired().await.unwrap();
-    assert_eq!(server::sessions::count(&app.db).await.unwrap(), 1);
+    assert_eq!(app::store::sessions::count(&app.db).await.unwrap(), 1);
     assert!(store.load(&live.id).await.unwrap().is_some());
 }
 

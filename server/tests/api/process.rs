@@ -258,7 +258,7 @@ async fn writes_acknowledged_before_a_crash_are_kept() {
     let db = app::store::Db::connect(&database.url, &Default::default())
         .await
         .unwrap();
-    let sessions = server::sessions::count(&db).await.unwrap();
+    let sessions = app::store::sessions::count(&db).await.unwrap();
     assert_eq!(sessions, 4, "every acknowledged session survived the crash");
     db.close().await;
 }
