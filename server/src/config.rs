@@ -154,7 +154,7 @@ pub struct Settings {
     pub shutdown_timeout_secs: u64,
 
     /// Most database connections held at once. Unset: twice the CPUs the portal may use, between
-    /// 4 and 32 (see [`default_pool_size`]).
+    /// 4 and 32 (see [`app::store::default_pool_size`]).
     #[arg(long, env = "PORTAL_DB_MAX_CONNECTIONS")]
     pub db_max_connections: Option<u32>,
 
@@ -410,12 +410,11 @@ impl Config {
                 return Err(ConfigError::Seconds(name, secs));
             }
         }
+        let pool_defaults = PoolSettings::default();
         let db_max_connections = match s.db_max_connections {
             Some(n) if !(1..=200).contains(&n) => return Err(ConfigError::PoolSize(n)),
             Some(n) => n,
-            None => default_pool_size(
-                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
-            ),
+            None => pool_defaults.max_connections,
         };
         if !(1..=24 * 60).contains(&s.session_idle_minutes) {
             return Err(ConfigError::Range(
@@ -555,7 +554,7 @@ impl Config {
             shutdown_timeout: Duration::from_secs(s.shutdown_timeout_secs),
             pool: PoolSettings {
                 max_connections: db_max_connections,
-                ..PoolSettings::default()
+                ..pool_defaults
             },
             public_origin_from_listen,
             session_idle: Duration::from_secs(s.session_idle_minutes * 60),
@@ -623,21 +622,10 @@ pub fn one_line_clap_error(err: &clap::Error) -> String {
     parts.join(" ")
 }
 
-/// The pool size when none is set: twice the CPUs the portal may use, between 4 and 32.
-///
-/// The portal's requests are short and CPU-bound on both sides of the connection, so more
-/// queries in flight than about two per CPU only queue inside the database and make every
-/// request slower. On 2 CPUs with Postgres on the same machine, the 50-scheme overview at 32
-/// connections had a p99 of 21.4-23.9 ms with 10 connections and 18.5-18.7 ms with 4 (SQLite:
-/// 16.8-16.9 ms and 14.5 ms); the OAT journey was unchanged (release build, `wrk -t2 -c32`,
-/// runs of each size interleaved).
-pub fn default_pool_size(cpus: usize) -> u32 {
-    u32::try_from(cpus.saturating_mul(2)).map_or(32, |n| n.clamp(4, 32))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use app::store::default_pool_size;
 
     fn settings(args: &[&str]) -> Settings {
         let mut argv = vec!["portal"];
@@ -655,6 +643,10 @@ mod tests {
         assert_eq!(config.log_format, LogFormat::Pretty);
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         assert_eq!(config.pool.max_connections, default_pool_size(cpus));
+        assert_eq!(
+            config.pool.max_connections,
+            PoolSettings::default().max_connections
+        );
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub mod schemes;
 pub mod sessions;
 pub mod users;
 
-pub use db::{redact_url, Backend, Db, PoolSettings, SqliteDb, Tx, CHECK_AFTER_IDLE};
+pub use db::{
+    default_pool_size, redact_url, Backend, Db, PoolSettings, SqliteDb, Tx, CHECK_AFTER_IDLE,
+};
 pub use error::StoreError;
 pub use group::{GroupWriter, WriteTx};
