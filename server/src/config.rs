@@ -153,8 +153,8 @@ pub struct Settings {
     #[arg(long, env = "PORTAL_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
     pub shutdown_timeout_secs: u64,
 
-    /// Most database connections held at once. Unset: twice the CPUs the portal may use, between
-    /// 4 and 32 (see [`app::store::default_pool_size`]).
+    /// Most database connections held at once. Unset: four per CPU the portal may use, between
+    /// 8 and 32 (see [`app::store::default_pool_size`]).
     #[arg(long, env = "PORTAL_DB_MAX_CONNECTIONS")]
     pub db_max_connections: Option<u32>,
 
@@ -650,10 +650,11 @@ mod tests {
     }
 
     #[test]
-    fn the_pool_is_twice_the_cpus_between_4_and_32_unless_set() {
-        assert_eq!(default_pool_size(1), 4);
-        assert_eq!(default_pool_size(2), 4);
-        assert_eq!(default_pool_size(3), 6);
+    fn the_pool_is_four_per_cpu_between_8_and_32_unless_set() {
+        assert_eq!(default_pool_size(1), 8);
+        assert_eq!(default_pool_size(2), 8);
+        assert_eq!(default_pool_size(3), 12);
+        assert_eq!(default_pool_size(8), 32);
         assert_eq!(default_pool_size(16), 32);
         assert_eq!(default_pool_size(64), 32);
         assert_eq!(default_pool_size(usize::MAX), 32);
