@@ -495,24 +495,28 @@ pub fn status_label(code: &str) -> (&'static str, &'static str) {
     }
 }
 
+/// Every status code a scheme row can show, for tests that go through them all.
+#[cfg(test)]
+pub(crate) const STATUS_CODES: [&str; 10] = [
+    "not_requested",
+    "requested",
+    "test_scheduled",
+    "passed",
+    "failed",
+    "go_live_confirmed",
+    "live",
+    "withdrawn",
+    "awaiting_approval",
+    "rejected",
+];
+
 #[cfg(test)]
 mod status_tests {
-    use super::status_label;
+    use super::{status_label, STATUS_CODES};
 
     #[test]
     fn every_status_has_words() {
-        for code in [
-            "not_requested",
-            "requested",
-            "test_scheduled",
-            "passed",
-            "failed",
-            "go_live_confirmed",
-            "live",
-            "withdrawn",
-            "awaiting_approval",
-            "rejected",
-        ] {
+        for code in STATUS_CODES {
             assert_ne!(status_label(code).0, "Unknown", "{code}");
         }
     }

@@ -86,7 +86,10 @@ pub(crate) fn rows_html(rows: &[crate::api::oat::SchemeRow]) -> String {
             );
         }
         out.push_str(r#"</th><td class="govuk-table__cell">"#);
-        push_text(&mut out, &format!("{} {}", s.regulator, s.regulator_number));
+        // One text node, as the view writes "TPR 10012345": never empty, so never the lone space.
+        out.push_str(&text(&s.regulator));
+        out.push(' ');
+        out.push_str(&text(&s.regulator_number));
         let (label, class) = status_label(&s.status);
         let _ = write!(
             out,
@@ -685,21 +688,10 @@ mod tests {
     #[test]
     fn written_rows_are_the_row_views_markup() {
         let mut rows = Vec::new();
-        for (i, status) in [
-            "not_requested",
-            "requested",
-            "test_scheduled",
-            "passed",
-            "failed",
-            "go_live_confirmed",
-            "live",
-            "withdrawn",
-            "awaiting_approval",
-            "rejected",
-            "something new",
-        ]
-        .into_iter()
-        .enumerate()
+        for (i, status) in crate::domain::oat::STATUS_CODES
+            .into_iter()
+            .chain(["something new"])
+            .enumerate()
         {
             rows.push(row(i as i64, &format!("Scheme {i}"), status));
         }
