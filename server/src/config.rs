@@ -650,14 +650,7 @@ mod tests {
     }
 
     #[test]
-    fn the_pool_is_four_per_cpu_between_8_and_32_unless_set() {
-        assert_eq!(default_pool_size(1), 8);
-        assert_eq!(default_pool_size(2), 8);
-        assert_eq!(default_pool_size(3), 12);
-        assert_eq!(default_pool_size(8), 32);
-        assert_eq!(default_pool_size(16), 32);
-        assert_eq!(default_pool_size(64), 32);
-        assert_eq!(default_pool_size(usize::MAX), 32);
+    fn a_pool_size_that_is_set_wins_within_1_to_200() {
         let set = |n: &str| {
             Config::from_settings(settings(&[
                 "--database-url",
@@ -666,7 +659,9 @@ mod tests {
                 n,
             ]))
         };
+        assert_eq!(set("1").unwrap().pool.max_connections, 1);
         assert_eq!(set("7").unwrap().pool.max_connections, 7);
+        assert_eq!(set("200").unwrap().pool.max_connections, 200);
         assert_eq!(set("0").unwrap_err(), ConfigError::PoolSize(0));
         assert_eq!(set("201").unwrap_err(), ConfigError::PoolSize(201));
     }

@@ -350,6 +350,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_default_pool_is_four_per_cpu_between_8_and_32() {
+        assert_eq!(default_pool_size(0), 8);
+        assert_eq!(default_pool_size(1), 8);
+        assert_eq!(default_pool_size(2), 8);
+        assert_eq!(default_pool_size(3), 12);
+        assert_eq!(default_pool_size(8), 32);
+        assert_eq!(default_pool_size(16), 32);
+        assert_eq!(default_pool_size(64), 32);
+        assert_eq!(default_pool_size(usize::MAX), 32);
+    }
+
+    #[test]
     fn backend_follows_the_url_scheme() {
         assert_eq!(
             Backend::from_url("sqlite://data/portal.db").unwrap(),
