@@ -272,7 +272,7 @@ pub fn StaffOrganisation() -> impl IntoView {
 /// An organisation's providers and schemes, for staff.
 #[component]
 fn SchemesTable(rows: Vec<crate::api::oat::SchemeRow>) -> impl IntoView {
-    use crate::pages::oat::SchemeTableRow;
+    use crate::pages::oat::SchemeRows;
     if rows.is_empty() {
         return view! { <p class="govuk-body">"No pension providers or schemes are registered yet."</p> }.into_any();
     }
@@ -288,9 +288,7 @@ fn SchemesTable(rows: Vec<crate::api::oat::SchemeRow>) -> impl IntoView {
                     <th scope="col" class="govuk-table__header">"Next step"</th>
                 </tr>
             </thead>
-            <tbody class="govuk-table__body">
-                {rows.into_iter().map(|s| view! { <SchemeTableRow s=s /> }.into_any()).collect_view()}
-            </tbody>
+            <SchemeRows rows=rows />
         </table>
     }.into_any()
 }
