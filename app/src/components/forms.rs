@@ -96,10 +96,9 @@ pub fn TextInput(
                 id=id.clone()
                 name=id
                 type=input_type
-                value=value.clone()
-                // The property too: after a hydrated submit the same element stays, and only the
-                // property says what it shows (a password field is cleared this way).
-                prop:value=value
+                // An attribute only: hydration leaves attributes alone but sets properties, and
+                // setting `value` would wipe whatever was typed or autofilled before it ran.
+                value=value
                 autocomplete=autocomplete
                 spellcheck=spellcheck_off.then_some("false")
                 aria-describedby=(!described.is_empty()).then_some(described)
@@ -184,7 +183,6 @@ pub fn Textarea(
                 name=id
                 rows=rows.to_string()
                 aria-describedby=described
-                prop:value=value.clone()
             >
                 {value.clone()}
             </textarea>
