@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Load figures for the release build, on 127.0.0.1 only, bounded in time:
 # requests/s, p50 and p99 latency at 32 connections for the home page, and for static files
-# served by the same server (the ceiling). Prints a table.
+# served by the same server (the ceiling). Prints a table. Before the load, the front end's
+# figures (.ci/bench_frontend.mjs, in Chromium): what a first visit downloads, and how soon the
+# sign-in page and the overview are interactive on a slow connection.
 set -euo pipefail
 # shellcheck source=.ci/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -12,6 +14,7 @@ PORT="${BENCH_PORT:-3199}"
 BASE="http://127.0.0.1:$PORT"
 
 ensure_build_tools
+ensure_chromium
 if ! command -v wrk >/dev/null; then
   say "Installing wrk (Debian)"
   as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
@@ -34,6 +37,34 @@ DATABASE_URL="sqlite://$TMP/bench.db" PORTAL_LISTEN="127.0.0.1:$PORT" PORTAL_DEM
 SERVER_PID=$!
 for _ in $(seq 1 100); do curl -fsS "$BASE/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -fsS "$BASE/readyz" >/dev/null
+
+# First, while the server is fresh and nothing else loads it: the front end, as a browser sees
+# it. The script measures for about a minute and gives up on a page after BENCH_FRONTEND_PAGE_MS;
+# `timeout` bounds the whole. Its report is printed with the other figures at the end.
+say "Measuring the front end: first-visit downloads, time to interactive on a slow connection"
+FRONTEND_FIGURES="$(BENCH_FRONTEND_TIMEOUT_MS="${BENCH_FRONTEND_PAGE_MS:-60000}" timeout "${BENCH_FRONTEND_TIMEOUT:-900}" \
+  node "$ROOT/.ci/bench_frontend.mjs" --base "$BASE" --password "$BENCH_PASSWORD")" \
+  || FRONTEND_FIGURES+=$'\n'"FAILED: .ci/bench_frontend.mjs (exit $?)"
+# What a page with an island (a run in progress, the readiness checks) downloads: the islands
+# bundle itself, JS and WASM, whatever the pages above happened to show.
+bundle_files=()
+for kind in js wasm; do
+  h="$(awk -F': ' -v k="$kind" '$1 == k { print $2 }' "$CARGO_TARGET_DIR/release/hash.txt")"
+  bundle_files+=("$ROOT/target/site/pkg/portal.$h.$kind")
+done
+FRONTEND_FIGURES+=$'\n'"$(node -e '
+  const fs = require("fs"), z = require("zlib");
+  const rows = process.argv.slice(1).map((f) => {
+    const b = fs.readFileSync(f);
+    return [f.split(".").pop(), b.length, z.gzipSync(b, { level: 9 }).length,
+      z.brotliCompressSync(b, { params: { [z.constants.BROTLI_PARAM_QUALITY]: 11 } }).length];
+  });
+  const kb = (n) => (n / 1000).toFixed(1);
+  const sum = (i) => rows.reduce((a, r) => a + r[i], 0);
+  for (const r of rows) console.log(`islands bundle ${r[0]}: ${kb(r[1])} kB raw, ${kb(r[2])} kB gzip, ${kb(r[3])} kB brotli`);
+  const br = sum(3), gz = sum(2);
+  console.log(`${br <= 150000 && gz <= 200000 ? "PASS" : "FAIL"} a page with an island downloads ${kb(br)} kB brotli, ${kb(gz)} kB gzip of JS+WASM (bar: 150 brotli, 200 gzip)`);
+' "${bundle_files[@]}")"
 
 css_hash="$(awk -F': ' '$1 == "css" { print $2 }' "$CARGO_TARGET_DIR/release/hash.txt")"
 CSS="/pkg/portal.$css_hash.css"
@@ -190,3 +221,4 @@ echo "|------------------------------------|-----------|----------|----------|--
 printf '%s\n' "${ROWS[@]}"
 echo
 echo "$CONNECTIVITY_FIGURES"
+echo "$FRONTEND_FIGURES"
