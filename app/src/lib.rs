@@ -46,10 +46,24 @@ pub struct PageAssets {
 }
 
 impl PageAssets {
-    /// The inline module that loads the WASM build and hydrates the page.
-    pub fn hydration_script(&self) -> String {
+    /// The one inline script every page has. It marks `<body data-hydrated="true">` (and the
+    /// performance mark `portal-interactive`) once the page is interactive; it fetches the WASM
+    /// bundle only when the page has an island, so most pages load no WASM at all. It also keeps
+    /// a second click on a button marked `data-prevent-double-click` within a second from sending
+    /// the form again, as GOV.UK's button does.
+    pub fn loader_script(&self) -> String {
         format!(
-            "import({js:?}).then(async (m) => {{ await m.default({{ module_or_path: {wasm:?} }}); m.hydrate(); }});",
+            concat!(
+                "const b=document.body,i=document.querySelectorAll(\"leptos-island\");",
+                "const done=()=>{{b.dataset.hydrated=\"true\";performance.mark(\"portal-interactive\");}};",
+                "document.addEventListener(\"submit\",(e)=>{{const s=e.submitter;",
+                "if(!s||s.dataset.preventDoubleClick!==\"true\")return;",
+                "if(s.dataset.sent){{e.preventDefault();return;}}",
+                "s.dataset.sent=\"1\";setTimeout(()=>delete s.dataset.sent,1000);}});",
+                "if(i.length===0)done();else import({js:?}).then(async(m)=>{{",
+                "await m.default({{module_or_path:{wasm:?}}});m.hydrate();",
+                "for(const e of i){{const f=m[e.dataset.component];if(f)await f(e);}}done();}});"
+            ),
             js = self.js,
             wasm = self.wasm
         )
@@ -60,6 +74,11 @@ impl PageAssets {
 pub fn shell(assets: std::sync::Arc<PageAssets>) -> impl IntoView {
     #[cfg(feature = "ssr")]
     security::set_page_csp();
+    // Islands mode: nothing outside an island is hydrated, so no resource outside one is
+    // serialized into the page (Leptos's own HydrationScripts does the same).
+    if let Some(context) = leptos::prelude::Owner::current_shared_context() {
+        context.set_is_hydrating(false);
+    }
     let nonce = leptos::nonce::use_nonce();
     view! {
         <!DOCTYPE html>
@@ -70,15 +89,7 @@ pub fn shell(assets: std::sync::Arc<PageAssets>) -> impl IntoView {
                 <meta name="theme-color" content="#0b0c0c" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <link rel="stylesheet" id="portal-css" href=assets.css.clone() />
-                <link rel="modulepreload" href=assets.js.clone() crossorigin="anonymous" />
-                <link
-                    rel="preload"
-                    href=assets.wasm.clone()
-                    r#as="fetch"
-                    r#type="application/wasm"
-                    crossorigin="anonymous"
-                />
-                <script type="module" nonce=nonce>{assets.hydration_script()}</script>
+                <script type="module" nonce=nonce>{assets.loader_script()}</script>
                 <MetaTags />
             </head>
             <body class="govuk-template__body">
@@ -92,13 +103,6 @@ pub fn shell(assets: std::sync::Arc<PageAssets>) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Effects run only in the browser: the mark tells tests (and people debugging) that the page
-    // has hydrated. Nothing depends on it.
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
     view! {
         <Router>
             <components::Layout>

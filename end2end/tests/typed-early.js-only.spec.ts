@@ -57,6 +57,7 @@ test('the sign-in form keeps what was typed before the page became interactive',
   await net.finish();
   await expect(page.getByLabel('Email address')).toHaveValue('manager@demo-pensions.example');
   await expect(page.getByLabel('Password')).toHaveValue(demoPassword);
+  expect(net.held, 'the sign-in page has no island, so it loads no WASM').toEqual([]);
   // And the form still works: the values typed early are the ones sent.
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your pension providers and schemes');

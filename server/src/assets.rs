@@ -103,10 +103,18 @@ mod tests {
         let page = h.page_assets("portal");
         assert_eq!(page.js, "/pkg/portal.abc.js");
         assert_eq!(page.wasm, "/pkg/portal.def.wasm");
-        assert_eq!(
-            page.hydration_script(),
-            r#"import("/pkg/portal.abc.js").then(async (m) => { await m.default({ module_or_path: "/pkg/portal.def.wasm" }); m.hydrate(); });"#
+        let script = page.loader_script();
+        assert!(
+            script.contains(r#"import("/pkg/portal.abc.js")"#),
+            "{script}"
         );
+        assert!(
+            script.contains(r#"module_or_path:"/pkg/portal.def.wasm""#),
+            "{script}"
+        );
+        // The bundle is fetched only on a page with an island.
+        let guard = script.find(r#"if(i.length===0)done();else import("#);
+        assert!(guard.is_some(), "{script}");
     }
 
     #[test]

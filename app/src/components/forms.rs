@@ -5,20 +5,15 @@ use leptos::prelude::*;
 use crate::forms::FormState;
 
 /// "There is a problem" with a link to each field in error. Renders nothing without errors.
-/// Focus moves to it on load (autofocus without JavaScript; an effect after a hydrated submit).
+/// Focus moves to it when the page loads (autofocus: every form is a plain post, so each error
+/// arrives on a new page).
 #[component]
 pub fn ErrorSummary(form: FormState) -> impl IntoView {
     if !form.has_errors() {
         return None;
     }
-    let node = NodeRef::<leptos::html::Div>::new();
-    Effect::new(move |_| {
-        if let Some(el) = node.get() {
-            let _ = el.focus();
-        }
-    });
     Some(view! {
-        <div class="govuk-error-summary" data-module="govuk-error-summary" tabindex="-1" autofocus node_ref=node>
+        <div class="govuk-error-summary" data-module="govuk-error-summary" tabindex="-1" autofocus>
             <div role="alert">
                 <h2 class="govuk-error-summary__title">"There is a problem"</h2>
                 <div class="govuk-error-summary__body">

@@ -16,18 +16,64 @@ use crate::{
     domain::connectivity::ReadinessCheck,
 };
 
-/// Hydrated: while the data says the work is still in progress, fetch it again after a second.
-/// The server functions wait a few seconds for the result themselves, so this is a long poll.
-/// Nothing reloads the page by itself: without JavaScript the page offers "Check again".
-fn refetch_while_open<T>(data: Resource<Result<T, ServerFnError>>, open: fn(&T) -> bool)
-where
-    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
-{
-    Effect::new(move |_| {
-        if data.with(|d| matches!(d, Some(Ok(v)) if open(v))) {
-            set_timeout(move || data.refetch(), std::time::Duration::from_secs(1));
+/// What a [`ResultWatcher`] waits for.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Watch {
+    /// A connectivity run, by id.
+    Run(i64),
+    /// The readiness checks on a scheme's "check your answers" page.
+    Readiness { scheme: i64, submission_key: String },
+}
+
+/// The island on a page whose work is still in progress (a run, the readiness checks). In the
+/// browser it asks the server again (each ask waits a few seconds for the result: a long poll)
+/// and, once the result is there, puts the server's HTML for it in place of the element `target`
+/// and says so in a status message. Without JavaScript the page offers "Check again"; nothing
+/// reloads by itself (WCAG 2.2.1).
+#[island]
+pub fn ResultWatcher(watch: Watch, #[prop(into)] target: String) -> impl IntoView {
+    let (message, announce) = signal(String::new());
+    Effect::new(move |_| ask(watch.clone(), target.clone(), announce));
+    view! { <p class="govuk-visually-hidden" role="status">{message}</p> }
+}
+
+fn ask(watch: Watch, target: String, announce: WriteSignal<String>) {
+    leptos::task::spawn_local(async move {
+        let result = match &watch {
+            Watch::Run(id) => run_result_html(id.to_string()).await,
+            Watch::Readiness {
+                scheme,
+                submission_key,
+            } => crate::pages::oat::readiness_result_html(*scheme, submission_key.clone()).await,
+        };
+        match result {
+            Ok(Some(html)) => {
+                if let Some(element) = document().get_element_by_id(&target) {
+                    element.set_inner_html(&html);
+                }
+                announce.set(match watch {
+                    Watch::Run(_) => "The result is ready.".to_string(),
+                    Watch::Readiness { .. } => "The checks have finished.".to_string(),
+                });
+            }
+            Ok(None) => set_timeout(
+                move || ask(watch, target, announce),
+                std::time::Duration::from_secs(1),
+            ),
+            // Signed out, or the server is away: stop asking; "Check again" still works.
+            Err(_) => {}
         }
     });
+}
+
+/// A finished run's result as the HTML its page shows; `None` while the run is still going.
+#[server(prefix = "/api", endpoint = "connectivity/run/result")]
+pub async fn run_result_html(id: String) -> Result<Option<String>, ServerFnError> {
+    let r = run_details(id).await?;
+    if run_is_open(&r.status) {
+        return Ok(None);
+    }
+    Ok(Some(view! { <RunResult r=r /> }.to_html()))
 }
 
 /// "Passed", "Failed", "Waiting to start" and so on, with the tag colour.
@@ -180,14 +226,13 @@ fn RunList(runs: Vec<RunSummary>, #[prop(into)] caption: String) -> impl IntoVie
 pub fn RunPage() -> impl IntoView {
     let id = crate::pages::route_param("id");
     let data = Resource::new(id, |id| async move { run_details(id).await });
-    refetch_while_open(data, |r: &RunInfo| run_is_open(&r.status));
     view! {
-        <Transition fallback=|| ()>
+        <Suspense fallback=|| ()>
             {move || data.get().map(|r| match r {
                 Err(_) => view! { <crate::pages::NotFound /> }.into_any(),
                 Ok(r) => view! { <RunView r=r /> }.into_any(),
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
@@ -200,25 +245,36 @@ fn RunView(r: RunInfo) -> impl IntoView {
         (true, None) => "/staff".to_string(),
         (false, _) => "/organisation/endpoint".to_string(),
     };
-    let (label, class) = run_status(&r.status);
+    let id = r.id;
     view! {
         <PageTitle text=title />
         <a href=back class="govuk-back-link">"Back"</a>
         <div class="govuk-grid-row"><div class="govuk-grid-column-full">
             <span class="govuk-caption-l">{r.organisation.clone()}</span>
             <h1 class="govuk-heading-l">{title}</h1>
-            <p class="govuk-body" role="status">"Status: " <strong class=class>{label}</strong></p>
-            {if open {
-                view! {
-                    <p class="govuk-body">{format!("We are sending the synthetic find request to {}. This usually takes a few seconds, and at most about 2 minutes with retries.", r.target_url)}</p>
-                    <p class="govuk-body"><a class="govuk-link" href=format!("/connectivity/runs/{}", r.id)>"Check again"<span class="govuk-visually-hidden">" for the result"</span></a></p>
-                }.into_any()
-            } else {
-                view! { <Outcome r=r.clone() /> }.into_any()
-            }}
-            {(!r.checks.is_empty()).then(|| view! { <Checks checks=r.checks.clone() /> })}
-            <ExchangeLog attempts=r.attempts.clone() />
+            <div id="run-result"><RunResult r=r /></div>
+            {open.then(|| view! { <ResultWatcher watch=Watch::Run(id) target="run-result" /> })}
         </div></div>
+    }
+}
+
+/// Everything on a run's page that changes as it runs.
+#[component]
+fn RunResult(r: RunInfo) -> impl IntoView {
+    let open = run_is_open(&r.status);
+    let (label, class) = run_status(&r.status);
+    view! {
+        <p class="govuk-body">"Status: " <strong class=class>{label}</strong></p>
+        {if open {
+            view! {
+                <p class="govuk-body">{format!("We are sending the synthetic find request to {}. This usually takes a few seconds, and at most about 2 minutes with retries.", r.target_url)}</p>
+                <p class="govuk-body"><a class="govuk-link" href=format!("/connectivity/runs/{}", r.id)>"Check again"<span class="govuk-visually-hidden">" for the result"</span></a></p>
+            }.into_any()
+        } else {
+            view! { <Outcome r=r.clone() /> }.into_any()
+        }}
+        {(!r.checks.is_empty()).then(|| view! { <Checks checks=r.checks.clone() /> })}
+        <ExchangeLog attempts=r.attempts.clone() />
     }
 }
 
@@ -379,7 +435,5 @@ pub fn ReadinessPanel(r: Readiness) -> impl IntoView {
 
 /// The readiness result for the page that shows it.
 pub fn readiness_resource() -> Resource<Result<Readiness, ServerFnError>> {
-    let data = Resource::new(|| (), |_| async move { readiness_checks().await });
-    refetch_while_open(data, Readiness::in_progress);
-    data
+    Resource::new(|| (), |_| async move { readiness_checks().await })
 }

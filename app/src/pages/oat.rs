@@ -3,7 +3,10 @@
 
 use leptos::prelude::*;
 
-use crate::{api::connectivity::Readiness, pages::connectivity::ReadinessPanel};
+use crate::{
+    api::connectivity::Readiness,
+    pages::connectivity::{ReadinessPanel, ResultWatcher, Watch},
+};
 use leptos_router::hooks::use_query_map;
 
 use crate::{
@@ -27,11 +30,8 @@ pub(crate) fn StatusTag(#[prop(into)] status: String) -> impl IntoView {
 }
 
 /// A table body of providers and schemes (the overview's, and staff's view of an organisation),
-/// as one string of HTML from [`rows_html`], on the server and in the browser alike. Building
-/// fifty rows as views and rendering them cost about a tenth of the overview's CPU time on the
-/// server; the rows hold nothing reactive (the whole table is built again when the data is), so
-/// the browser keeps the server's rows as they are when it hydrates, and writes the same string
-/// when it builds the page itself.
+/// as one string of HTML from [`rows_html`]: much cheaper than a view per row (see
+/// docs/performance.md), and the rows hold nothing interactive.
 #[component]
 pub(crate) fn SchemeRows(rows: Vec<crate::api::oat::SchemeRow>) -> impl IntoView {
     let html = rows_html(&rows);
@@ -225,7 +225,6 @@ pub fn OatStep() -> impl IntoView {
     let change = move || query.with(|q| q.get("change")).as_deref() == Some("1");
     let answer = ServerAction::<AnswerQuestion>::new();
     let date = ServerAction::<SaveConnectionDate>::new();
-    let send = ServerAction::<SendRequest>::new();
     let data = Resource::new(
         move || {
             (
@@ -233,10 +232,9 @@ pub fn OatStep() -> impl IntoView {
                 step(),
                 answer.version().get(),
                 date.version().get(),
-                send.version().get(),
             )
         },
-        |(scheme, step, _, _, _)| async move {
+        |(scheme, step, _, _)| async move {
             let journey = oat_journey(scheme).await;
             let form = take_form_state(step)
                 .await
@@ -276,7 +274,7 @@ pub fn OatStep() -> impl IntoView {
                             } else if s == "connection-date" {
                                 view! { <DatePage journey=j form=form action=date change=change() /> }.into_any()
                             } else if s == "check-answers" {
-                                view! { <CheckAnswers journey=j action=send /> }.into_any()
+                                view! { <CheckAnswers journey=j /> }.into_any()
                             } else if s == "cannot-request" {
                                 view! { <CannotRequest journey=j /> }.into_any()
                             } else {
@@ -443,9 +441,8 @@ fn DatePage(
 }
 
 #[component]
-fn CheckAnswers(journey: Journey, action: ServerAction<SendRequest>) -> impl IntoView {
+fn CheckAnswers(journey: Journey) -> impl IntoView {
     let id = journey.scheme_id;
-    let pending = action.pending();
     let readiness = crate::pages::connectivity::readiness_resource();
     let submission_key = journey.submission_key.clone();
     view! {
@@ -475,29 +472,61 @@ fn CheckAnswers(journey: Journey, action: ServerAction<SendRequest>) -> impl Int
                     </dd>
                 </div>
             </dl>
-            <Transition fallback=|| ()>
+            <Suspense fallback=|| ()>
                 {move || readiness.get().map(|r| {
-                    let submission_key = submission_key.clone();
                     let r = r.unwrap_or_else(|_| Readiness { required: true, url: None, status: Some("failed".into()), checks: Vec::new(), checked: None });
-                    let allowed = r.allows_sending();
+                    let open = r.in_progress();
+                    let submission_key = submission_key.clone();
                     view! {
-                        <ReadinessPanel r=r />
-                        {allowed.then(|| view! {
-                            <h2 class="govuk-heading-m">"Now send your request"</h2>
-                            <p class="govuk-body">"By sending this request you confirm that, to the best of your knowledge, the answers you are giving are correct."</p>
-                            <ActionForm action=action>
-                                <input type="hidden" name="scheme" value=id.to_string() />
-                                <input type="hidden" name="submission_key" value=submission_key.clone() />
-                                <button type="submit" class="govuk-button" prop:disabled=move || pending.get() aria-disabled=move || pending.get().then_some("true")>
-                                    "Send request"
-                                </button>
-                            </ActionForm>
+                        <div id="readiness">
+                            <ReadinessAndSend r=r scheme=id submission_key=submission_key.clone() />
+                        </div>
+                        {open.then(|| view! {
+                            <ResultWatcher watch=Watch::Readiness { scheme: id, submission_key } target="readiness" />
                         })}
                     }
                 })}
-            </Transition>
+            </Suspense>
         </div></div>
     }
+}
+
+/// The readiness checks and, when they allow it, the form that sends the request: the part of
+/// "check your answers" that changes when the checks finish.
+#[component]
+fn ReadinessAndSend(r: Readiness, scheme: i64, submission_key: String) -> impl IntoView {
+    let allowed = r.allows_sending();
+    let action = ServerAction::<SendRequest>::new();
+    view! {
+        <ReadinessPanel r=r />
+        {allowed.then(|| view! {
+            <h2 class="govuk-heading-m">"Now send your request"</h2>
+            <p class="govuk-body">"By sending this request you confirm that, to the best of your knowledge, the answers you are giving are correct."</p>
+            <ActionForm action=action>
+                <input type="hidden" name="scheme" value=scheme.to_string() />
+                <input type="hidden" name="submission_key" value=submission_key />
+                <button type="submit" class="govuk-button" data-prevent-double-click="true">
+                    "Send request"
+                </button>
+            </ActionForm>
+        })}
+    }
+}
+
+/// The readiness part of "check your answers" as HTML once the checks have finished; `None`
+/// while they are still running.
+#[server(prefix = "/api", endpoint = "connectivity/readiness/result")]
+pub async fn readiness_result_html(
+    scheme: i64,
+    submission_key: String,
+) -> Result<Option<String>, ServerFnError> {
+    let r = crate::api::connectivity::readiness_checks().await?;
+    if r.in_progress() {
+        return Ok(None);
+    }
+    Ok(Some(
+        view! { <ReadinessAndSend r=r scheme=scheme submission_key=submission_key /> }.to_html(),
+    ))
 }
 
 #[component]

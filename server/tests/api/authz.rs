@@ -140,6 +140,12 @@ const ALLOW: &[(&str, &str, &[Who])] = &[
     ("/api/connectivity/dry-run", "", SERVICE_MANAGERS),
     ("/api/connectivity/run", "id=999999", SIGNED_IN),
     ("/api/connectivity/readiness", "", ORGANISATION_USERS),
+    ("/api/connectivity/run/result", "id=999999", SIGNED_IN),
+    (
+        "/api/connectivity/readiness/result",
+        "scheme=1&submission_key=abc",
+        ORGANISATION_USERS,
+    ),
     (
         "/api/staff/requests/connectivity-test",
         "id=999999",
