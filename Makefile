@@ -3,10 +3,13 @@
 #   make test   installs what is missing, runs every check and test, ends with one summary line
 # and one more for performance figures:
 #   make bench  release build, then requests/s and latency percentiles on 127.0.0.1
-.PHONY: run test bench
+#   make release  the release build as production runs it
+.PHONY: run test bench release
 run:
 	@bash .ci/dev.sh run
 test:
 	@bash .ci/dev.sh test
 bench:
 	@bash .ci/dev.sh bench
+release:
+	@bash .ci/dev.sh release

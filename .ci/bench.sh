@@ -20,8 +20,7 @@ if ! command -v wrk >/dev/null; then
   as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 fi
 
-say "Building the release profile (precompressed assets)"
-cargo leptos build --release --precompress
+build_release
 
 TMP="$(mktemp -d)"
 cleanup() { [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"; }

@@ -3,6 +3,7 @@
 #   .ci/dev.sh run     set up what is missing, build, serve on SQLite in demo mode at 127.0.0.1:3000
 #   .ci/dev.sh test    set up what is missing, run every check and test, print one summary line
 #   .ci/dev.sh bench   release build, then load figures for the home page and a static file
+#   .ci/dev.sh release the release build as production runs it (binary and precompressed site)
 set -uo pipefail
 # shellcheck source=.ci/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -25,8 +26,14 @@ case "${1:-}" in
   bench)
     exec bash "$ROOT/.ci/bench.sh" "${@:2}"
     ;;
+  release)
+    set -e
+    ensure_build_tools
+    build_release
+    say "Built $CARGO_TARGET_DIR/release/portal and the site in $LEPTOS_SITE_ROOT"
+    ;;
   *)
-    echo "usage: $0 run|test|bench" >&2
+    echo "usage: $0 run|test|bench|release" >&2
     exit 2
     ;;
 esac

@@ -13,6 +13,7 @@ pub mod components;
 pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod emails;
+pub mod error;
 pub mod forms;
 pub mod pages;
 #[cfg(feature = "ssr")]

@@ -12,14 +12,16 @@ pub fn new_reference() -> String {
     id[..8].to_uppercase()
 }
 
-const SERVICE_ERROR_TITLE: &str = "Sorry, there is a problem with the service";
+const SERVICE_ERROR_TITLE: &str = app::pages::SERVICE_PROBLEM_TITLE;
 
 fn service_error_body(reference: &str) -> String {
     format!(
-        "<p class=\"govuk-body\">Try again later.</p>\
-         <p class=\"govuk-body\">Nothing you had already sent us has been lost. If you were part way through a form, you may need to enter your last answer again.</p>\
+        "<p class=\"govuk-body\">{try_again}</p>\
+         <p class=\"govuk-body\">{nothing_lost}</p>\
          <p class=\"govuk-body\">If you contact us about this problem, quote reference <strong class=\"portal-reference\">{reference}</strong>.</p>\
-         <p class=\"govuk-body\"><a class=\"govuk-link\" href=\"/help\">Get help with the portal</a></p>"
+         <p class=\"govuk-body\"><a class=\"govuk-link\" href=\"/help\">Get help with the portal</a></p>",
+        try_again = app::pages::SERVICE_PROBLEM_TRY_AGAIN,
+        nothing_lost = app::pages::SERVICE_PROBLEM_NOTHING_LOST,
     )
 }
 

@@ -114,30 +114,6 @@ pub fn log_response<B>(response: &axum::http::Response<B>, latency: Duration, _s
     }
 }
 
-/// Server functions answer 500 when they cannot decode their arguments (a missing field, a
-/// number that is not one). That is the caller's mistake, not ours: make it 400.
-pub async fn bad_arguments_are_400(request: Request, next: Next) -> Response<Body> {
-    let is_api = request.uri().path().starts_with("/api/");
-    let response = next.run(request).await;
-    if !is_api || response.status() != axum::http::StatusCode::INTERNAL_SERVER_ERROR {
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    let bytes = match axum::body::to_bytes(body, 64 * 1024).await {
-        Ok(b) => b,
-        Err(_) => return Response::from_parts(parts, Body::empty()),
-    };
-    if bytes.starts_with(b"Args|") || bytes.starts_with(b"Deserialization|") {
-        parts.status = axum::http::StatusCode::BAD_REQUEST;
-        parts.headers.remove(header::CONTENT_LENGTH);
-        return Response::from_parts(
-            parts,
-            Body::from("The request was missing something or had something it should not\n"),
-        );
-    }
-    Response::from_parts(parts, Body::from(bytes))
-}
-
 /// Keeps an incoming `X-Request-ID` only when it looks like an id (1 to 64 letters, digits,
 /// dots, dashes or underscores); otherwise drops it so a fresh one is made. A client cannot put
 /// arbitrary text into logs and audit rows this way.

@@ -491,7 +491,6 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
             _,
         >(context, move |_| shell(page_assets.clone())))
         .layer(from_fn_with_state(state.clone(), access::authenticate))
-        .layer(from_fn(middleware::bad_arguments_are_400))
         .layer(sessions)
         .layer(from_fn_with_state(
             state.clone(),

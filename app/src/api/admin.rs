@@ -2,6 +2,8 @@
 //! Every change writes its audit row (and any email) in the same transaction.
 
 use leptos::prelude::*;
+
+use crate::error::AppError;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Role;
@@ -40,10 +42,9 @@ pub struct OrganisationView {
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
     pub use super::super::auth::urlencode;
+    pub use crate::error::{AppError, Context};
     pub use crate::{
-        auth::{
-            internal, not_found, request_meta, require_admin, services, session::PortalSession,
-        },
+        auth::{request_meta, require_admin, services, session::PortalSession},
         domain::{check_roles, EmailAddress, OrganisationKind, OrganisationName, PersonName, Role},
         forms::FormState,
         store::{
@@ -51,12 +52,11 @@ pub(crate) mod ssr {
             invitations, organisations, outbox, users, StoreError,
         },
     };
-    pub use leptos::prelude::ServerFnError;
 
-    pub async fn session() -> Result<PortalSession, ServerFnError> {
+    pub async fn session() -> Result<PortalSession, AppError> {
         let s = leptos_axum::extract::<tower_sessions::Session>()
             .await
-            .map_err(|e| internal("session missing", e))?;
+            .context("session missing")?;
         Ok(PortalSession(s))
     }
 
@@ -105,11 +105,11 @@ pub(crate) mod ssr {
     pub async fn organisation_by_id(
         services: &crate::services::Services,
         id: i64,
-    ) -> Result<organisations::Organisation, ServerFnError> {
+    ) -> Result<organisations::Organisation, AppError> {
         organisations::get(&services.db, id)
             .await
-            .map_err(|e| internal("loading an organisation", e))?
-            .ok_or_else(not_found)
+            .context("loading an organisation")?
+            .ok_or_else(AppError::not_found)
     }
 
     /// A random 256-bit token for a link, and the SHA-256 we store instead of it.
@@ -131,13 +131,13 @@ pub(crate) mod ssr {
 
 /// Every organisation (programme admins).
 #[server(prefix = "/api", endpoint = "admin/organisations")]
-pub async fn list_organisations() -> Result<Vec<OrganisationItem>, ServerFnError> {
+pub async fn list_organisations() -> Result<Vec<OrganisationItem>, AppError> {
     use self::ssr::*;
     require_admin()?;
     let services = services()?;
     let orgs = organisations::list(&services.db)
         .await
-        .map_err(|e| internal("listing organisations", e))?;
+        .context("listing organisations")?;
     Ok(orgs
         .into_iter()
         .map(|o| OrganisationItem {
@@ -150,7 +150,7 @@ pub async fn list_organisations() -> Result<Vec<OrganisationItem>, ServerFnError
 
 /// Adds an organisation.
 #[server(prefix = "/api", endpoint = "admin/organisations/create")]
-pub async fn create_organisation(name: String, kind: Option<String>) -> Result<(), ServerFnError> {
+pub async fn create_organisation(name: String, kind: Option<String>) -> Result<(), AppError> {
     use self::ssr::*;
     let admin = require_admin()?;
     let services = services()?;
@@ -174,14 +174,10 @@ pub async fn create_organisation(name: String, kind: Option<String>) -> Result<(
         return session
             .back_to_form("create-organisation", &form, "/admin/organisations")
             .await
-            .map_err(|e| internal("session", e));
+            .context("session");
     };
     let now = services.clock.now();
-    let mut tx = services
-        .db
-        .begin_write()
-        .await
-        .map_err(|e| internal("begin", e))?;
+    let mut tx = services.db.begin_write().await.context("begin")?;
     let id = match organisations::insert(&mut tx, &org_name, kind, now).await {
         Ok(id) => id,
         Err(StoreError::Duplicate(_)) => {
@@ -189,9 +185,9 @@ pub async fn create_organisation(name: String, kind: Option<String>) -> Result<(
             return session
                 .back_to_form("create-organisation", &form, "/admin/organisations")
                 .await
-                .map_err(|e| internal("session", e));
+                .context("session");
         }
-        Err(e) => return Err(internal("creating an organisation", e)),
+        Err(e) => return Err(AppError::internal("creating an organisation", e)),
     };
     audit::record(
         &mut tx,
@@ -205,26 +201,26 @@ pub async fn create_organisation(name: String, kind: Option<String>) -> Result<(
         ),
     )
     .await
-    .map_err(|e| internal("audit", e))?;
-    tx.commit().await.map_err(|e| internal("commit", e))?;
+    .context("audit")?;
+    tx.commit().await.context("commit")?;
     session
         .set_flash(&format!("{org_name} added"))
         .await
-        .map_err(|e| internal("session", e))?;
+        .context("session")?;
     leptos_axum::redirect(&format!("/admin/organisations/{id}"));
     Ok(())
 }
 
 /// One organisation and its users (programme admins). `id` "programme" lists programme staff.
 #[server(prefix = "/api", endpoint = "admin/organisation")]
-pub async fn organisation_detail(id: String) -> Result<OrganisationView, ServerFnError> {
+pub async fn organisation_detail(id: String) -> Result<OrganisationView, AppError> {
     use self::ssr::*;
     require_admin()?;
     let services = services()?;
     if id == "programme" {
         let users = users::list(&services.db, None)
             .await
-            .map_err(|e| internal("listing users", e))?;
+            .context("listing users")?;
         return Ok(OrganisationView {
             organisation: OrganisationItem {
                 id: 0,
@@ -236,20 +232,20 @@ pub async fn organisation_detail(id: String) -> Result<OrganisationView, ServerF
             technical_connection_on: None,
         });
     }
-    let id: i64 = id.parse().map_err(|_| not_found())?;
+    let id: i64 = id.parse().map_err(|_| AppError::not_found())?;
     let org = organisation_by_id(&services, id).await?;
     let users = users::list(&services.db, Some(id))
         .await
-        .map_err(|e| internal("listing users", e))?;
+        .context("listing users")?;
     let vouching_scheme = crate::store::schemes::list_for_organisation(&services.db, id)
         .await
-        .map_err(|e| internal("listing schemes", e))?
+        .context("listing schemes")?
         .into_iter()
         .find(|s| s.is_vouching)
         .map(|s| format!("{} ({} {})", s.name, s.regulator, s.regulator_number));
     let technical_connection_on = crate::store::schemes::technical_connection_on(&services.db, id)
         .await
-        .map_err(|e| internal("loading the technical connection date", e))?;
+        .context("loading the technical connection date")?;
     Ok(OrganisationView {
         vouching_scheme,
         technical_connection_on,
@@ -274,14 +270,14 @@ pub async fn invite_user(
     role_primary_business_contact: Option<String>,
     role_programme_staff: Option<String>,
     role_programme_admin: Option<String>,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     use self::ssr::*;
     let admin = require_admin()?;
     let services = services()?;
     let session = session().await?;
     let org_id: Option<i64> = match organisation.as_str() {
         "programme" => None,
-        other => Some(other.parse().map_err(|_| not_found())?),
+        other => Some(other.parse().map_err(|_| AppError::not_found())?),
     };
     let org_name = match org_id {
         Some(id) => Some(organisation_by_id(&services, id).await?.name.to_string()),
@@ -315,14 +311,10 @@ pub async fn invite_user(
         return session
             .back_to_form("invite", &form, &page)
             .await
-            .map_err(|e| internal("session", e));
+            .context("session");
     };
     let now = services.clock.now();
-    let mut tx = services
-        .db
-        .begin_write()
-        .await
-        .map_err(|e| internal("begin", e))?;
+    let mut tx = services.db.begin_write().await.context("begin")?;
     let user_id = match users::insert(&mut tx, org_id, &person, &address, &roles, now).await {
         Ok(id) => id,
         Err(StoreError::Duplicate(_)) => {
@@ -330,9 +322,9 @@ pub async fn invite_user(
             return session
                 .back_to_form("invite", &form, &page)
                 .await
-                .map_err(|e| internal("session", e));
+                .context("session");
         }
-        Err(e) => return Err(internal("creating a user", e)),
+        Err(e) => return Err(AppError::internal("creating a user", e)),
     };
     let (token, hash) = new_token();
     let invitation_id = invitations::create(
@@ -343,7 +335,7 @@ pub async fn invite_user(
         now + chrono::Duration::days(7),
     )
     .await
-    .map_err(|e| internal("creating an invitation", e))?;
+    .context("creating an invitation")?;
     let link = format!("{}/invitation/{token}", services.public_origin);
     let org_line = org_name
         .as_deref()
@@ -367,7 +359,7 @@ pub async fn invite_user(
         now,
     )
     .await
-    .map_err(|e| internal("queueing the invitation email", e))?;
+    .context("queueing the invitation email")?;
     let codes: Vec<&str> = roles.iter().map(|r| r.code()).collect();
     audit::record(
         &mut tx,
@@ -381,12 +373,12 @@ pub async fn invite_user(
         ),
     )
     .await
-    .map_err(|e| internal("audit", e))?;
-    tx.commit().await.map_err(|e| internal("commit", e))?;
+    .context("audit")?;
+    tx.commit().await.context("commit")?;
     session
         .set_flash(&format!("Invitation sent to {address}"))
         .await
-        .map_err(|e| internal("session", e))?;
+        .context("session")?;
     leptos_axum::redirect(&page);
     Ok(())
 }
@@ -402,15 +394,15 @@ pub fn roles_field(organisation_user: bool) -> &'static str {
 
 /// A user (programme admins).
 #[server(prefix = "/api", endpoint = "admin/user")]
-pub async fn user_detail(id: String) -> Result<UserItem, ServerFnError> {
+pub async fn user_detail(id: String) -> Result<UserItem, AppError> {
     use self::ssr::*;
     require_admin()?;
     let services = services()?;
-    let id: i64 = id.parse().map_err(|_| not_found())?;
+    let id: i64 = id.parse().map_err(|_| AppError::not_found())?;
     let user = users::get(&services.db, id)
         .await
-        .map_err(|e| internal("loading a user", e))?
-        .ok_or_else(not_found)?;
+        .context("loading a user")?
+        .ok_or_else(AppError::not_found)?;
     Ok(to_item(user))
 }
 
@@ -422,16 +414,16 @@ pub async fn change_roles(
     role_primary_business_contact: Option<String>,
     role_programme_staff: Option<String>,
     role_programme_admin: Option<String>,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     use self::ssr::*;
     let admin = require_admin()?;
     let services = services()?;
     let session = session().await?;
-    let id: i64 = user.parse().map_err(|_| not_found())?;
+    let id: i64 = user.parse().map_err(|_| AppError::not_found())?;
     let target = users::get(&services.db, id)
         .await
-        .map_err(|e| internal("loading a user", e))?
-        .ok_or_else(not_found)?;
+        .context("loading a user")?
+        .ok_or_else(AppError::not_found)?;
     let roles = roles_from([
         (Role::ServiceManager, &role_service_manager),
         (Role::PrimaryBusinessContact, &role_primary_business_contact),
@@ -445,7 +437,7 @@ pub async fn change_roles(
         return session
             .back_to_form("roles", &form, &page)
             .await
-            .map_err(|e| internal("session", e));
+            .context("session");
     }
     if id == admin.id && !roles.contains(&Role::ProgrammeAdmin) {
         let form = FormState::default()
@@ -453,17 +445,13 @@ pub async fn change_roles(
         return session
             .back_to_form("roles", &form, &page)
             .await
-            .map_err(|e| internal("session", e));
+            .context("session");
     }
     let now = services.clock.now();
-    let mut tx = services
-        .db
-        .begin_write()
-        .await
-        .map_err(|e| internal("begin", e))?;
+    let mut tx = services.db.begin_write().await.context("begin")?;
     users::set_roles(&mut tx, id, &roles)
         .await
-        .map_err(|e| internal("setting roles", e))?;
+        .context("setting roles")?;
     let before: Vec<&str> = target.roles.iter().map(|r| r.code()).collect();
     let after: Vec<&str> = roles.iter().map(|r| r.code()).collect();
     audit::record(
@@ -478,12 +466,12 @@ pub async fn change_roles(
         ),
     )
     .await
-    .map_err(|e| internal("audit", e))?;
-    tx.commit().await.map_err(|e| internal("commit", e))?;
+    .context("audit")?;
+    tx.commit().await.context("commit")?;
     session
         .set_flash("Roles updated")
         .await
-        .map_err(|e| internal("session", e))?;
+        .context("session")?;
     leptos_axum::redirect(&page);
     Ok(())
 }
@@ -491,35 +479,29 @@ pub async fn change_roles(
 /// Deactivates (`active` = "false") or reactivates ("true") a user. Deactivation ends every
 /// session the user has.
 #[server(prefix = "/api", endpoint = "admin/users/active")]
-pub async fn set_user_active(user: String, active: String) -> Result<(), ServerFnError> {
+pub async fn set_user_active(user: String, active: String) -> Result<(), AppError> {
     use self::ssr::*;
     let admin = require_admin()?;
     let services = services()?;
     let session = session().await?;
-    let id: i64 = user.parse().map_err(|_| not_found())?;
+    let id: i64 = user.parse().map_err(|_| AppError::not_found())?;
     let active = match active.as_str() {
         "true" => true,
         "false" => false,
-        _ => return Err(crate::auth::bad_input("active must be true or false")),
+        _ => return Err(AppError::invalid("active must be true or false")),
     };
     if id == admin.id && !active {
-        return Err(crate::auth::bad_input(
-            "You cannot deactivate your own account",
-        ));
+        return Err(AppError::invalid("You cannot deactivate your own account"));
     }
     let target = users::get(&services.db, id)
         .await
-        .map_err(|e| internal("loading a user", e))?
-        .ok_or_else(not_found)?;
+        .context("loading a user")?
+        .ok_or_else(AppError::not_found)?;
     let now = services.clock.now();
-    let mut tx = services
-        .db
-        .begin_write()
-        .await
-        .map_err(|e| internal("begin", e))?;
+    let mut tx = services.db.begin_write().await.context("begin")?;
     users::set_active(&mut tx, id, active)
         .await
-        .map_err(|e| internal("setting active", e))?;
+        .context("setting active")?;
     let action = if active {
         AuditAction::UserReactivated
     } else {
@@ -537,24 +519,21 @@ pub async fn set_user_active(user: String, active: String) -> Result<(), ServerF
         ),
     )
     .await
-    .map_err(|e| internal("audit", e))?;
-    tx.commit().await.map_err(|e| internal("commit", e))?;
+    .context("audit")?;
+    tx.commit().await.context("commit")?;
     let message = if active {
         format!("{} reactivated", target.name)
     } else {
         format!("{} deactivated and signed out everywhere", target.name)
     };
-    session
-        .set_flash(&message)
-        .await
-        .map_err(|e| internal("session", e))?;
+    session.set_flash(&message).await.context("session")?;
     leptos_axum::redirect(&format!("/admin/users/{id}"));
     Ok(())
 }
 
 /// Whether an invitation link can still be used, and for whom.
 #[server(prefix = "/api", endpoint = "invitation/check")]
-pub async fn check_invitation(token: String) -> Result<Option<String>, ServerFnError> {
+pub async fn check_invitation(token: String) -> Result<Option<String>, AppError> {
     use self::ssr::*;
     let services = services()?;
     if token.len() != 64 {
@@ -562,11 +541,11 @@ pub async fn check_invitation(token: String) -> Result<Option<String>, ServerFnE
     }
     let found = invitations::find_valid(&services.db, &hash_token(&token), services.clock.now())
         .await
-        .map_err(|e| internal("checking an invitation", e))?;
+        .context("checking an invitation")?;
     match found {
         Some((_, user_id)) => Ok(users::get(&services.db, user_id)
             .await
-            .map_err(|e| internal("loading a user", e))?
+            .context("loading a user")?
             .map(|u| u.email)),
         None => Ok(None),
     }
@@ -574,7 +553,7 @@ pub async fn check_invitation(token: String) -> Result<Option<String>, ServerFnE
 
 /// Sets the password from an invitation link, once. The user then signs in.
 #[server(prefix = "/api", endpoint = "invitation/accept")]
-pub async fn accept_invitation(token: String, password: String) -> Result<(), ServerFnError> {
+pub async fn accept_invitation(token: String, password: String) -> Result<(), AppError> {
     use self::ssr::*;
     use crate::{
         auth::password::is_guessable,
@@ -587,7 +566,7 @@ pub async fn accept_invitation(token: String, password: String) -> Result<(), Se
     let found = if token.len() == 64 {
         invitations::find_valid(&services.db, &hash_token(&token), now)
             .await
-            .map_err(|e| internal("checking an invitation", e))?
+            .context("checking an invitation")?
     } else {
         None
     };
@@ -597,8 +576,8 @@ pub async fn accept_invitation(token: String, password: String) -> Result<(), Se
     };
     let user = users::get(&services.db, user_id)
         .await
-        .map_err(|e| internal("loading a user", e))?
-        .ok_or_else(not_found)?;
+        .context("loading a user")?
+        .ok_or_else(AppError::not_found)?;
     let context = PasswordContext {
         name: &user.name,
         email: &user.email,
@@ -611,22 +590,18 @@ pub async fn accept_invitation(token: String, password: String) -> Result<(), Se
             return session
                 .back_to_form("invitation", &form, &page)
                 .await
-                .map_err(|e| internal("session", e));
+                .context("session");
         }
     };
     let hash = services
         .hasher
         .hash(&new_password)
         .await
-        .map_err(|e| internal("hashing a password", e))?;
-    let mut tx = services
-        .db
-        .begin_write()
-        .await
-        .map_err(|e| internal("begin", e))?;
+        .context("hashing a password")?;
+    let mut tx = services.db.begin_write().await.context("begin")?;
     if !invitations::mark_used(&mut tx, invitation_id, now)
         .await
-        .map_err(|e| internal("using an invitation", e))?
+        .context("using an invitation")?
     {
         // Used by a second tab or a double submit in the meantime: nothing to do.
         leptos_axum::redirect("/sign-in");
@@ -634,7 +609,7 @@ pub async fn accept_invitation(token: String, password: String) -> Result<(), Se
     }
     users::set_password(&mut tx, user_id, &hash)
         .await
-        .map_err(|e| internal("setting a password", e))?;
+        .context("setting a password")?;
     audit::record(
         &mut tx,
         now,
@@ -647,12 +622,12 @@ pub async fn accept_invitation(token: String, password: String) -> Result<(), Se
         ),
     )
     .await
-    .map_err(|e| internal("audit", e))?;
-    tx.commit().await.map_err(|e| internal("commit", e))?;
+    .context("audit")?;
+    tx.commit().await.context("commit")?;
     session
         .set_flash("Your password has been set. Sign in to continue")
         .await
-        .map_err(|e| internal("session", e))?;
+        .context("session")?;
     leptos_axum::redirect("/sign-in");
     Ok(())
 }
@@ -674,13 +649,13 @@ pub async fn add_vouching_scheme(
     scheme_name: String,
     regulator: Option<String>,
     regulator_number: String,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     use self::ssr::*;
     use crate::store::schemes;
     let admin = require_admin()?;
     let services = services()?;
     let session = session().await?;
-    let org_id: i64 = organisation.parse().map_err(|_| not_found())?;
+    let org_id: i64 = organisation.parse().map_err(|_| AppError::not_found())?;
     organisation_by_id(&services, org_id).await?;
     let page = format!("/admin/organisations/{org_id}");
     let mut form = FormState::default()
@@ -714,14 +689,10 @@ pub async fn add_vouching_scheme(
         return session
             .back_to_form("vouching", &form, &page)
             .await
-            .map_err(|e| internal("session", e));
+            .context("session");
     };
     let now = services.clock.now();
-    let mut tx = services
-        .db
-        .begin_write()
-        .await
-        .map_err(|e| internal("begin", e))?;
+    let mut tx = services.db.begin_write().await.context("begin")?;
     match schemes::insert(
         &mut tx,
         org_id,
@@ -742,9 +713,9 @@ pub async fn add_vouching_scheme(
             return session
                 .back_to_form("vouching", &form, &page)
                 .await
-                .map_err(|e| internal("session", e));
+                .context("session");
         }
-        Err(e) => return Err(internal("adding a scheme", e)),
+        Err(e) => return Err(AppError::internal("adding a scheme", e)),
     }
     audit::record(
         &mut tx,
@@ -758,12 +729,12 @@ pub async fn add_vouching_scheme(
         ),
     )
     .await
-    .map_err(|e| internal("audit", e))?;
-    tx.commit().await.map_err(|e| internal("commit", e))?;
+    .context("audit")?;
+    tx.commit().await.context("commit")?;
     session
         .set_flash(&format!("{scheme_name} added as the vouching scheme"))
         .await
-        .map_err(|e| internal("session", e))?;
+        .context("session")?;
     leptos_axum::redirect(&page);
     Ok(())
 }
@@ -775,13 +746,13 @@ pub async fn set_technical_connection_date(
     organisation: String,
     technical_connection_date: Option<String>,
     return_to: Option<String>,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     use self::ssr::*;
     use crate::{auth::require_staff, domain::oat::parse_iso_date, store::schemes};
     let staff = require_staff()?;
     let services = services()?;
     let session = session().await?;
-    let org_id: i64 = organisation.parse().map_err(|_| not_found())?;
+    let org_id: i64 = organisation.parse().map_err(|_| AppError::not_found())?;
     organisation_by_id(&services, org_id).await?;
     // Back to a staff request page when the form was there; the organisation's page otherwise.
     let page = crate::auth::safe_next_path(return_to.as_deref())
@@ -803,19 +774,15 @@ pub async fn set_technical_connection_date(
                 return session
                     .back_to_form("technical-connection", &form, &page)
                     .await
-                    .map_err(|e| internal("session", e));
+                    .context("session");
             }
         }
     };
     let now = services.clock.now();
-    let mut tx = services
-        .db
-        .begin_write()
-        .await
-        .map_err(|e| internal("begin", e))?;
+    let mut tx = services.db.begin_write().await.context("begin")?;
     schemes::set_technical_connection_on(&mut tx, org_id, parsed)
         .await
-        .map_err(|e| internal("setting the technical connection date", e))?;
+        .context("setting the technical connection date")?;
     let detail = parsed
         .map(|d| d.to_string())
         .unwrap_or_else(|| "cleared".into());
@@ -831,12 +798,12 @@ pub async fn set_technical_connection_date(
         ),
     )
     .await
-    .map_err(|e| internal("audit", e))?;
-    tx.commit().await.map_err(|e| internal("commit", e))?;
+    .context("audit")?;
+    tx.commit().await.context("commit")?;
     session
         .set_flash("Technical connection completion date saved")
         .await
-        .map_err(|e| internal("session", e))?;
+        .context("session")?;
     leptos_axum::redirect(&page);
     Ok(())
 }

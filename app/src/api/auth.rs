@@ -2,13 +2,16 @@
 
 use leptos::prelude::*;
 
+use crate::error::AppError;
+
 use crate::{auth::CurrentUser, forms::FormState};
 
 #[cfg(feature = "ssr")]
 mod ssr {
+    pub use crate::error::{AppError, Context};
     pub use crate::{
         auth::{
-            current_user, internal, request_meta, safe_next_path, services,
+            current_user, request_meta, safe_next_path, services,
             session::{PortalSession, SessionError},
         },
         domain::EmailAddress,
@@ -17,17 +20,16 @@ mod ssr {
             users,
         },
     };
-    pub use leptos::prelude::ServerFnError;
 
-    pub async fn session() -> Result<PortalSession, ServerFnError> {
+    pub async fn session() -> Result<PortalSession, AppError> {
         let s = leptos_axum::extract::<tower_sessions::Session>()
             .await
-            .map_err(|e| internal("session missing", e))?;
+            .context("session missing")?;
         Ok(PortalSession(s))
     }
 
-    pub fn session_error(e: SessionError) -> ServerFnError {
-        internal("session error", e)
+    pub fn session_error(e: SessionError) -> AppError {
+        AppError::internal("session error", e)
     }
 
     pub fn event(
@@ -60,7 +62,7 @@ pub async fn sign_in(
     email: String,
     password: String,
     next: Option<String>,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     use self::ssr::*;
     let services = services()?;
     let session = session().await?;
@@ -84,14 +86,14 @@ pub async fn sign_in(
                 .await
                 .map_err(session_error)?;
             leptos_axum::redirect(&back);
-            Ok::<(), ServerFnError>(())
+            Ok::<(), AppError>(())
         }
     };
 
     let creds = match EmailAddress::parse(&email) {
         Ok(e) => users::credentials_by_email(&services.db, &e)
             .await
-            .map_err(|e| internal("loading credentials", e))?,
+            .context("loading credentials")?,
         Err(_) => None,
     };
     // Always verify (against a dummy when there is no account), so timing says nothing.
@@ -102,7 +104,7 @@ pub async fn sign_in(
             creds.as_ref().and_then(|c| c.password_hash.as_deref()),
         )
         .await
-        .map_err(|e| internal("verifying a password", e))?;
+        .context("verifying a password")?;
 
     let Some(creds) = creds else {
         audit::record_alone(
@@ -117,7 +119,7 @@ pub async fn sign_in(
             ),
         )
         .await
-        .map_err(|e| internal("audit", e))?;
+        .context("audit")?;
         return fail("unknown email").await;
     };
     let org = creds.organisation_id;
@@ -134,7 +136,7 @@ pub async fn sign_in(
             &event(AuditAction::SignInFailed, None, Some(creds.id), org, detail),
         )
         .await
-        .map_err(|e| internal("audit", e))?;
+        .context("audit")?;
         return fail(detail).await;
     }
     if !matches {
@@ -142,11 +144,7 @@ pub async fn sign_in(
         let lock_until = now
             + chrono::Duration::from_std(settings.lock_duration)
                 .unwrap_or(chrono::Duration::minutes(15));
-        let mut tx = services
-            .db
-            .begin_write()
-            .await
-            .map_err(|e| internal("begin", e))?;
+        let mut tx = services.db.begin_write().await.context("begin")?;
         let (_, will_lock) = users::record_failure(
             &mut tx,
             creds.id,
@@ -155,7 +153,7 @@ pub async fn sign_in(
             lock_until,
         )
         .await
-        .map_err(|e| internal("recording a failure", e))?;
+        .context("recording a failure")?;
         audit::record(
             &mut tx,
             now,
@@ -168,7 +166,7 @@ pub async fn sign_in(
             ),
         )
         .await
-        .map_err(|e| internal("audit", e))?;
+        .context("audit")?;
         if will_lock {
             audit::record(
                 &mut tx,
@@ -182,20 +180,16 @@ pub async fn sign_in(
                 ),
             )
             .await
-            .map_err(|e| internal("audit", e))?;
+            .context("audit")?;
         }
-        tx.commit().await.map_err(|e| internal("commit", e))?;
+        tx.commit().await.context("commit")?;
         return fail("wrong password").await;
     }
 
-    let mut tx = services
-        .db
-        .begin_write()
-        .await
-        .map_err(|e| internal("begin", e))?;
+    let mut tx = services.db.begin_write().await.context("begin")?;
     users::record_success(&mut tx, creds.id)
         .await
-        .map_err(|e| internal("recording success", e))?;
+        .context("recording success")?;
     audit::record(
         &mut tx,
         now,
@@ -208,15 +202,15 @@ pub async fn sign_in(
         ),
     )
     .await
-    .map_err(|e| internal("audit", e))?;
-    tx.commit().await.map_err(|e| internal("commit", e))?;
+    .context("audit")?;
+    tx.commit().await.context("commit")?;
     session
         .sign_in(creds.id, creds.session_epoch, now)
         .await
         .map_err(session_error)?;
     let home = users::find_for_session(&services.db, creds.id)
         .await
-        .map_err(|e| internal("loading the user", e))?
+        .context("loading the user")?
         .map(|u| u.current.home_path())
         .unwrap_or("/");
     tracing::info!(user_id = creds.id, "signed in");
@@ -226,7 +220,7 @@ pub async fn sign_in(
 
 /// Signs out: the session is deleted on the server and the cookie cleared.
 #[server(prefix = "/api", endpoint = "auth/sign-out")]
-pub async fn sign_out() -> Result<(), ServerFnError> {
+pub async fn sign_out() -> Result<(), AppError> {
     use self::ssr::*;
     let services = services()?;
     let session = session().await?;
@@ -243,7 +237,7 @@ pub async fn sign_out() -> Result<(), ServerFnError> {
             ),
         )
         .await
-        .map_err(|e| internal("audit", e))?;
+        .context("audit")?;
         tracing::info!(user_id = user.id, "signed out");
     }
     session.sign_out().await.map_err(session_error)?;
@@ -253,16 +247,16 @@ pub async fn sign_out() -> Result<(), ServerFnError> {
 
 /// Who is signed in (None for visitors).
 #[server(prefix = "/api", endpoint = "auth/whoami")]
-pub async fn whoami() -> Result<Option<CurrentUser>, ServerFnError> {
+pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
     Ok(crate::auth::current_user())
 }
 
 /// The saved state of one form, removed as it is read.
 #[server(prefix = "/api", endpoint = "forms/take")]
-pub async fn take_form_state(form: String) -> Result<Option<FormState>, ServerFnError> {
+pub async fn take_form_state(form: String) -> Result<Option<FormState>, AppError> {
     use self::ssr::*;
     if form.len() > 64 {
-        return Err(crate::auth::bad_input("Unknown form"));
+        return Err(AppError::invalid("Unknown form"));
     }
     session()
         .await?
@@ -273,7 +267,7 @@ pub async fn take_form_state(form: String) -> Result<Option<FormState>, ServerFn
 
 /// The success message from the last action, removed as it is read.
 #[server(prefix = "/api", endpoint = "forms/flash")]
-pub async fn take_flash() -> Result<Option<String>, ServerFnError> {
+pub async fn take_flash() -> Result<Option<String>, AppError> {
     use self::ssr::*;
     session().await?.take_flash().await.map_err(session_error)
 }

@@ -3,6 +3,8 @@
 //! Pages only queue runs; the server's worker runs them and the result page follows progress.
 
 use leptos::prelude::*;
+
+use crate::error::AppError;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::connectivity::ReadinessCheck;
@@ -106,10 +108,11 @@ pub fn run_is_open(status: &str) -> bool {
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
+    pub use crate::error::{AppError, Context};
     pub use crate::{
         auth::{
-            bad_input, internal, not_found, request_meta, require_organisation_role,
-            require_organisation_user, require_staff, require_user, services, CurrentUser,
+            request_meta, require_organisation_role, require_organisation_user, require_staff,
+            require_user, services, CurrentUser,
         },
         domain::{
             connectivity::{dry_run_allowed, FindEndpointUrl, ReadinessCheck},
@@ -123,7 +126,6 @@ pub mod ssr {
             organisations, review, StoreError,
         },
     };
-    pub use leptos::prelude::ServerFnError;
 
     use super::RunSummary;
 
@@ -155,7 +157,7 @@ pub mod ssr {
         services: &Services,
         org: i64,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<chrono::DateTime<chrono::Utc>>, ServerFnError> {
+    ) -> Result<Vec<chrono::DateTime<chrono::Utc>>, AppError> {
         runs::starts_since(
             &services.db,
             org,
@@ -163,7 +165,7 @@ pub mod ssr {
             now - chrono::Duration::hours(1),
         )
         .await
-        .map_err(|e| internal("loading dry runs", e))
+        .context("loading dry runs")
     }
 
     pub fn run_page(id: i64) -> String {
@@ -180,7 +182,7 @@ pub mod ssr {
         }
     }
 
-    pub async fn session() -> Result<crate::auth::session::PortalSession, ServerFnError> {
+    pub async fn session() -> Result<crate::auth::session::PortalSession, AppError> {
         crate::api::oat::ssr::session().await
     }
 
@@ -223,14 +225,11 @@ pub mod ssr {
 
     /// The organisation's readiness result for its current endpoint, queuing a check when there
     /// is no fresh one.
-    pub async fn readiness(
-        services: &Services,
-        org: i64,
-    ) -> Result<super::Readiness, ServerFnError> {
+    pub async fn readiness(services: &Services, org: i64) -> Result<super::Readiness, AppError> {
         let required = services.connectivity.readiness_required;
         let endpoint = runs::endpoint(&services.db, org)
             .await
-            .map_err(|e| internal("loading the endpoint", e))?;
+            .context("loading the endpoint")?;
         let Some((url, _)) = endpoint else {
             return Ok(super::Readiness {
                 required,
@@ -243,7 +242,7 @@ pub mod ssr {
         let now = services.clock.now();
         let latest = runs::recent(&services.db, org, RunKind::Readiness, 1)
             .await
-            .map_err(|e| internal("loading readiness", e))?
+            .context("loading readiness")?
             .into_iter()
             .next()
             .filter(|r| r.target_url == url);
@@ -273,16 +272,14 @@ pub mod ssr {
                     None,
                 )
                 .await
-                .map_err(|e| internal("queuing readiness checks", e))?;
+                .context("queuing readiness checks")?;
                 runs::get(&services.db, id)
                     .await
-                    .map_err(|e| internal("loading readiness", e))?
-                    .ok_or_else(not_found)?
+                    .context("loading readiness")?
+                    .ok_or_else(AppError::not_found)?
             }
         };
-        let row = settle(services, row)
-            .await
-            .map_err(|e| internal("loading readiness", e))?;
+        let row = settle(services, row).await.context("loading readiness")?;
         Ok(super::Readiness {
             required,
             url: Some(url),
@@ -295,7 +292,7 @@ pub mod ssr {
 
 /// The organisation's endpoint page.
 #[server(prefix = "/api", endpoint = "connectivity/endpoint")]
-pub async fn endpoint_page() -> Result<EndpointInfo, ServerFnError> {
+pub async fn endpoint_page() -> Result<EndpointInfo, AppError> {
     use self::ssr::*;
     let (user, org) = require_organisation_user()?;
     let services = services()?;
@@ -303,10 +300,10 @@ pub async fn endpoint_page() -> Result<EndpointInfo, ServerFnError> {
     let organisation = user.organisation_name.clone().unwrap_or_default();
     let endpoint = runs::endpoint(&services.db, org)
         .await
-        .map_err(|e| internal("loading the endpoint", e))?;
+        .context("loading the endpoint")?;
     let recent = runs::recent(&services.db, org, RunKind::DryRun, 10)
         .await
-        .map_err(|e| internal("loading dry runs", e))?;
+        .context("loading dry runs")?;
     let now = services.clock.now();
     let starts = dry_run_starts(&services, org, now).await?;
     Ok(EndpointInfo {
@@ -330,11 +327,11 @@ pub async fn endpoint_page() -> Result<EndpointInfo, ServerFnError> {
 /// Records or changes the live find endpoint (service managers). Refused when the host name
 /// resolves to an address the portal must not connect to.
 #[server(prefix = "/api", endpoint = "connectivity/endpoint/save")]
-pub async fn save_endpoint(url: String) -> Result<(), ServerFnError> {
+pub async fn save_endpoint(url: String) -> Result<(), AppError> {
     use self::ssr::*;
     let (user, org) = require_organisation_role(Role::ServiceManager)?;
     if url.len() > 4000 {
-        return Err(bad_input("That URL is too long"));
+        return Err(AppError::invalid("That URL is too long"));
     }
     let services = services()?;
     let session = session().await?;
@@ -349,7 +346,7 @@ pub async fn save_endpoint(url: String) -> Result<(), ServerFnError> {
                     ENDPOINT_PAGE,
                 )
                 .await
-                .map_err(|e| internal("session", e));
+                .context("session");
         }
     };
     // The SSRF guard's save-time half: every address the name resolves to now. A name that
@@ -364,23 +361,19 @@ pub async fn save_endpoint(url: String) -> Result<(), ServerFnError> {
             return session
                 .back_to_form("endpoint", &form.with_error("url", message), ENDPOINT_PAGE)
                 .await
-                .map_err(|e| internal("session", e));
+                .context("session");
         }
     }
     let before = runs::endpoint(&services.db, org)
         .await
-        .map_err(|e| internal("loading the endpoint", e))?;
+        .context("loading the endpoint")?;
     if before.as_ref().map(|(u, _)| u.as_str()) != Some(parsed.as_str()) {
         let now = services.clock.now();
         let meta = request_meta();
-        let mut tx = services
-            .db
-            .begin_write()
-            .await
-            .map_err(|e| internal("begin", e))?;
+        let mut tx = services.db.begin_write().await.context("begin")?;
         runs::set_endpoint(&mut tx, org, parsed.as_str(), now)
             .await
-            .map_err(|e| internal("saving the endpoint", e))?;
+            .context("saving the endpoint")?;
         audit::record(
             &mut tx,
             now,
@@ -398,28 +391,28 @@ pub async fn save_endpoint(url: String) -> Result<(), ServerFnError> {
             },
         )
         .await
-        .map_err(|e| internal("auditing", e))?;
-        tx.commit().await.map_err(|e| internal("commit", e))?;
+        .context("auditing")?;
+        tx.commit().await.context("commit")?;
         tracing::info!(organisation = org, "find endpoint changed");
     }
     session
         .set_flash("Your live find endpoint has been saved")
         .await
-        .map_err(|e| internal("session", e))?;
+        .context("session")?;
     leptos_axum::redirect(ENDPOINT_PAGE);
     Ok(())
 }
 
 /// Starts a dry run: the find request sent to the organisation's endpoint now.
 #[server(prefix = "/api", endpoint = "connectivity/dry-run")]
-pub async fn start_dry_run() -> Result<(), ServerFnError> {
+pub async fn start_dry_run() -> Result<(), AppError> {
     use self::ssr::*;
     let (user, org) = require_organisation_role(Role::ServiceManager)?;
     let services = services()?;
     let session = session().await?;
     let Some((url, _)) = runs::endpoint(&services.db, org)
         .await
-        .map_err(|e| internal("loading the endpoint", e))?
+        .context("loading the endpoint")?
     else {
         let form = FormState::default().with_error(
             "url",
@@ -428,11 +421,11 @@ pub async fn start_dry_run() -> Result<(), ServerFnError> {
         return session
             .back_to_form("endpoint", &form, ENDPOINT_PAGE)
             .await
-            .map_err(|e| internal("session", e));
+            .context("session");
     };
     let recent = runs::recent(&services.db, org, RunKind::DryRun, 1)
         .await
-        .map_err(|e| internal("loading dry runs", e))?;
+        .context("loading dry runs")?;
     if let Some(open) = recent.iter().find(|r| r.is_open()) {
         leptos_axum::redirect(&run_page(open.id));
         return Ok(());
@@ -448,7 +441,7 @@ pub async fn start_dry_run() -> Result<(), ServerFnError> {
         return session
             .back_to_form("endpoint", &form, ENDPOINT_PAGE)
             .await
-            .map_err(|e| internal("session", e));
+            .context("session");
     }
     let id = queue(
         &services,
@@ -463,46 +456,46 @@ pub async fn start_dry_run() -> Result<(), ServerFnError> {
         Some((AuditAction::DryRunStarted, &user)),
     )
     .await
-    .map_err(|e| internal("queuing a dry run", e))?;
+    .context("queuing a dry run")?;
     leptos_axum::redirect(&run_page(id));
     Ok(())
 }
 
 /// Programme staff start the official connectivity test of an OAT request.
 #[server(prefix = "/api", endpoint = "staff/requests/connectivity-test")]
-pub async fn start_official_run(id: String) -> Result<(), ServerFnError> {
+pub async fn start_official_run(id: String) -> Result<(), AppError> {
     use self::ssr::*;
     let staff = require_staff()?;
     let services = services()?;
-    let request_id: i64 = id.trim().parse().map_err(|_| not_found())?;
+    let request_id: i64 = id.trim().parse().map_err(|_| AppError::not_found())?;
     let r = review::get(&services.db, request_id)
         .await
-        .map_err(|e| internal("loading a request", e))?
-        .ok_or_else(not_found)?;
+        .context("loading a request")?
+        .ok_or_else(AppError::not_found)?;
     let page = format!("/staff/requests/{}", r.id);
     let session = session().await?;
     if !matches!(r.status.as_str(), "requested" | "test_scheduled") {
         session
             .set_flash("The connectivity test can only be run on a request waiting for its test")
             .await
-            .map_err(|e| internal("session", e))?;
+            .context("session")?;
         leptos_axum::redirect(&page);
         return Ok(());
     }
     let Some((url, _)) = runs::endpoint(&services.db, r.organisation_id)
         .await
-        .map_err(|e| internal("loading the endpoint", e))?
+        .context("loading the endpoint")?
     else {
         session
             .set_flash("The organisation has not recorded its live find endpoint yet, so the test cannot be run")
             .await
-            .map_err(|e| internal("session", e))?;
+            .context("session")?;
         leptos_axum::redirect(&page);
         return Ok(());
     };
     if let Some(open) = runs::for_request(&services.db, r.id, 1)
         .await
-        .map_err(|e| internal("loading runs", e))?
+        .context("loading runs")?
         .into_iter()
         .find(|x| x.is_open())
     {
@@ -522,42 +515,40 @@ pub async fn start_official_run(id: String) -> Result<(), ServerFnError> {
         Some((AuditAction::OfficialTestStarted, &staff)),
     )
     .await
-    .map_err(|e| internal("queuing the test", e))?;
+    .context("queuing the test")?;
     leptos_axum::redirect(&run_page(run));
     Ok(())
 }
 
 /// A run and its exchange log: for the organisation's users (their own runs) and staff.
 #[server(prefix = "/api", endpoint = "connectivity/run")]
-pub async fn run_details(id: String) -> Result<RunInfo, ServerFnError> {
+pub async fn run_details(id: String) -> Result<RunInfo, AppError> {
     use self::ssr::*;
     let user = require_user()?;
     let services = services()?;
-    let id: i64 = id.trim().parse().map_err(|_| not_found())?;
+    let id: i64 = id.trim().parse().map_err(|_| AppError::not_found())?;
     let run = runs::get(&services.db, id)
         .await
-        .map_err(|e| internal("loading a run", e))?
-        .ok_or_else(not_found)?;
+        .context("loading a run")?
+        .ok_or_else(AppError::not_found)?;
     let staff = user.is_staff();
     if !staff && user.organisation_id != Some(run.organisation_id) {
-        return Err(not_found());
+        return Err(AppError::not_found());
     }
-    let run = settle(&services, run)
-        .await
-        .map_err(|e| internal("loading a run", e))?;
+    let run = settle(&services, run).await.context("loading a run")?;
     let organisation = organisations::get(&services.db, run.organisation_id)
         .await
-        .map_err(|e| internal("loading the organisation", e))?
+        .context("loading the organisation")?
         .map(|o| o.name.to_string())
         .unwrap_or_default();
     let attempts = runs::attempts(&services.db, run.id)
         .await
-        .map_err(|e| internal("loading attempts", e))?;
+        .context("loading attempts")?;
     let (request_version, may_record_outcome) = match run.request_id {
         Some(rid) if staff => {
             let r = review::get(&services.db, rid)
                 .await
-                .map_err(|e| internal("loading a request", e))?;
+                .context("loading a request")?;
             match r {
                 Some(r) => (
                     Some(r.version),
@@ -609,7 +600,7 @@ pub async fn run_details(id: String) -> Result<RunInfo, ServerFnError> {
 
 /// The readiness checks for the "check your answers" page (service managers).
 #[server(prefix = "/api", endpoint = "connectivity/readiness")]
-pub async fn readiness_checks() -> Result<Readiness, ServerFnError> {
+pub async fn readiness_checks() -> Result<Readiness, AppError> {
     use self::ssr::*;
     let (_, org) = require_organisation_user()?;
     let services = services()?;
@@ -618,17 +609,17 @@ pub async fn readiness_checks() -> Result<Readiness, ServerFnError> {
 
 /// Staff go from a failed official run to the failure form with its cause filled in.
 #[server(prefix = "/api", endpoint = "staff/requests/connectivity-failure")]
-pub async fn prefill_failure(run: String) -> Result<(), ServerFnError> {
+pub async fn prefill_failure(run: String) -> Result<(), AppError> {
     use self::ssr::*;
     require_staff()?;
     let services = services()?;
-    let id: i64 = run.trim().parse().map_err(|_| not_found())?;
+    let id: i64 = run.trim().parse().map_err(|_| AppError::not_found())?;
     let run = runs::get(&services.db, id)
         .await
-        .map_err(|e| internal("loading a run", e))?
-        .ok_or_else(not_found)?;
+        .context("loading a run")?
+        .ok_or_else(AppError::not_found)?;
     let Some(request_id) = run.request_id else {
-        return Err(not_found());
+        return Err(AppError::not_found());
     };
     let reason = [run.cause.as_str(), run.fix.as_str()]
         .iter()
@@ -643,7 +634,7 @@ pub async fn prefill_failure(run: String) -> Result<(), ServerFnError> {
             &FormState::default().with_value("reason", &reason),
         )
         .await
-        .map_err(|e| internal("session", e))?;
+        .context("session")?;
     leptos_axum::redirect(&format!("/staff/requests/{request_id}/failure"));
     Ok(())
 }

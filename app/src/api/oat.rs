@@ -4,6 +4,8 @@
 
 use chrono::NaiveDate;
 use leptos::prelude::*;
+
+use crate::error::AppError;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::oat::DateRule;
@@ -150,10 +152,11 @@ pub struct RequestView {
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
+    pub use crate::error::{AppError, Context};
     pub use crate::{
         auth::{
-            bad_input, internal, not_found, request_meta, require_organisation_role,
-            require_organisation_user, services, session::PortalSession, CurrentUser,
+            request_meta, require_organisation_role, require_organisation_user, services,
+            session::PortalSession, CurrentUser,
         },
         clock::london_today,
         domain::{
@@ -168,12 +171,11 @@ pub(crate) mod ssr {
             outbox, schemes, StoreError,
         },
     };
-    pub use leptos::prelude::ServerFnError;
 
-    pub async fn session() -> Result<PortalSession, ServerFnError> {
+    pub async fn session() -> Result<PortalSession, AppError> {
         let s = leptos_axum::extract::<tower_sessions::Session>()
             .await
-            .map_err(|e| internal("session missing", e))?;
+            .context("session missing")?;
         Ok(PortalSession(s))
     }
 
@@ -188,12 +190,12 @@ pub(crate) mod ssr {
         services: &Services,
         org: i64,
         raw: &str,
-    ) -> Result<schemes::Scheme, ServerFnError> {
-        let id: i64 = raw.trim().parse().map_err(|_| not_found())?;
+    ) -> Result<schemes::Scheme, AppError> {
+        let id: i64 = raw.trim().parse().map_err(|_| AppError::not_found())?;
         schemes::get_in_organisation(&services.db, org, id)
             .await
-            .map_err(|e| internal("loading a scheme", e))?
-            .ok_or_else(not_found)
+            .context("loading a scheme")?
+            .ok_or_else(AppError::not_found)
     }
 
     /// The connection date rule for the organisation today (OAT requests and further schemes).
@@ -202,10 +204,10 @@ pub(crate) mod ssr {
         Ok(DateRule::new(london_today(services.clock.now()), tc))
     }
 
-    pub async fn rule_for(services: &Services, org: i64) -> Result<DateRule, ServerFnError> {
+    pub async fn rule_for(services: &Services, org: i64) -> Result<DateRule, AppError> {
         date_rule(services, org)
             .await
-            .map_err(|e| internal("loading the technical connection date", e))
+            .context("loading the technical connection date")
     }
 
     /// The organisation's providers and schemes as overview rows, with every scheme's newest
@@ -227,10 +229,10 @@ pub(crate) mod ssr {
             .collect())
     }
 
-    pub async fn load_draft(services: &Services, scheme_id: i64) -> Result<Draft, ServerFnError> {
+    pub async fn load_draft(services: &Services, scheme_id: i64) -> Result<Draft, AppError> {
         Ok(oat::draft(&services.db, scheme_id)
             .await
-            .map_err(|e| internal("loading answers", e))?
+            .context("loading answers")?
             .unwrap_or_else(|| Draft {
                 scheme_id,
                 submission_key: uuid::Uuid::new_v4().to_string(),
@@ -242,16 +244,12 @@ pub(crate) mod ssr {
         services: &Services,
         draft: &Draft,
         user: &CurrentUser,
-    ) -> Result<(), ServerFnError> {
-        let mut tx = services
-            .db
-            .begin_write()
-            .await
-            .map_err(|e| internal("begin", e))?;
+    ) -> Result<(), AppError> {
+        let mut tx = services.db.begin_write().await.context("begin")?;
         oat::save_draft(&mut tx, draft, user.id, services.clock.now())
             .await
-            .map_err(|e| internal("saving answers", e))?;
-        tx.commit().await.map_err(|e| internal("commit", e))
+            .context("saving answers")?;
+        tx.commit().await.context("commit")
     }
 
     pub fn answer_of(draft: &Draft, q: Question) -> Option<String> {
@@ -339,7 +337,7 @@ pub(crate) mod ssr {
 
 /// The organisation's providers and schemes with their testing status and go-live date.
 #[server(prefix = "/api", endpoint = "oat/overview")]
-pub async fn oat_overview() -> Result<Overview, ServerFnError> {
+pub async fn oat_overview() -> Result<Overview, AppError> {
     use self::ssr::*;
     let (user, org) = require_organisation_user()?;
     let services = services()?;
@@ -348,7 +346,7 @@ pub async fn oat_overview() -> Result<Overview, ServerFnError> {
     let manager = user.has_role(Role::ServiceManager);
     let rows = scheme_rows(&services, org, manager)
         .await
-        .map_err(|e| internal("listing schemes", e))?;
+        .context("listing schemes")?;
     Ok(Overview {
         organisation,
         schemes: rows,
@@ -359,7 +357,7 @@ pub async fn oat_overview() -> Result<Overview, ServerFnError> {
 
 /// The request in progress for a scheme (answers so far, date rule, any open request).
 #[server(prefix = "/api", endpoint = "oat/journey")]
-pub async fn oat_journey(scheme: String) -> Result<Journey, ServerFnError> {
+pub async fn oat_journey(scheme: String) -> Result<Journey, AppError> {
     use self::ssr::*;
     let (user, org) = require_organisation_user()?;
     let services = services()?;
@@ -367,7 +365,7 @@ pub async fn oat_journey(scheme: String) -> Result<Journey, ServerFnError> {
     let draft = load_draft(&services, s.id).await?;
     let open_request = oat::open_for_scheme(&services.db, s.id)
         .await
-        .map_err(|e| internal("checking for an open request", e))?;
+        .context("checking for an open request")?;
     Ok(Journey {
         scheme_id: s.id,
         scheme_name: s.name.clone(),
@@ -394,11 +392,11 @@ pub async fn answer_question(
     question: String,
     answer: Option<String>,
     change: Option<String>,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     use self::ssr::*;
     let (user, org) = require_organisation_role(Role::ServiceManager)?;
     if too_long(&[&scheme, &question]) {
-        return Err(bad_input("That request was too long"));
+        return Err(AppError::invalid("That request was too long"));
     }
     let services = services()?;
     let s = own_scheme(&services, org, &scheme).await?;
@@ -406,7 +404,7 @@ pub async fn answer_question(
         leptos_axum::redirect(&format!("/oat/{}", s.id));
         return Ok(());
     }
-    let q = Question::from_field(&question).ok_or_else(|| bad_input("Unknown question"))?;
+    let q = Question::from_field(&question).ok_or_else(|| AppError::invalid("Unknown question"))?;
     let page = format!("/oat/{}/{}", s.id, q.field());
     let change = change.as_deref() == Some("1");
     let Some(a) = Answer::parse(answer.as_deref()) else {
@@ -415,7 +413,7 @@ pub async fn answer_question(
             .await?
             .save_form(q.field(), &form)
             .await
-            .map_err(|e| internal("session", e))?;
+            .context("session")?;
         leptos_axum::redirect(&if change {
             format!("{page}?change=1")
         } else {
@@ -443,12 +441,12 @@ pub async fn save_connection_date(
     scheme: String,
     connection_date: Option<String>,
     change: Option<String>,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     use self::ssr::*;
     let (user, org) = require_organisation_role(Role::ServiceManager)?;
     let raw = connection_date.unwrap_or_default();
     if too_long(&[&scheme, &raw]) {
-        return Err(bad_input("That request was too long"));
+        return Err(AppError::invalid("That request was too long"));
     }
     let services = services()?;
     let s = own_scheme(&services, org, &scheme).await?;
@@ -466,7 +464,7 @@ pub async fn save_connection_date(
                 .await?
                 .save_form("connection-date", &form)
                 .await
-                .map_err(|e| internal("session", e))?;
+                .context("session")?;
             let page = format!("/oat/{}/connection-date", s.id);
             leptos_axum::redirect(&if change.as_deref() == Some("1") {
                 format!("{page}?change=1")
@@ -489,24 +487,24 @@ pub async fn save_connection_date(
 /// row and the email; the same submission key twice (double click, resubmit, two tabs) makes
 /// one request.
 #[server(prefix = "/api", endpoint = "oat/send")]
-pub async fn send_request(scheme: String, submission_key: String) -> Result<(), ServerFnError> {
+pub async fn send_request(scheme: String, submission_key: String) -> Result<(), AppError> {
     use self::ssr::*;
     let (user, org) = require_organisation_role(Role::ServiceManager)?;
     if too_long(&[&scheme, &submission_key]) || submission_key.trim().is_empty() {
-        return Err(bad_input("That request was not complete"));
+        return Err(AppError::invalid("That request was not complete"));
     }
     let services = services()?;
     let s = own_scheme(&services, org, &scheme).await?;
     if let Some(id) = oat::find_by_key(&services.db, org, &submission_key)
         .await
-        .map_err(|e| internal("checking the submission", e))?
+        .context("checking the submission")?
     {
         leptos_axum::redirect(&format!("/requests/{id}/sent"));
         return Ok(());
     }
     if let Some(id) = oat::open_for_scheme(&services.db, s.id)
         .await
-        .map_err(|e| internal("checking for an open request", e))?
+        .context("checking for an open request")?
     {
         leptos_axum::redirect(&format!("/requests/{id}"));
         return Ok(());
@@ -529,7 +527,7 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
         // show what it made rather than asking again.
         if let Some(id) = oat::find_by_key(&services.db, org, &submission_key)
             .await
-            .map_err(|e| internal("checking the submission", e))?
+            .context("checking the submission")?
         {
             leptos_axum::redirect(&format!("/requests/{id}/sent"));
             return Ok(());
@@ -561,7 +559,7 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
                 .await?
                 .save_form("connection-date", &form)
                 .await
-                .map_err(|e| internal("session", e))?;
+                .context("session")?;
             leptos_axum::redirect(&format!("/oat/{}/connection-date", s.id));
             return Ok(());
         }
@@ -574,18 +572,14 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
     let retest_of = if s.status == "failed" {
         oat::latest_for_scheme(&services.db, s.id)
             .await
-            .map_err(|e| internal("loading a request", e))?
+            .context("loading a request")?
             .filter(|r| r.status == "failed")
             .map(|r| r.id)
     } else {
         None
     };
     let now = services.clock.now();
-    let mut tx = services
-        .db
-        .begin_write()
-        .await
-        .map_err(|e| internal("begin", e))?;
+    let mut tx = services.db.begin_write().await.context("begin")?;
     let (id, reference) = match oat::insert(
         &mut tx,
         org,
@@ -613,7 +607,7 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
             leptos_axum::redirect(&existing.unwrap_or_else(|| "/organisation".into()));
             return Ok(());
         }
-        Err(e) => return Err(internal("recording the request", e)),
+        Err(e) => return Err(AppError::internal("recording the request", e)),
     };
     oat::add_event(
         &mut tx,
@@ -628,10 +622,10 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
         &format!("Connection date {}", long_date(date)),
     )
     .await
-    .map_err(|e| internal("timeline", e))?;
+    .context("timeline")?;
     if !schemes::move_status(&mut tx, s.id, &["not_requested", "failed"], "requested")
         .await
-        .map_err(|e| internal("scheme status", e))?
+        .context("scheme status")?
     {
         // The scheme changed under us since we looked: nothing is applied.
         tx.rollback().await;
@@ -640,7 +634,7 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
     }
     oat::delete_draft(&mut tx, s.id)
         .await
-        .map_err(|e| internal("clearing answers", e))?;
+        .context("clearing answers")?;
     let meta = request_meta();
     audit::record(
         &mut tx,
@@ -656,7 +650,7 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
         },
     )
     .await
-    .map_err(|e| internal("audit", e))?;
+    .context("audit")?;
     let link = format!("{}/requests/{id}", services.public_origin);
     outbox::enqueue(
         &mut tx,
@@ -680,8 +674,8 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
         now,
     )
     .await
-    .map_err(|e| internal("queueing the email", e))?;
-    tx.commit().await.map_err(|e| internal("commit", e))?;
+    .context("queueing the email")?;
+    tx.commit().await.context("commit")?;
     tracing::info!(request_id = id, %reference, "OAT request sent");
     leptos_axum::redirect(&format!("/requests/{id}/sent"));
     Ok(())
@@ -689,7 +683,7 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
 
 /// A request and its timeline, for anyone in the organisation.
 #[server(prefix = "/api", endpoint = "oat/request")]
-pub async fn request_detail(id: String) -> Result<RequestView, ServerFnError> {
+pub async fn request_detail(id: String) -> Result<RequestView, AppError> {
     use self::ssr::*;
     use crate::{
         api::review::ssr::{parse_id, status_of},
@@ -700,20 +694,20 @@ pub async fn request_detail(id: String) -> Result<RequestView, ServerFnError> {
     let services = services()?;
     let r = review::get_in_organisation(&services.db, org, parse_id(&id)?)
         .await
-        .map_err(|e| internal("loading a request", e))?
-        .ok_or_else(not_found)?;
+        .context("loading a request")?
+        .ok_or_else(AppError::not_found)?;
     let events = oat::events(&services.db, r.id)
         .await
-        .map_err(|e| internal("loading the timeline", e))?;
+        .context("loading the timeline")?;
     let changes = review::date_changes(&services.db, r.id)
         .await
-        .map_err(|e| internal("loading date changes", e))?;
+        .context("loading date changes")?;
     let status = status_of(&r)?;
     let manager = user.has_role(Role::ServiceManager);
     let waiting = changes.iter().any(|c| c.status == "pending");
     let latest = oat::latest_for_scheme(&services.db, r.scheme_id)
         .await
-        .map_err(|e| internal("loading a request", e))?;
+        .context("loading a request")?;
     Ok(RequestView {
         id: r.id,
         reference: r.reference.clone().unwrap_or_default(),

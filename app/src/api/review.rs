@@ -6,6 +6,8 @@
 
 use chrono::NaiveDate;
 use leptos::prelude::*;
+
+use crate::error::AppError;
 use serde::{Deserialize, Serialize};
 
 use super::oat::TimelineEntry;
@@ -111,15 +113,13 @@ pub struct StaffRequestView {
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
+    pub use crate::error::{AppError, Context};
     pub use crate::{
         api::{
             admin::ssr::{event, session},
             oat::ssr::timeline,
         },
-        auth::{
-            bad_input, internal, not_found, require_organisation_role, require_staff, services,
-            CurrentUser,
-        },
+        auth::{require_organisation_role, require_staff, services, CurrentUser},
         clock::{london_long, london_to_utc, london_today},
         domain::{
             oat::{long_date, parse_iso_date, DateError, DateRule},
@@ -139,7 +139,6 @@ pub(crate) mod ssr {
             Tx,
         },
     };
-    pub use leptos::prelude::ServerFnError;
 
     /// Writes an action's email for one recipient (by name).
     pub type LetterFor<'a> = &'a (dyn Fn(&str) -> Letter + Sync);
@@ -151,30 +150,31 @@ pub(crate) mod ssr {
         crate::domain::oat::status_label(code).0
     }
 
-    pub fn parse_id(raw: &str) -> Result<i64, ServerFnError> {
+    pub fn parse_id(raw: &str) -> Result<i64, AppError> {
         raw.trim()
             .parse::<i64>()
             .ok()
             .filter(|id| *id > 0)
-            .ok_or_else(not_found)
+            .ok_or_else(AppError::not_found)
     }
 
-    pub fn parse_version(raw: &str) -> Result<i32, ServerFnError> {
-        raw.trim()
-            .parse::<i32>()
-            .map_err(|_| bad_input("That form was not complete: reload the page and try again"))
+    pub fn parse_version(raw: &str) -> Result<i32, AppError> {
+        raw.trim().parse::<i32>().map_err(|_| {
+            AppError::invalid("That form was not complete: reload the page and try again")
+        })
     }
 
-    pub async fn load(services: &Services, id: i64) -> Result<StaffRequest, ServerFnError> {
+    pub async fn load(services: &Services, id: i64) -> Result<StaffRequest, AppError> {
         review::get(&services.db, id)
             .await
-            .map_err(|e| internal("loading a request", e))?
-            .ok_or_else(not_found)
+            .context("loading a request")?
+            .ok_or_else(AppError::not_found)
     }
 
-    pub fn status_of(r: &StaffRequest) -> Result<RequestStatus, ServerFnError> {
-        RequestStatus::parse(&r.status)
-            .ok_or_else(|| internal("request status", format!("unknown status {}", r.status)))
+    pub fn status_of(r: &StaffRequest) -> Result<RequestStatus, AppError> {
+        RequestStatus::parse(&r.status).ok_or_else(|| {
+            AppError::internal("request status", format!("unknown status {}", r.status))
+        })
     }
 
     /// The request page for staff, where every action returns to.
@@ -183,16 +183,12 @@ pub(crate) mod ssr {
     }
 
     /// Post/redirect/get back to a form with what was typed and what was wrong.
-    pub async fn back_to_form(
-        form: &str,
-        state: &FormState,
-        page: &str,
-    ) -> Result<(), ServerFnError> {
+    pub async fn back_to_form(form: &str, state: &FormState, page: &str) -> Result<(), AppError> {
         session()
             .await?
             .back_to_form(form, state, page)
             .await
-            .map_err(|e| internal("session", e))
+            .context("session")
     }
 
     /// Sends the user back to the action's form with a message: the request changed (another
@@ -203,7 +199,7 @@ pub(crate) mod ssr {
         id: i64,
         form: &str,
         page: &str,
-    ) -> Result<(), ServerFnError> {
+    ) -> Result<(), AppError> {
         let current = review::get(&services.db, id).await.ok().flatten();
         let now = current
             .map(|r| format!(": it is now {}", status_label(&r.status)))
@@ -229,11 +225,11 @@ pub(crate) mod ssr {
         event_title: &str,
         detail: &str,
         email: Option<(&str, LetterFor<'_>)>,
-    ) -> Result<(), ServerFnError> {
+    ) -> Result<(), AppError> {
         let now = services.clock.now();
         oat::add_event(tx, r.id, now, Some(actor.id), event_title, detail)
             .await
-            .map_err(|e| internal("timeline", e))?;
+            .context("timeline")?;
         let reference = r.reference.clone().unwrap_or_default();
         audit::record(
             tx,
@@ -247,16 +243,16 @@ pub(crate) mod ssr {
             ),
         )
         .await
-        .map_err(|e| internal("audit", e))?;
+        .context("audit")?;
         if let Some((what, letter)) = email {
             let recipients = review::service_manager_emails(&services.db, r.organisation_id)
                 .await
-                .map_err(|e| internal("finding service managers", e))?;
+                .context("finding service managers")?;
             for (name, address) in recipients {
                 let mail = letter(&name).to(review::email_key(r.id, what, &address), &address);
                 outbox::enqueue(tx, &mail, now)
                     .await
-                    .map_err(|e| internal("queueing an email", e))?;
+                    .context("queueing an email")?;
             }
         }
         Ok(())
@@ -292,7 +288,7 @@ pub async fn staff_queue(
     sort: Option<String>,
     after: Option<String>,
     before: Option<String>,
-) -> Result<QueuePage, ServerFnError> {
+) -> Result<QueuePage, AppError> {
     use self::ssr::*;
     use crate::domain::review::{Cursor, Direction, Sort, MAX_SEARCH_LEN};
     require_staff()?;
@@ -314,11 +310,8 @@ pub async fn staff_queue(
     let (filter, errors) = QueueFilter::parse(&query);
     let (rows, more) = review::queue(&services.db, &filter, QUEUE_PAGE_SIZE)
         .await
-        .map_err(|e| internal("listing requests", e))?;
-    let (by_status, waiting) = services
-        .queue_counts()
-        .await
-        .map_err(|e| internal("counting requests", e))?;
+        .context("listing requests")?;
+    let (by_status, waiting) = services.queue_counts().await.context("counting requests")?;
     let today = london_today(services.clock.now());
     let key = |r: &review::QueueRow| Cursor {
         connection_date: r.connection_date,
@@ -406,7 +399,7 @@ pub async fn staff_queue(
 
 /// A request with everything staff need (programme staff).
 #[server(prefix = "/api", endpoint = "staff/request")]
-pub async fn staff_request(id: String) -> Result<StaffRequestView, ServerFnError> {
+pub async fn staff_request(id: String) -> Result<StaffRequestView, AppError> {
     use self::ssr::*;
     require_staff()?;
     let services = services()?;
@@ -414,16 +407,16 @@ pub async fn staff_request(id: String) -> Result<StaffRequestView, ServerFnError
     let status = status_of(&r)?;
     let events = oat::events(&services.db, r.id)
         .await
-        .map_err(|e| internal("loading the timeline", e))?;
+        .context("loading the timeline")?;
     let emails = review::emails_for(&services.db, r.id)
         .await
-        .map_err(|e| internal("loading emails", e))?;
+        .context("loading emails")?;
     let changes = review::date_changes(&services.db, r.id)
         .await
-        .map_err(|e| internal("loading date changes", e))?;
+        .context("loading date changes")?;
     let runs = crate::store::connectivity::for_request(&services.db, r.id, 20)
         .await
-        .map_err(|e| internal("loading connectivity runs", e))?;
+        .context("loading connectivity runs")?;
     let now = services.clock.now();
     let today = london_today(now);
     let rule = DateRule::new(today, r.technical_connection_on);
@@ -527,7 +520,7 @@ pub async fn schedule_test(
     test_date: Option<String>,
     test_time: Option<String>,
     note: Option<String>,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     use self::ssr::*;
     let staff = require_staff()?;
     let services = services()?;
@@ -575,11 +568,7 @@ pub async fn schedule_test(
         return back_to_form("schedule", &form, &form_page).await;
     };
     let action = Action::ScheduleTest;
-    let mut tx = services
-        .db
-        .begin_write()
-        .await
-        .map_err(|e| internal("begin", e))?;
+    let mut tx = services.db.begin_write().await.context("begin")?;
     let applied = review::apply(
         &mut tx,
         r.id,
@@ -590,14 +579,14 @@ pub async fn schedule_test(
         now,
     )
     .await
-    .map_err(|e| internal("scheduling the test", e))?;
+    .context("scheduling the test")?;
     if !applied {
         tx.rollback().await;
         return changed_under_us(&services, r.id, "schedule", &form_page).await;
     }
     review::sync_scheme(&mut tx, r.scheme_id, "test_scheduled", None)
         .await
-        .map_err(|e| internal("scheme status", e))?;
+        .context("scheme status")?;
     let when_text = london_long(at);
     let link = request_link(&services, r.id);
     let reference = r.reference.clone().unwrap_or_default();
@@ -629,23 +618,20 @@ pub async fn schedule_test(
         Some((&format!("test-scheduled-v{version}"), &letter)),
     )
     .await?;
-    tx.commit().await.map_err(|e| internal("commit", e))?;
+    tx.commit().await.context("commit")?;
     services.forget_queue_counts();
     tracing::info!(request_id = r.id, "connectivity test scheduled");
     finish(&r, &format!("Connectivity test scheduled for {when_text}")).await
 }
 
 #[cfg(feature = "ssr")]
-async fn finish(
-    r: &crate::store::review::StaffRequest,
-    message: &str,
-) -> Result<(), ServerFnError> {
+async fn finish(r: &crate::store::review::StaffRequest, message: &str) -> Result<(), AppError> {
     use self::ssr::*;
     session()
         .await?
         .set_flash(message)
         .await
-        .map_err(|e| internal("session", e))?;
+        .context("session")?;
     leptos_axum::redirect(&page_of(r.id));
     Ok(())
 }
@@ -657,7 +643,7 @@ pub async fn record_outcome(
     id: String,
     version: String,
     outcome: Option<String>,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     use self::ssr::*;
     let staff = require_staff()?;
     let services = services()?;
@@ -680,11 +666,7 @@ pub async fn record_outcome(
         }
     }
     let now = services.clock.now();
-    let mut tx = services
-        .db
-        .begin_write()
-        .await
-        .map_err(|e| internal("begin", e))?;
+    let mut tx = services.db.begin_write().await.context("begin")?;
     let applied = review::apply(
         &mut tx,
         r.id,
@@ -695,14 +677,14 @@ pub async fn record_outcome(
         now,
     )
     .await
-    .map_err(|e| internal("recording the outcome", e))?;
+    .context("recording the outcome")?;
     if !applied {
         tx.rollback().await;
         return changed_under_us(&services, r.id, "outcome", &form_page).await;
     }
     review::sync_scheme(&mut tx, r.scheme_id, "passed", None)
         .await
-        .map_err(|e| internal("scheme status", e))?;
+        .context("scheme status")?;
     record_action(
         &mut tx,
         &services,
@@ -714,7 +696,7 @@ pub async fn record_outcome(
         None,
     )
     .await?;
-    tx.commit().await.map_err(|e| internal("commit", e))?;
+    tx.commit().await.context("commit")?;
     services.forget_queue_counts();
     tracing::info!(request_id = r.id, "OAT passed");
     leptos_axum::redirect(&format!("{}/go-live", page_of(r.id)));
@@ -730,7 +712,7 @@ pub async fn confirm_go_live(
     which: Option<String>,
     other_date: Option<String>,
     reason: Option<String>,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     use self::ssr::*;
     let staff = require_staff()?;
     let services = services()?;
@@ -798,11 +780,7 @@ pub async fn confirm_go_live(
     } else {
         reason_text.unwrap_or_default()
     };
-    let mut tx = services
-        .db
-        .begin_write()
-        .await
-        .map_err(|e| internal("begin", e))?;
+    let mut tx = services.db.begin_write().await.context("begin")?;
     let applied = review::apply(
         &mut tx,
         r.id,
@@ -816,14 +794,14 @@ pub async fn confirm_go_live(
         now,
     )
     .await
-    .map_err(|e| internal("confirming the go-live date", e))?;
+    .context("confirming the go-live date")?;
     if !applied {
         tx.rollback().await;
         return changed_under_us(&services, r.id, "go-live", &form_page).await;
     }
     review::sync_scheme(&mut tx, r.scheme_id, "go_live_confirmed", Some(date))
         .await
-        .map_err(|e| internal("scheme status", e))?;
+        .context("scheme status")?;
     let reference = r.reference.clone().unwrap_or_default();
     let link = request_link(&services, r.id);
     let letter = |name: &str| {
@@ -858,7 +836,7 @@ pub async fn confirm_go_live(
         Some(("go-live-confirmed", &letter)),
     )
     .await?;
-    tx.commit().await.map_err(|e| internal("commit", e))?;
+    tx.commit().await.context("commit")?;
     services.forget_queue_counts();
     tracing::info!(request_id = r.id, %date, "go-live date confirmed");
     finish(&r, &format!("Go-live date confirmed: {}", long_date(date))).await
@@ -874,7 +852,7 @@ pub async fn record_failure(
     support_date: Option<String>,
     support_time: Option<String>,
     support_join: Option<String>,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     use self::ssr::*;
     let staff = require_staff()?;
     let services = services()?;
@@ -946,11 +924,7 @@ pub async fn record_failure(
     if form.has_errors() {
         return back_to_form("failure", &form, &form_page).await;
     }
-    let mut tx = services
-        .db
-        .begin_write()
-        .await
-        .map_err(|e| internal("begin", e))?;
+    let mut tx = services.db.begin_write().await.context("begin")?;
     let applied = review::apply(
         &mut tx,
         r.id,
@@ -965,14 +939,14 @@ pub async fn record_failure(
         now,
     )
     .await
-    .map_err(|e| internal("recording the failure", e))?;
+    .context("recording the failure")?;
     if !applied {
         tx.rollback().await;
         return changed_under_us(&services, r.id, "failure", &form_page).await;
     }
     review::sync_scheme(&mut tx, r.scheme_id, "failed", None)
         .await
-        .map_err(|e| internal("scheme status", e))?;
+        .context("scheme status")?;
     let reference = r.reference.clone().unwrap_or_default();
     let link = request_link(&services, r.id);
     let support_text = support_at.map(london_long).unwrap_or_default();
@@ -1012,7 +986,7 @@ pub async fn record_failure(
         Some(("failed", &letter)),
     )
     .await?;
-    tx.commit().await.map_err(|e| internal("commit", e))?;
+    tx.commit().await.context("commit")?;
     services.forget_queue_counts();
     tracing::info!(request_id = r.id, "OAT failed");
     finish(&r, "Outcome recorded: the test failed").await
@@ -1027,7 +1001,7 @@ pub async fn decide_date_change(
     change: String,
     decision: Option<String>,
     reason: Option<String>,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     use self::ssr::*;
     let staff = require_staff()?;
     let services = services()?;
@@ -1037,9 +1011,9 @@ pub async fn decide_date_change(
     let form_page = format!("{}/date-change", page_of(r.id));
     let changes = review::date_changes(&services.db, r.id)
         .await
-        .map_err(|e| internal("loading date changes", e))?;
+        .context("loading date changes")?;
     let Some(c) = changes.into_iter().find(|c| c.id == change_id) else {
-        return Err(not_found());
+        return Err(AppError::not_found());
     };
     if c.status != "pending" {
         return changed_under_us(&services, r.id, "date-change", &form_page).await;
@@ -1086,14 +1060,10 @@ pub async fn decide_date_change(
         return back_to_form("date-change", &form, &form_page).await;
     }
     let status = status_of(&r)?;
-    let mut tx = services
-        .db
-        .begin_write()
-        .await
-        .map_err(|e| internal("begin", e))?;
+    let mut tx = services.db.begin_write().await.context("begin")?;
     let decided = review::decide_date_change(&mut tx, c.id, approved, staff.id, &reason_text, now)
         .await
-        .map_err(|e| internal("deciding the date change", e))?;
+        .context("deciding the date change")?;
     let applied = decided
         && if approved {
             review::apply(
@@ -1106,7 +1076,7 @@ pub async fn decide_date_change(
                 now,
             )
             .await
-            .map_err(|e| internal("changing the date", e))?
+            .context("changing the date")?
         } else {
             true
         };
@@ -1117,7 +1087,7 @@ pub async fn decide_date_change(
     if approved && r.go_live_date.is_some() {
         review::sync_scheme(&mut tx, r.scheme_id, &r.status, Some(c.new_date))
             .await
-            .map_err(|e| internal("scheme go-live date", e))?;
+            .context("scheme go-live date")?;
     }
     let reference = r.reference.clone().unwrap_or_default();
     let link = request_link(&services, r.id);
@@ -1181,7 +1151,7 @@ pub async fn decide_date_change(
         Some((&key, &letter)),
     )
     .await?;
-    tx.commit().await.map_err(|e| internal("commit", e))?;
+    tx.commit().await.context("commit")?;
     services.forget_queue_counts();
     finish(
         &r,
@@ -1200,15 +1170,15 @@ pub async fn ask_date_change(
     id: String,
     new_date: Option<String>,
     reason: Option<String>,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     use self::ssr::*;
     use crate::store::StoreError;
     let (user, org) = require_organisation_role(Role::ServiceManager)?;
     let services = services()?;
     let r = review::get_in_organisation(&services.db, org, parse_id(&id)?)
         .await
-        .map_err(|e| internal("loading a request", e))?
-        .ok_or_else(not_found)?;
+        .context("loading a request")?
+        .ok_or_else(AppError::not_found)?;
     let status = status_of(&r)?;
     let form_page = format!("/requests/{}/change-date", r.id);
     let back = format!("/requests/{}", r.id);
@@ -1253,11 +1223,7 @@ pub async fn ask_date_change(
     let Some(date) = date.filter(|_| !form.has_errors()) else {
         return back_to_form("change-date", &form, &form_page).await;
     };
-    let mut tx = services
-        .db
-        .begin_write()
-        .await
-        .map_err(|e| internal("begin", e))?;
+    let mut tx = services.db.begin_write().await.context("begin")?;
     let change_id = match review::ask_date_change(&mut tx, r.id, user.id, date, &reason, now).await
     {
         Ok(id) => id,
@@ -1269,7 +1235,7 @@ pub async fn ask_date_change(
             );
             return back_to_form("change-date", &form, &form_page).await;
         }
-        Err(e) => return Err(internal("recording the date change", e)),
+        Err(e) => return Err(AppError::internal("recording the date change", e)),
     };
     let reference = r.reference.clone().unwrap_or_default();
     let link = request_link(&services, r.id);
@@ -1298,13 +1264,13 @@ pub async fn ask_date_change(
         Some((&key, &letter)),
     )
     .await?;
-    tx.commit().await.map_err(|e| internal("commit", e))?;
+    tx.commit().await.context("commit")?;
     services.forget_queue_counts();
     session()
         .await?
         .set_flash("Your request to change the connection date has been sent")
         .await
-        .map_err(|e| internal("session", e))?;
+        .context("session")?;
     leptos_axum::redirect(&back);
     Ok(())
 }

@@ -4,6 +4,8 @@
 
 use chrono::NaiveDate;
 use leptos::prelude::*;
+
+use crate::error::AppError;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
@@ -76,12 +78,10 @@ pub struct PendingList {
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
+    pub use crate::error::{AppError, Context};
     pub use crate::{
         api::oat::ssr::{date_rule, session},
-        auth::{
-            bad_input, internal, not_found, require_organisation_user, require_staff, services,
-            CurrentUser, RequestMeta,
-        },
+        auth::{require_organisation_user, require_staff, services, CurrentUser, RequestMeta},
         domain::{
             oat::{long_date, parse_iso_date, DateRule},
             schemes::{check_scheme, Availability, CsvCheck, NewScheme},
@@ -97,7 +97,6 @@ pub mod ssr {
             schemes, StoreError,
         },
     };
-    pub use leptos::prelude::ServerFnError;
 
     /// Session key for the report of a CSV file that was not accepted.
     pub const REPORT_KEY: &str = "schemes:upload-report";
@@ -298,7 +297,7 @@ pub mod ssr {
 
 /// The "add providers and schemes" pages' data.
 #[server(prefix = "/api", endpoint = "schemes/add-view")]
-pub async fn add_schemes_view() -> Result<AddSchemesInfo, ServerFnError> {
+pub async fn add_schemes_view() -> Result<AddSchemesInfo, AppError> {
     use self::ssr::*;
     let (user, org) = require_organisation_user()?;
     let services = services()?;
@@ -306,14 +305,14 @@ pub async fn add_schemes_view() -> Result<AddSchemesInfo, ServerFnError> {
     let organisation = user.organisation_name.clone().unwrap_or_default();
     let vouching = schemes::list_for_organisation(&services.db, org)
         .await
-        .map_err(|e| internal("listing schemes", e))?
+        .context("listing schemes")?
         .into_iter()
         .find(|s| s.is_vouching);
     let availability =
         Availability::from_vouching_status(vouching.as_ref().map(|s| s.status.as_str()));
     let rule = date_rule(&services, org)
         .await
-        .map_err(|e| internal("loading the technical connection date", e))?;
+        .context("loading the technical connection date")?;
     Ok(AddSchemesInfo {
         organisation,
         availability,
@@ -331,11 +330,11 @@ pub async fn add_scheme(
     regulator: Option<String>,
     regulator_number: String,
     connection_date: Option<String>,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     use self::ssr::*;
     let (user, org) = require_organisation_user()?;
     if !may_add_schemes(&user) {
-        return Err(crate::auth::forbidden());
+        return Err(AppError::forbidden());
     }
     let regulator = regulator.unwrap_or_default();
     let date = connection_date.unwrap_or_default();
@@ -343,13 +342,13 @@ pub async fn add_scheme(
         .iter()
         .any(|v| v.len() > 1000)
     {
-        return Err(bad_input("That request was too long"));
+        return Err(AppError::invalid("That request was too long"));
     }
     let services = services()?;
     let session = session().await?;
     let (availability, rule) = availability(&services, org)
         .await
-        .map_err(|e| internal("checking availability", e))?;
+        .context("checking availability")?;
     if availability != Availability::Available {
         leptos_axum::redirect(ADD_PAGE);
         return Ok(());
@@ -374,7 +373,7 @@ pub async fn add_scheme(
             return session
                 .back_to_form("add-scheme", &form, ADD_PAGE)
                 .await
-                .map_err(|e| internal("session", e));
+                .context("session");
         }
     };
     match submit(
@@ -392,9 +391,9 @@ pub async fn add_scheme(
             return session
                 .back_to_form("add-scheme", &form, ADD_PAGE)
                 .await
-                .map_err(|e| internal("session", e));
+                .context("session");
         }
-        Err(SubmitError::Store(e)) => return Err(internal("adding a scheme", e)),
+        Err(SubmitError::Store(e)) => return Err(AppError::internal("adding a scheme", e)),
     }
     session
         .set_flash(&format!(
@@ -402,35 +401,35 @@ pub async fn add_scheme(
             scheme.name
         ))
         .await
-        .map_err(|e| internal("session", e))?;
+        .context("session")?;
     leptos_axum::redirect("/organisation");
     Ok(())
 }
 
 /// The report of the last CSV file that was not accepted, once.
 #[server(prefix = "/api", endpoint = "schemes/upload-report")]
-pub async fn take_upload_report() -> Result<Option<UploadReport>, ServerFnError> {
+pub async fn take_upload_report() -> Result<Option<UploadReport>, AppError> {
     use self::ssr::*;
     require_organisation_user()?;
     session()
         .await?
         .take::<UploadReport>(REPORT_KEY)
         .await
-        .map_err(|e| internal("session", e))
+        .context("session")
 }
 
 /// Further schemes waiting for approval (programme staff), oldest first.
 #[server(prefix = "/api", endpoint = "staff/schemes")]
-pub async fn pending_schemes() -> Result<PendingList, ServerFnError> {
+pub async fn pending_schemes() -> Result<PendingList, AppError> {
     use self::ssr::*;
     require_staff()?;
     let services = services()?;
     let list = schemes::pending(&services.db, PENDING_PAGE)
         .await
-        .map_err(|e| internal("listing schemes", e))?;
+        .context("listing schemes")?;
     let total = schemes::count_pending(&services.db)
         .await
-        .map_err(|e| internal("counting schemes", e))?;
+        .context("counting schemes")?;
     Ok(PendingList {
         schemes: list.into_iter().map(to_view).collect(),
         total,
@@ -439,16 +438,16 @@ pub async fn pending_schemes() -> Result<PendingList, ServerFnError> {
 
 /// One further scheme, for staff to decide.
 #[server(prefix = "/api", endpoint = "staff/scheme")]
-pub async fn submitted_scheme(id: String) -> Result<SchemeForStaff, ServerFnError> {
+pub async fn submitted_scheme(id: String) -> Result<SchemeForStaff, AppError> {
     use self::ssr::*;
     require_staff()?;
     let services = services()?;
-    let id: i64 = id.trim().parse().map_err(|_| not_found())?;
+    let id: i64 = id.trim().parse().map_err(|_| AppError::not_found())?;
     schemes::get_submitted(&services.db, id)
         .await
-        .map_err(|e| internal("loading a scheme", e))?
+        .context("loading a scheme")?
         .map(to_view)
-        .ok_or_else(not_found)
+        .ok_or_else(AppError::not_found)
 }
 
 /// Approves or rejects a further scheme (programme staff). A rejection needs a reason, which the
@@ -458,16 +457,16 @@ pub async fn decide_scheme(
     id: String,
     decision: Option<String>,
     reason: Option<String>,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     use self::ssr::*;
     let staff = require_staff()?;
     let services = services()?;
     let session = session().await?;
-    let id: i64 = id.trim().parse().map_err(|_| not_found())?;
+    let id: i64 = id.trim().parse().map_err(|_| AppError::not_found())?;
     let s = schemes::get_submitted(&services.db, id)
         .await
-        .map_err(|e| internal("loading a scheme", e))?
-        .ok_or_else(not_found)?;
+        .context("loading a scheme")?
+        .ok_or_else(AppError::not_found)?;
     let page = format!("/staff/schemes/{id}");
     let reason = reason.unwrap_or_default().trim().to_string();
     let approve = match decision.as_deref() {
@@ -480,7 +479,7 @@ pub async fn decide_scheme(
             return session
                 .back_to_form("decide-scheme", &form, &page)
                 .await
-                .map_err(|e| internal("session", e));
+                .context("session");
         }
     };
     if !approve && (reason.is_empty() || reason.chars().count() > 1000) {
@@ -498,26 +497,22 @@ pub async fn decide_scheme(
         return session
             .back_to_form("decide-scheme", &form, &page)
             .await
-            .map_err(|e| internal("session", e));
+            .context("session");
     }
     let now = services.clock.now();
-    let mut tx = services
-        .db
-        .begin_write()
-        .await
-        .map_err(|e| internal("begin", e))?;
+    let mut tx = services.db.begin_write().await.context("begin")?;
     let changed = if approve {
         schemes::approve(&mut tx, id, staff.id, now).await
     } else {
         schemes::reject(&mut tx, id, staff.id, &reason, now).await
     }
-    .map_err(|e| internal("deciding a scheme", e))?;
+    .context("deciding a scheme")?;
     if !changed {
         tx.rollback().await;
         session
             .set_flash("This scheme has already been decided: nothing was changed")
             .await
-            .map_err(|e| internal("session", e))?;
+            .context("session")?;
         leptos_axum::redirect(&page);
         return Ok(());
     }
@@ -551,10 +546,10 @@ pub async fn decide_scheme(
         },
     )
     .await
-    .map_err(|e| internal("audit", e))?;
+    .context("audit")?;
     let recipients = decision_recipients(&services, &s)
         .await
-        .map_err(|e| internal("loading recipients", e))?;
+        .context("loading recipients")?;
     for (name, email) in recipients {
         let facts = [
             ("Provider or scheme", s.name.clone()),
@@ -587,9 +582,9 @@ pub async fn decide_scheme(
             now,
         )
         .await
-        .map_err(|e| internal("queueing the email", e))?;
+        .context("queueing the email")?;
     }
-    tx.commit().await.map_err(|e| internal("commit", e))?;
+    tx.commit().await.context("commit")?;
     tracing::info!(scheme_id = id, approve, "further scheme decided");
     session
         .set_flash(&if approve {
@@ -598,7 +593,7 @@ pub async fn decide_scheme(
             format!("{} rejected", s.name)
         })
         .await
-        .map_err(|e| internal("session", e))?;
+        .context("session")?;
     leptos_axum::redirect(&page);
     Ok(())
 }

@@ -1,6 +1,10 @@
 //! Staff reads: the audit trail and (in dev and demo mode) the emails the portal has written.
 
 use leptos::prelude::*;
+
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::error::Context;
 use serde::{Deserialize, Serialize};
 
 /// One audit event, ready to show.
@@ -38,9 +42,9 @@ pub async fn list_audit(
     from: Option<String>,
     to: Option<String>,
     before: Option<String>,
-) -> Result<AuditPage, ServerFnError> {
+) -> Result<AuditPage, AppError> {
     use crate::{
-        auth::{internal, require_staff, services},
+        auth::{require_staff, services},
         store::audit::{self, AuditAction, AuditFilter},
     };
     use chrono::{NaiveDate, TimeZone, Utc};
@@ -94,7 +98,7 @@ pub async fn list_audit(
     };
     let rows = audit::list(&services.db, &filter, AUDIT_PAGE_SIZE + 1)
         .await
-        .map_err(|e| internal("listing audit events", e))?;
+        .context("listing audit events")?;
     let older =
         (rows.len() as i64 > AUDIT_PAGE_SIZE).then(|| rows[AUDIT_PAGE_SIZE as usize - 1].id);
     let entries = rows
@@ -134,19 +138,19 @@ pub struct EmailEntry {
 
 /// The newest emails (programme staff only, and only where emails are not really sent).
 #[server(prefix = "/api", endpoint = "staff/emails")]
-pub async fn list_emails() -> Result<Vec<EmailEntry>, ServerFnError> {
+pub async fn list_emails() -> Result<Vec<EmailEntry>, AppError> {
     use crate::{
-        auth::{internal, not_found, require_staff, services},
+        auth::{require_staff, services},
         store::outbox,
     };
     require_staff()?;
     let services = services()?;
     if !services.show_emails {
-        return Err(not_found());
+        return Err(AppError::not_found());
     }
     let rows = outbox::recent(&services.db, 100)
         .await
-        .map_err(|e| internal("listing emails", e))?;
+        .context("listing emails")?;
     Ok(rows
         .into_iter()
         .map(|r| EmailEntry {
@@ -173,22 +177,22 @@ pub struct OrganisationSummary {
 
 /// Every organisation (programme staff and admins).
 #[server(prefix = "/api", endpoint = "staff/organisations")]
-pub async fn staff_organisations() -> Result<Vec<OrganisationSummary>, ServerFnError> {
+pub async fn staff_organisations() -> Result<Vec<OrganisationSummary>, AppError> {
     use crate::{
-        auth::{internal, require_staff, services},
+        auth::{require_staff, services},
         store::{organisations, schemes},
     };
     require_staff()?;
     let services = services()?;
     let orgs = organisations::list(&services.db)
         .await
-        .map_err(|e| internal("listing organisations", e))?;
+        .context("listing organisations")?;
     let mut out = Vec::with_capacity(orgs.len());
     for o in orgs {
         out.push(OrganisationSummary {
             technical_connection_on: schemes::technical_connection_on(&services.db, o.id)
                 .await
-                .map_err(|e| internal("loading a date", e))?,
+                .context("loading a date")?,
             id: o.id,
             name: o.name.to_string(),
             kind: o.kind.label().to_string(),
@@ -200,21 +204,21 @@ pub async fn staff_organisations() -> Result<Vec<OrganisationSummary>, ServerFnE
 
 /// One organisation (programme staff and admins).
 #[server(prefix = "/api", endpoint = "staff/organisation")]
-pub async fn staff_organisation(id: String) -> Result<OrganisationSummary, ServerFnError> {
+pub async fn staff_organisation(id: String) -> Result<OrganisationSummary, AppError> {
     use crate::{
-        auth::{internal, not_found, require_staff, services},
+        auth::{require_staff, services},
         store::{organisations, schemes},
     };
     require_staff()?;
     let services = services()?;
-    let id: i64 = id.trim().parse().map_err(|_| not_found())?;
+    let id: i64 = id.trim().parse().map_err(|_| AppError::not_found())?;
     let o = organisations::get(&services.db, id)
         .await
-        .map_err(|e| internal("loading an organisation", e))?
-        .ok_or_else(not_found)?;
+        .context("loading an organisation")?
+        .ok_or_else(AppError::not_found)?;
     let rows = crate::api::oat::ssr::scheme_rows(&services, o.id, false)
         .await
-        .map_err(|e| internal("listing schemes", e))?
+        .context("listing schemes")?
         .into_iter()
         .map(|mut row| {
             // Staff's pages, not the organisation's: a further scheme still waiting (or
@@ -236,7 +240,7 @@ pub async fn staff_organisation(id: String) -> Result<OrganisationSummary, Serve
     Ok(OrganisationSummary {
         technical_connection_on: schemes::technical_connection_on(&services.db, o.id)
             .await
-            .map_err(|e| internal("loading a date", e))?,
+            .context("loading a date")?,
         id: o.id,
         name: o.name.to_string(),
         kind: o.kind.label().to_string(),

@@ -107,7 +107,10 @@ pub fn AdminOrganisations() -> impl IntoView {
                 data.get()
                     .map(|(orgs, form)| {
                         let title = if form.has_errors() { "Error: Organisations" } else { "Organisations" };
-                        let orgs = orgs.unwrap_or_default();
+                        let orgs = match orgs {
+                            Ok(orgs) => orgs,
+                            Err(e) => return view! { <crate::pages::ErrorPage error=e /> }.into_any(),
+                        };
                         let kind_error = form.error("kind");
                         let kind_group = if kind_error.is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" };
                         view! {
@@ -176,7 +179,7 @@ pub fn AdminOrganisations() -> impl IntoView {
                                 </div>
                                 <button type="submit" class="govuk-button">"Add organisation"</button>
                             </ActionForm>
-                        }
+                        }.into_any()
                     })
             }}
         </Suspense>
@@ -213,7 +216,7 @@ pub fn AdminOrganisation() -> impl IntoView {
             {move || {
                 data.get()
                     .map(|(detail, form, scheme_form, flash)| match detail {
-                        Err(_) => view! { <crate::pages::NotFound /> }.into_any(),
+                        Err(e) => view! { <crate::pages::ErrorPage error=e /> }.into_any(),
                         Ok(detail) => {
                             let organisation_user = detail.organisation.id != 0;
                             let org_param = if organisation_user { detail.organisation.id.to_string() } else { "programme".to_string() };
@@ -332,7 +335,7 @@ pub fn AdminUser() -> impl IntoView {
             {move || {
                 data.get()
                     .map(|(user, form, flash)| match user {
-                        Err(_) => view! { <crate::pages::NotFound /> }.into_any(),
+                        Err(e) => view! { <crate::pages::ErrorPage error=e /> }.into_any(),
                         Ok(user) => {
                             let organisation_user = user.organisation_id.is_some();
                             let back = match user.organisation_id {

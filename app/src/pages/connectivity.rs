@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::error::AppError;
+
 use crate::{
     api::{
         auth::{take_flash, take_form_state},
@@ -68,7 +70,7 @@ fn ask(watch: Watch, target: String, announce: WriteSignal<String>) {
 
 /// A finished run's result as the HTML its page shows; `None` while the run is still going.
 #[server(prefix = "/api", endpoint = "connectivity/run/result")]
-pub async fn run_result_html(id: String) -> Result<Option<String>, ServerFnError> {
+pub async fn run_result_html(id: String) -> Result<Option<String>, AppError> {
     let r = run_details(id).await?;
     if run_is_open(&r.status) {
         return Ok(None);
@@ -116,7 +118,7 @@ pub fn EndpointPageView() -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || data.get().map(|(page, form, flash)| match page {
-                Err(_) => view! { <crate::pages::NotFound /> }.into_any(),
+                Err(e) => view! { <crate::pages::ErrorPage error=e /> }.into_any(),
                 Ok(p) => {
                     let title = if form.has_errors() { "Error: Your live find endpoint" } else { "Your live find endpoint" };
                     let url_value = if form.value("url").is_empty() { p.url.clone().unwrap_or_default() } else { form.value("url") };
@@ -229,7 +231,7 @@ pub fn RunPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || data.get().map(|r| match r {
-                Err(_) => view! { <crate::pages::NotFound /> }.into_any(),
+                Err(e) => view! { <crate::pages::ErrorPage error=e /> }.into_any(),
                 Ok(r) => view! { <RunView r=r /> }.into_any(),
             })}
         </Suspense>
@@ -434,6 +436,6 @@ pub fn ReadinessPanel(r: Readiness) -> impl IntoView {
 }
 
 /// The readiness result for the page that shows it.
-pub fn readiness_resource() -> Resource<Result<Readiness, ServerFnError>> {
+pub fn readiness_resource() -> Resource<Result<Readiness, AppError>> {
     Resource::new(|| (), |_| async move { readiness_checks().await })
 }

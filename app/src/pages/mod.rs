@@ -19,7 +19,10 @@ pub use connectivity::{EndpointPageView, RunPage};
 pub use home::Home;
 pub use info::{Accessibility, Cookies, Help, Privacy};
 pub use invitation::InvitationPage;
-pub use not_found::NotFound;
+pub use not_found::{
+    ErrorPage, NotFound, SERVICE_PROBLEM_NOTHING_LOST, SERVICE_PROBLEM_TITLE,
+    SERVICE_PROBLEM_TRY_AGAIN,
+};
 pub use oat::{OatStart, OatStep, Overview, RequestPage, RequestSent};
 pub use review::{ChangeDatePage, StaffActionPage, StaffQueue, StaffRequestPage};
 pub use schemes::{AddSchemePage, StaffSchemePage, StaffSchemes, UploadSchemesPage};

@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::error::AppError;
+
 use crate::{
     api::connectivity::Readiness,
     pages::connectivity::{ReadinessPanel, ResultWatcher, Watch},
@@ -106,14 +108,14 @@ pub fn Overview() -> impl IntoView {
         |_| async move { (oat_overview().await, take_flash().await.ok().flatten()) },
     );
     view! {
-        <PageTitle text="Your pension providers and schemes" />
         <Suspense fallback=|| ()>
             {move || {
                 data.get()
                     .map(|(o, flash)| match o {
-                        Err(_) => view! { <p class="govuk-body">"Your organisation could not be loaded."</p> }.into_any(),
+                        Err(e) => view! { <crate::pages::ErrorPage error=e /> }.into_any(),
                         Ok(o) => {
                             view! {
+                                <PageTitle text="Your pension providers and schemes" />
                                 {flash.map(|m| view! { <SuccessBanner message=m /> })}
                                 <span class="govuk-caption-l">{o.organisation.clone()}</span>
                                 <h1 class="govuk-heading-l">"Your pension providers and schemes"</h1>
@@ -168,7 +170,7 @@ pub fn OatStart() -> impl IntoView {
             {move || {
                 data.get()
                     .map(|j| match j {
-                        Err(_) => view! { <crate::pages::NotFound /> }.into_any(),
+                        Err(e) => view! { <crate::pages::ErrorPage error=e /> }.into_any(),
                         Ok(j) => view! {
                             <a href="/organisation" class="govuk-back-link">"Back"</a>
                             <div class="govuk-grid-row"><div class="govuk-grid-column-two-thirds">
@@ -249,7 +251,7 @@ pub fn OatStep() -> impl IntoView {
             {move || {
                 data.get()
                     .map(|(journey, form)| match journey {
-                        Err(_) => view! { <crate::pages::NotFound /> }.into_any(),
+                        Err(e) => view! { <crate::pages::ErrorPage error=e /> }.into_any(),
                         Ok(j) if j.open_request.is_some() => {
                             let id = j.open_request.unwrap_or_default();
                             view! {
@@ -519,7 +521,7 @@ fn ReadinessAndSend(r: Readiness, scheme: i64, submission_key: String) -> impl I
 pub async fn readiness_result_html(
     scheme: i64,
     submission_key: String,
-) -> Result<Option<String>, ServerFnError> {
+) -> Result<Option<String>, AppError> {
     let r = crate::api::connectivity::readiness_checks().await?;
     if r.in_progress() {
         return Ok(None);
@@ -569,7 +571,7 @@ pub fn RequestSent() -> impl IntoView {
         <PageTitle text="Request sent" />
         <Suspense fallback=|| ()>
             {move || data.get().map(|r| match r {
-                Err(_) => view! { <crate::pages::NotFound /> }.into_any(),
+                Err(e) => view! { <crate::pages::ErrorPage error=e /> }.into_any(),
                 Ok(r) => view! {
                     <div class="govuk-grid-row"><div class="govuk-grid-column-two-thirds">
                         <div class="govuk-panel govuk-panel--confirmation">
@@ -601,7 +603,7 @@ pub fn RequestPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || data.get().map(|(r, flash)| match r {
-                Err(_) => view! { <crate::pages::NotFound /> }.into_any(),
+                Err(e) => view! { <crate::pages::ErrorPage error=e /> }.into_any(),
                 Ok(r) => view! {
                     <PageTitle text=format!("Request {}", r.reference) />
                     {flash.map(|m| view! { <SuccessBanner message=m /> })}

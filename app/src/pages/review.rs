@@ -66,9 +66,9 @@ pub fn StaffQueue() -> impl IntoView {
     );
     view! {
         <Suspense fallback=|| ()>
-            {move || data.get().map(|(page, flash)| {
-                let page = page.unwrap_or_default();
-                view! { <QueueView page=page flash=flash /> }
+            {move || data.get().map(|(page, flash)| match page {
+                Ok(page) => view! { <QueueView page=page flash=flash /> }.into_any(),
+                Err(e) => view! { <crate::pages::ErrorPage error=e /> }.into_any(),
             })}
         </Suspense>
     }
@@ -240,7 +240,7 @@ pub fn StaffRequestPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || data.get().map(|(r, form, flash)| match r {
-                Err(_) => view! { <crate::pages::NotFound /> }.into_any(),
+                Err(e) => view! { <crate::pages::ErrorPage error=e /> }.into_any(),
                 Ok(r) => view! { <StaffRequestView r=r form=form flash=flash tc=tc /> }.into_any(),
             })}
         </Suspense>
@@ -456,7 +456,7 @@ pub fn StaffActionPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || data.get().map(|(r, which, form)| match r {
-                Err(_) => view! { <crate::pages::NotFound /> }.into_any(),
+                Err(e) => view! { <crate::pages::ErrorPage error=e /> }.into_any(),
                 Ok(r) => {
                     let status = RequestStatus::parse(&r.status);
                     let available = match which.as_str() {
@@ -709,7 +709,7 @@ pub fn ChangeDatePage() -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || data.get().map(|(r, form)| match r {
-                Err(_) => view! { <crate::pages::NotFound /> }.into_any(),
+                Err(e) => view! { <crate::pages::ErrorPage error=e /> }.into_any(),
                 Ok(r) => {
                     let heading = "Change your connection date";
                     let title = if form.has_errors() { format!("Error: {heading}") } else { heading.to_string() };

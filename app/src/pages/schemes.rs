@@ -64,7 +64,7 @@ pub fn AddSchemePage() -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || data.get().map(|(v, form)| match v {
-                Err(_) => view! { <crate::pages::NotFound /> }.into_any(),
+                Err(e) => view! { <crate::pages::ErrorPage error=e /> }.into_any(),
                 Ok(v) => {
                     let title = if form.has_errors() {
                         "Error: Add a pension provider or scheme"
@@ -169,7 +169,7 @@ pub fn UploadSchemesPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || data.get().map(|(v, report)| match v {
-                Err(_) => view! { <crate::pages::NotFound /> }.into_any(),
+                Err(e) => view! { <crate::pages::ErrorPage error=e /> }.into_any(),
                 Ok(v) => {
                     let title = if report.is_some() {
                         "Error: Upload pension providers and schemes"
@@ -295,7 +295,7 @@ pub fn StaffSchemes() -> impl IntoView {
         <PageTitle text="Schemes waiting for approval" />
         <Suspense fallback=|| ()>
             {move || data.get().map(|(list, flash)| match list {
-                Err(_) => view! { <crate::pages::NotFound /> }.into_any(),
+                Err(e) => view! { <crate::pages::ErrorPage error=e /> }.into_any(),
                 Ok(list) => view! {
                     {flash.map(|m| view! { <SuccessBanner message=m /> })}
                     <crate::pages::review::StaffNav />
@@ -367,7 +367,7 @@ pub fn StaffSchemePage() -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || data.get().map(|(s, form, flash)| match s {
-                Err(_) => view! { <crate::pages::NotFound /> }.into_any(),
+                Err(e) => view! { <crate::pages::ErrorPage error=e /> }.into_any(),
                 Ok(s) => view! { <SchemeDecision s=s form=form flash=flash action=action /> }.into_any(),
             })}
         </Suspense>

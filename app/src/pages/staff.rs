@@ -41,7 +41,10 @@ pub fn AuditLog() -> impl IntoView {
             {move || {
                 data.get()
                     .map(|page| {
-                        let page = page.unwrap_or_default();
+                        let page = match page {
+                            Ok(page) => page,
+                            Err(e) => return view! { <crate::pages::ErrorPage error=e /> }.into_any(),
+                        };
                         let form = FormState { values: vec![], errors: page.errors.clone() };
                         let title = if form.has_errors() { "Error: Audit log" } else { "Audit log" };
                         let chosen = param("action").unwrap_or_default();
@@ -127,7 +130,7 @@ pub fn AuditLog() -> impl IntoView {
                             {older.map(|href| view! {
                                 <p class="govuk-body"><a class="govuk-link" href=href>"Older events"</a></p>
                             })}
-                        }
+                        }.into_any()
                     })
             }}
         </Suspense>
@@ -146,6 +149,7 @@ pub fn Emails() -> impl IntoView {
             {move || {
                 data.get()
                     .map(|emails| match emails {
+                        Err(e @ crate::error::AppError::Internal { .. }) => view! { <crate::pages::ErrorPage error=e /> }.into_any(),
                         Err(_) => view! { <p class="govuk-body">"Emails are sent for real here, so they are not listed."</p> }.into_any(),
                         Ok(emails) if emails.is_empty() => view! { <p class="govuk-body">"No emails yet."</p> }.into_any(),
                         Ok(emails) => emails
@@ -188,7 +192,9 @@ pub fn StaffOrganisations() -> impl IntoView {
         <PageTitle text="Organisations" />
         <h1 class="govuk-heading-l">"Organisations"</h1>
         <Suspense fallback=|| ()>
-            {move || data.get().map(|orgs| view! {
+            {move || data.get().map(|orgs| match orgs {
+                Err(e) => view! { <crate::pages::ErrorPage error=e /> }.into_any(),
+                Ok(orgs) => view! {
                 <table class="govuk-table">
                     <caption class="govuk-table__caption govuk-table__caption--m">"Connecting organisations"</caption>
                     <thead class="govuk-table__head">
@@ -199,7 +205,7 @@ pub fn StaffOrganisations() -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody class="govuk-table__body">
-                        {orgs.unwrap_or_default().into_iter().map(|o| view! {
+                        {orgs.into_iter().map(|o| view! {
                             <tr class="govuk-table__row">
                                 <td class="govuk-table__cell"><a class="govuk-link" href=format!("/staff/organisations/{}", o.id)>{o.name}</a></td>
                                 <td class="govuk-table__cell">{o.kind}</td>
@@ -208,7 +214,7 @@ pub fn StaffOrganisations() -> impl IntoView {
                         }).collect_view()}
                     </tbody>
                 </table>
-            })}
+            }.into_any()})}
         </Suspense>
     }
 }
@@ -234,7 +240,7 @@ pub fn StaffOrganisation() -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || data.get().map(|(org, form, flash)| match org {
-                Err(_) => view! { <crate::pages::NotFound /> }.into_any(),
+                Err(e) => view! { <crate::pages::ErrorPage error=e /> }.into_any(),
                 Ok(org) => {
                     let title = if form.has_errors() { format!("Error: {}", org.name) } else { org.name.clone() };
                     let value = if form.has_errors() {

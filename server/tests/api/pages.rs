@@ -133,3 +133,72 @@ async fn pages_link_the_hashed_stylesheet_and_hydration_scripts() {
         "hydration script linked"
     );
 }
+
+/// A page whose own data cannot be loaded (here its table has gone) while the session still
+/// resolves: "Sorry, there is a problem with the service" with a reference and status 500, not
+/// "Page not found". The same for a staff page.
+#[tokio::test]
+async fn a_page_whose_data_fails_says_so_with_a_reference() {
+    use crate::helpers::{MANAGER, STAFF};
+    let app = spawn_app().await;
+    app.seed_accounts().await;
+    let manager = app.signed_in(MANAGER).await;
+    let staff = app.signed_in(STAFF).await;
+    app::on_db!(&app.db, pool => sqlx::query("ALTER TABLE schemes RENAME TO schemes_gone")
+        .execute(pool).await.map(|_| ()))
+    .unwrap();
+    for (who, client, path) in [
+        ("manager", &manager, "/organisation"),
+        ("staff", &staff, "/staff"),
+    ] {
+        let r = client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{who} {path}"
+        );
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains(
+                "<h1 class=\"govuk-heading-l\">Sorry, there is a problem with the service</h1>"
+            ),
+            "{who} {path}: {html}"
+        );
+        assert!(!html.contains("Page not found"), "{who} {path}");
+        let reference = html
+            .split("portal-reference\">")
+            .nth(1)
+            .and_then(|rest| rest.split('<').next())
+            .unwrap_or_default();
+        assert_eq!(
+            reference.len(),
+            8,
+            "{who} {path}: a reference to quote in {html}"
+        );
+        assert!(reference.chars().all(|c| c.is_ascii_alphanumeric()));
+        // The session still resolved: the header names who is signed in.
+        assert!(html.contains("Signed in as"), "{who} {path}");
+        assert_eq!(
+            title_of(&html),
+            "Sorry, there is a problem with the service - Pensions dashboards connection portal"
+        );
+    }
+}
+
+/// A server function called with arguments it cannot decode: the caller's mistake, 400.
+#[tokio::test]
+async fn a_malformed_server_function_call_is_400() {
+    use crate::helpers::MANAGER;
+    let app = spawn_app().await;
+    app.seed_accounts().await;
+    let manager = app.signed_in(MANAGER).await;
+    let r = manager
+        .post(app.url("/api/connectivity/readiness/result"))
+        .header("sec-fetch-site", "same-origin")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("scheme=not-a-number&submission_key=k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
