@@ -68,8 +68,6 @@ FRONTEND_FIGURES+=$'\n'"$(node -e '
 css_hash="$(awk -F': ' '$1 == "css" { print $2 }' "$CARGO_TARGET_DIR/release/hash.txt")"
 CSS="/pkg/portal.$css_hash.css"
 
-# wrk prints latencies as 812.00us, 1.23ms or 1.01s: convert to milliseconds.
-to_ms() { awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } printf "%.2f", v }'; }
 
 declare -a ROWS
 measure() {
@@ -147,9 +145,7 @@ journey_bench() {
     --password "$BENCH_PASSWORD" --label "($label)")")
   # The overview with 50 schemes, signed in as one of the bench managers.
   local cookie
-  cookie="$(curl -s -o /dev/null -D - -H 'Sec-Fetch-Site: same-origin' -H 'Accept: text/html' \
-    --data-urlencode 'email=bench-manager-2@bench.example' --data-urlencode "password=$BENCH_PASSWORD" \
-    --data-urlencode 'next=' "http://127.0.0.1:$port/api/auth/sign-in" | awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }' | tail -n 1)"
+  cookie="$(bench_cookie "$port" bench-manager-2@bench.example "$BENCH_PASSWORD")"
   BASE="http://127.0.0.1:$port" measure "overview, 50 schemes ($label)" "/organisation" -H "Cookie: $cookie"
   # The same page at a quarter of the load: what one person sees while a few others work.
   CONNECTIONS=8 BASE="http://127.0.0.1:$port" measure "overview, 50 schemes, 8 conns ($label)" \
@@ -185,9 +181,7 @@ queue_bench() {
   SERVER_PID=$!
   for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
   local cookie
-  cookie="$(curl -s -o /dev/null -D - -H 'Sec-Fetch-Site: same-origin' -H 'Accept: text/html' \
-    --data-urlencode 'email=bench-staff@bench.example' --data-urlencode "password=$BENCH_PASSWORD" \
-    --data-urlencode 'next=' "http://127.0.0.1:$port/api/auth/sign-in" | awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }' | tail -n 1)"
+  cookie="$(bench_cookie "$port" bench-staff@bench.example "$BENCH_PASSWORD")"
   BASE="http://127.0.0.1:$port" measure "queue, 100k requests ($label)" "/staff" -H "Cookie: $cookie"
   BASE="http://127.0.0.1:$port" measure "queue, status filter ($label)" "/staff?status=failed" -H "Cookie: $cookie"
   BASE="http://127.0.0.1:$port" measure "queue, name search ($label)" "/staff?q=pensions+77" -H "Cookie: $cookie"

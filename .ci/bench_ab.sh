@@ -5,7 +5,8 @@
 #   .ci/bench_ab.sh OLD_BINARY NEW_BINARY [ROUNDS]
 set -euo pipefail
 OLD="$1" NEW="$2" ROUNDS="${3:-3}"
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=.ci/lib.sh
+source "$(dirname "$0")/lib.sh"
 PORT="${BENCH_PORT:-3197}"
 DURATION="${BENCH_DURATION:-15s}"
 PASSWORD="bench password $RANDOM-$RANDOM"
@@ -13,7 +14,6 @@ TMP="$(mktemp -d)"
 trap 'kill "${PID:-}" 2>/dev/null; rm -rf "$TMP"' EXIT
 DATABASE_URL="sqlite://$TMP/ab.db" RUST_LOG=warn "$NEW" bench-seed --organisations 4 --schemes 50 \
   --password "$PASSWORD" >/dev/null
-to_ms() { awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } printf "%.2f", v }'; }
 run() {
   local label="$1" bin="$2"
   DATABASE_URL="sqlite://$TMP/ab.db" PORTAL_LISTEN="127.0.0.1:$PORT" PORTAL_SIGN_IN_BURST=1000 \
@@ -21,9 +21,7 @@ run() {
   PID=$!
   for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
   local cookie
-  cookie="$(curl -s -o /dev/null -D - -H 'Sec-Fetch-Site: same-origin' -H 'Accept: text/html' \
-    --data-urlencode 'email=bench-manager-2@bench.example' --data-urlencode "password=$PASSWORD" \
-    --data-urlencode 'next=' "http://127.0.0.1:$PORT/api/auth/sign-in" | awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }' | tail -n 1)"
+  cookie="$(bench_cookie "$PORT" bench-manager-2@bench.example "$PASSWORD")"
   local bytes
   bytes="$(curl -s -H "Cookie: $cookie" "http://127.0.0.1:$PORT/organisation" | wc -c)"
   wrk -t2 -c32 -d3s -H "Cookie: $cookie" "http://127.0.0.1:$PORT/organisation" >/dev/null

@@ -110,4 +110,15 @@ build_release() {
   done
 }
 
+# wrk prints latencies as 812.00us, 1.23ms or 1.01s: convert to milliseconds.
+to_ms() { awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } printf "%.2f", v }'; }
+
+# Signs in on a portal at 127.0.0.1:PORT as a form post would and prints the session cookie
+# (name=value) for curl or wrk: bench_cookie PORT EMAIL PASSWORD
+bench_cookie() {
+  curl -s -o /dev/null -D - -H 'Sec-Fetch-Site: same-origin' -H 'Accept: text/html' \
+    --data-urlencode "email=$2" --data-urlencode "password=$3" --data-urlencode 'next=' \
+    "http://127.0.0.1:$1/api/auth/sign-in" | awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }' | tail -n 1
+}
+
 portal_bin() { echo "$CARGO_TARGET_DIR/debug/portal"; }

@@ -3,10 +3,7 @@
 
 use app::{
     auth::Authenticated,
-    domain::{
-        oat::status_label,
-        review::{Cursor, Direction, QueueFilter, QueueQuery},
-    },
+    domain::review::{Cursor, Direction, QueueFilter, QueueQuery},
     store::review,
 };
 use axum::{
@@ -68,7 +65,7 @@ pub async fn requests_csv(
                 cell(r.reference.as_deref().unwrap_or("")),
                 cell(&r.organisation_name),
                 cell(&r.scheme_name),
-                cell(status_label(&r.status).0),
+                cell(r.status.label()),
                 r.connection_date.to_string(),
                 r.go_live_date.map(|d| d.to_string()).unwrap_or_default(),
                 r.created_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),

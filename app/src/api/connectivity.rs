@@ -116,6 +116,7 @@ pub mod ssr {
         },
         domain::{
             connectivity::{dry_run_allowed, FindEndpointUrl, ReadinessCheck},
+            status::RequestStatus,
             Role,
         },
         forms::FormState,
@@ -474,7 +475,7 @@ pub async fn start_official_run(id: String) -> Result<(), AppError> {
         .ok_or_else(AppError::not_found)?;
     let page = format!("/staff/requests/{}", r.id);
     let session = session().await?;
-    if !matches!(r.status.as_str(), "requested" | "test_scheduled") {
+    if !r.status.awaiting_outcome() {
         session
             .set_flash("The connectivity test can only be run on a request waiting for its test")
             .await
@@ -552,7 +553,7 @@ pub async fn run_details(id: String) -> Result<RunInfo, AppError> {
             match r {
                 Some(r) => (
                     Some(r.version),
-                    r.status == "test_scheduled" && !run.is_open(),
+                    r.status == RequestStatus::TestScheduled && !run.is_open(),
                 ),
                 None => (None, false),
             }

@@ -8,7 +8,10 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::oat::DateRule;
+use crate::domain::{
+    oat::DateRule,
+    status::{RequestStatus, SchemeStatus},
+};
 
 /// A row of the organisation overview.
 ///
@@ -22,7 +25,7 @@ pub struct SchemeRow {
     pub regulator: String,
     pub regulator_number: String,
     pub is_vouching: bool,
-    pub status: String,
+    pub status: SchemeStatus,
     pub go_live: Option<NaiveDate>,
     /// The next thing to do and where, e.g. ("Request testing", "/oat/3").
     pub next: Option<(String, String)>,
@@ -37,7 +40,7 @@ type SchemeRowFields = (
     String,
     String,
     bool,
-    String,
+    SchemeStatus,
     Option<NaiveDate>,
     Option<(String, String)>,
     Option<String>,
@@ -102,7 +105,7 @@ pub struct Journey {
     pub submission_key: String,
     /// False for a scheme that is not the vouching scheme, or has already been through OAT.
     pub can_request: bool,
-    pub status: String,
+    pub status: SchemeStatus,
 }
 
 impl Journey {
@@ -127,7 +130,7 @@ pub struct RequestView {
     pub id: i64,
     pub reference: String,
     pub scheme_name: String,
-    pub status: String,
+    pub status: RequestStatus,
     pub connection_date: NaiveDate,
     pub go_live_date: Option<NaiveDate>,
     pub submitted_by: String,
@@ -161,6 +164,7 @@ pub(crate) mod ssr {
         clock::london_today,
         domain::{
             oat::{long_date, parse_iso_date, Answer, DateRule, Question},
+            status::{RequestStatus, SchemeStatus},
             Role,
         },
         forms::FormState,
@@ -182,7 +186,7 @@ pub(crate) mod ssr {
     /// Whether a request may be made for the scheme now: it is the organisation's vouching
     /// scheme (OAT is for the first connection) and has not been requested or has failed.
     pub fn can_request(s: &schemes::Scheme) -> bool {
-        s.is_vouching && matches!(s.status.as_str(), "not_requested" | "failed")
+        s.is_vouching && s.status.may_request()
     }
 
     /// The scheme, if it is the caller's organisation's (else 404).
@@ -294,7 +298,7 @@ pub(crate) mod ssr {
     ) -> super::SchemeRow {
         let (status, note) = match s.approval.as_str() {
             "pending" => (
-                "awaiting_approval".to_string(),
+                SchemeStatus::AwaitingApproval,
                 Some(match s.requested_connection_on {
                     Some(d) => format!(
                         "Waiting for approval. Connection date asked for: {}",
@@ -304,13 +308,13 @@ pub(crate) mod ssr {
                 }),
             ),
             "rejected" => (
-                "rejected".to_string(),
+                SchemeStatus::Rejected,
                 Some(format!("Not approved: {}", s.rejection_reason)),
             ),
-            _ => (s.status.clone(), None),
+            _ => (s.status, None),
         };
-        let next = match (&latest, s.status.as_str()) {
-            (None, "not_requested") if s.is_vouching && manager => {
+        let next = match (&latest, s.status) {
+            (None, SchemeStatus::NotRequested) if s.is_vouching && manager => {
                 Some(("Request testing".to_string(), format!("/oat/{}", s.id)))
             }
             (Some((id, _)), _) => Some(("View request".to_string(), format!("/requests/{id}"))),
@@ -380,7 +384,7 @@ pub async fn oat_journey(scheme: String) -> Result<Journey, AppError> {
         open_request,
         submission_key: draft.submission_key,
         can_request: can_request(&s),
-        status: s.status.clone(),
+        status: s.status,
     })
 }
 
@@ -569,11 +573,11 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
         }
     };
     // After a failed test, the new request is a re-test of the failed one.
-    let retest_of = if s.status == "failed" {
+    let retest_of = if s.status == SchemeStatus::Failed {
         oat::latest_for_scheme(&services.db, s.id)
             .await
             .context("loading a request")?
-            .filter(|r| r.status == "failed")
+            .filter(|r| r.status == RequestStatus::Failed)
             .map(|r| r.id)
     } else {
         None
@@ -623,9 +627,14 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
     )
     .await
     .context("timeline")?;
-    if !schemes::move_status(&mut tx, s.id, &["not_requested", "failed"], "requested")
-        .await
-        .context("scheme status")?
+    if !schemes::move_status(
+        &mut tx,
+        s.id,
+        &[SchemeStatus::NotRequested, SchemeStatus::Failed],
+        SchemeStatus::Requested,
+    )
+    .await
+    .context("scheme status")?
     {
         // The scheme changed under us since we looked: nothing is applied.
         tx.rollback().await;
@@ -686,7 +695,7 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
 pub async fn request_detail(id: String) -> Result<RequestView, AppError> {
     use self::ssr::*;
     use crate::{
-        api::review::ssr::{parse_id, status_of},
+        api::review::ssr::parse_id,
         domain::review::{Action, RequestStatus},
         store::review,
     };
@@ -702,7 +711,7 @@ pub async fn request_detail(id: String) -> Result<RequestView, AppError> {
     let changes = review::date_changes(&services.db, r.id)
         .await
         .context("loading date changes")?;
-    let status = status_of(&r)?;
+    let status = r.status;
     let manager = user.has_role(Role::ServiceManager);
     let waiting = changes.iter().any(|c| c.status == "pending");
     let latest = oat::latest_for_scheme(&services.db, r.scheme_id)
@@ -712,7 +721,7 @@ pub async fn request_detail(id: String) -> Result<RequestView, AppError> {
         id: r.id,
         reference: r.reference.clone().unwrap_or_default(),
         scheme_name: r.scheme_name.clone(),
-        status: r.status.clone(),
+        status: r.status,
         connection_date: r.connection_date,
         go_live_date: r.go_live_date,
         submitted_by: r.submitted_by_name.clone(),
@@ -741,7 +750,7 @@ pub async fn request_detail(id: String) -> Result<RequestView, AppError> {
 
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
-    use super::SchemeRow;
+    use super::{SchemeRow, SchemeStatus};
     use chrono::NaiveDate;
     use proptest::prelude::*;
 
@@ -753,7 +762,7 @@ mod tests {
             regulator: "TPR".into(),
             regulator_number: "10012345".into(),
             is_vouching: true,
-            status: "passed".into(),
+            status: SchemeStatus::Passed,
             go_live: NaiveDate::from_ymd_opt(2027, 3, 1),
             next: Some(("View request".into(), "/requests/3".into())),
             note: None,
@@ -782,7 +791,7 @@ mod tests {
                 ".*",
                 ".*",
                 any::<bool>(),
-                ".*",
+                proptest::sample::select(SchemeStatus::ALL.to_vec()),
                 proptest::option::of((1i32..=9999, 1u32..=365).prop_filter_map("a real day", |(y, d)| NaiveDate::from_yo_opt(y, d))),
                 proptest::option::of((".*", ".*")),
                 proptest::option::of(".*"),

@@ -11,6 +11,7 @@ use crate::error::AppError;
 use serde::{Deserialize, Serialize};
 
 use super::oat::TimelineEntry;
+use crate::domain::status::RequestStatus;
 
 /// A row of the staff queue, ready to show.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -19,7 +20,7 @@ pub struct QueueItem {
     pub reference: String,
     pub organisation: String,
     pub scheme: String,
-    pub status: String,
+    pub status: RequestStatus,
     pub connection_date: NaiveDate,
     pub go_live_date: Option<NaiveDate>,
     /// "Due in 3 days", "Overdue by 2 days": requests that have not passed and are near or past
@@ -86,7 +87,7 @@ pub struct StaffRequestView {
     pub answers: Vec<(String, String)>,
     pub connection_date: NaiveDate,
     pub urgency: Option<String>,
-    pub status: String,
+    pub status: RequestStatus,
     pub go_live_date: Option<NaiveDate>,
     pub go_live_reason: String,
     pub test_at: Option<String>,
@@ -146,10 +147,6 @@ pub(crate) mod ssr {
     /// The longest reason, note or joining instructions accepted.
     pub const MAX_TEXT: usize = 1000;
 
-    pub fn status_label(code: &str) -> &'static str {
-        crate::domain::oat::status_label(code).0
-    }
-
     pub fn parse_id(raw: &str) -> Result<i64, AppError> {
         raw.trim()
             .parse::<i64>()
@@ -169,12 +166,6 @@ pub(crate) mod ssr {
             .await
             .context("loading a request")?
             .ok_or_else(AppError::not_found)
-    }
-
-    pub fn status_of(r: &StaffRequest) -> Result<RequestStatus, AppError> {
-        RequestStatus::parse(&r.status).ok_or_else(|| {
-            AppError::internal("request status", format!("unknown status {}", r.status))
-        })
     }
 
     /// The request page for staff, where every action returns to.
@@ -202,7 +193,7 @@ pub(crate) mod ssr {
     ) -> Result<(), AppError> {
         let current = review::get(&services.db, id).await.ok().flatten();
         let now = current
-            .map(|r| format!(": it is now {}", status_label(&r.status)))
+            .map(|r| format!(": it is now {}", r.status.label()))
             .unwrap_or_default();
         let state = FormState::default().with_error(
             "request",
@@ -345,7 +336,7 @@ pub async fn staff_queue(
                 .find(|(code, _)| code == s.code())
                 .map(|(_, n)| *n)
                 .unwrap_or(0);
-            (s.code().to_string(), status_label(s.code()).to_string(), n)
+            (s.code().to_string(), s.label().to_string(), n)
         })
         .collect();
     let total = counts.iter().map(|(_, _, n)| n).sum();
@@ -356,19 +347,16 @@ pub async fn staff_queue(
     ));
     let items = rows
         .into_iter()
-        .map(|r| {
-            let status = RequestStatus::parse(&r.status);
-            QueueItem {
-                urgency: status.and_then(|s| urgency(s, r.connection_date, today).words()),
-                id: r.id,
-                reference: r.reference.unwrap_or_default(),
-                organisation: r.organisation_name,
-                scheme: r.scheme_name,
-                status: r.status,
-                connection_date: r.connection_date,
-                go_live_date: r.go_live_date,
-                date_change_waiting: r.date_change_waiting,
-            }
+        .map(|r| QueueItem {
+            urgency: urgency(r.status, r.connection_date, today).words(),
+            id: r.id,
+            reference: r.reference.unwrap_or_default(),
+            organisation: r.organisation_name,
+            scheme: r.scheme_name,
+            status: r.status,
+            connection_date: r.connection_date,
+            go_live_date: r.go_live_date,
+            date_change_waiting: r.date_change_waiting,
         })
         .collect();
     Ok(QueuePage {
@@ -404,7 +392,7 @@ pub async fn staff_request(id: String) -> Result<StaffRequestView, AppError> {
     require_staff()?;
     let services = services()?;
     let r = load(&services, parse_id(&id)?).await?;
-    let status = status_of(&r)?;
+    let status = r.status;
     let events = oat::events(&services.db, r.id)
         .await
         .context("loading the timeline")?;
@@ -460,7 +448,7 @@ pub async fn staff_request(id: String) -> Result<StaffRequestView, AppError> {
             .collect(),
         connection_date: r.connection_date,
         urgency: urgency(status, r.connection_date, today).words(),
-        status: r.status.clone(),
+        status: r.status,
         go_live_date: r.go_live_date,
         go_live_reason: r.go_live_reason.clone(),
         test_at: r.test_at.map(london_long),
@@ -568,13 +556,14 @@ pub async fn schedule_test(
         return back_to_form("schedule", &form, &form_page).await;
     };
     let action = Action::ScheduleTest;
+    let (to, scheme_to) = action.next(r.status);
     let mut tx = services.db.begin_write().await.context("begin")?;
     let applied = review::apply(
         &mut tx,
         r.id,
         version,
         action.allowed_from(),
-        RequestStatus::TestScheduled,
+        to,
         Change::ScheduleTest { at, note: &note },
         now,
     )
@@ -584,7 +573,7 @@ pub async fn schedule_test(
         tx.rollback().await;
         return changed_under_us(&services, r.id, "schedule", &form_page).await;
     }
-    review::sync_scheme(&mut tx, r.scheme_id, "test_scheduled", None)
+    review::sync_scheme(&mut tx, r.scheme_id, scheme_to, None)
         .await
         .context("scheme status")?;
     let when_text = london_long(at);
@@ -653,7 +642,7 @@ pub async fn record_outcome(
     match outcome.as_deref().map(str::trim) {
         Some("passed") => {}
         Some("failed") => {
-            if !Action::RecordFailure.allowed(status_of(&r)?) || r.version != version {
+            if !Action::RecordFailure.allowed(r.status) || r.version != version {
                 return changed_under_us(&services, r.id, "outcome", &form_page).await;
             }
             leptos_axum::redirect(&format!("{}/failure", page_of(r.id)));
@@ -667,12 +656,13 @@ pub async fn record_outcome(
     }
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await.context("begin")?;
+    let (to, scheme_to) = Action::RecordPass.next(r.status);
     let applied = review::apply(
         &mut tx,
         r.id,
         version,
         Action::RecordPass.allowed_from(),
-        RequestStatus::Passed,
+        to,
         Change::Pass,
         now,
     )
@@ -682,7 +672,7 @@ pub async fn record_outcome(
         tx.rollback().await;
         return changed_under_us(&services, r.id, "outcome", &form_page).await;
     }
-    review::sync_scheme(&mut tx, r.scheme_id, "passed", None)
+    review::sync_scheme(&mut tx, r.scheme_id, scheme_to, None)
         .await
         .context("scheme status")?;
     record_action(
@@ -781,12 +771,13 @@ pub async fn confirm_go_live(
         reason_text.unwrap_or_default()
     };
     let mut tx = services.db.begin_write().await.context("begin")?;
+    let (to, scheme_to) = Action::ConfirmGoLive.next(r.status);
     let applied = review::apply(
         &mut tx,
         r.id,
         version,
         Action::ConfirmGoLive.allowed_from(),
-        RequestStatus::GoLiveConfirmed,
+        to,
         Change::ConfirmGoLive {
             date,
             reason: &reason_text,
@@ -799,7 +790,7 @@ pub async fn confirm_go_live(
         tx.rollback().await;
         return changed_under_us(&services, r.id, "go-live", &form_page).await;
     }
-    review::sync_scheme(&mut tx, r.scheme_id, "go_live_confirmed", Some(date))
+    review::sync_scheme(&mut tx, r.scheme_id, scheme_to, Some(date))
         .await
         .context("scheme status")?;
     let reference = r.reference.clone().unwrap_or_default();
@@ -925,12 +916,13 @@ pub async fn record_failure(
         return back_to_form("failure", &form, &form_page).await;
     }
     let mut tx = services.db.begin_write().await.context("begin")?;
+    let (to, scheme_to) = Action::RecordFailure.next(r.status);
     let applied = review::apply(
         &mut tx,
         r.id,
         version,
         Action::RecordFailure.allowed_from(),
-        RequestStatus::Failed,
+        to,
         Change::Failure {
             reason: &reason,
             support_at,
@@ -944,7 +936,7 @@ pub async fn record_failure(
         tx.rollback().await;
         return changed_under_us(&services, r.id, "failure", &form_page).await;
     }
-    review::sync_scheme(&mut tx, r.scheme_id, "failed", None)
+    review::sync_scheme(&mut tx, r.scheme_id, scheme_to, None)
         .await
         .context("scheme status")?;
     let reference = r.reference.clone().unwrap_or_default();
@@ -1059,7 +1051,7 @@ pub async fn decide_date_change(
     if form.has_errors() {
         return back_to_form("date-change", &form, &form_page).await;
     }
-    let status = status_of(&r)?;
+    let status = r.status;
     let mut tx = services.db.begin_write().await.context("begin")?;
     let decided = review::decide_date_change(&mut tx, c.id, approved, staff.id, &reason_text, now)
         .await
@@ -1085,7 +1077,7 @@ pub async fn decide_date_change(
         return changed_under_us(&services, r.id, "date-change", &form_page).await;
     }
     if approved && r.go_live_date.is_some() {
-        review::sync_scheme(&mut tx, r.scheme_id, &r.status, Some(c.new_date))
+        review::sync_scheme(&mut tx, r.scheme_id, r.status.into(), Some(c.new_date))
             .await
             .context("scheme go-live date")?;
     }
@@ -1179,7 +1171,7 @@ pub async fn ask_date_change(
         .await
         .context("loading a request")?
         .ok_or_else(AppError::not_found)?;
-    let status = status_of(&r)?;
+    let status = r.status;
     let form_page = format!("/requests/{}/change-date", r.id);
     let back = format!("/requests/{}", r.id);
     if !Action::ChangeDate.allowed(status) {

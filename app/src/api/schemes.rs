@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{
     oat::DateRule,
     schemes::{Availability, RowReport},
+    status::SchemeStatus,
 };
 
 /// What the "add providers and schemes" pages need.
@@ -19,7 +20,7 @@ pub struct AddSchemesInfo {
     pub organisation: String,
     pub availability: Availability,
     pub vouching_name: Option<String>,
-    pub vouching_status: Option<String>,
+    pub vouching_status: Option<SchemeStatus>,
     /// The user holds a role that may add them (service manager or primary business contact).
     pub may_add: bool,
     pub rule: DateRule,
@@ -118,7 +119,7 @@ pub mod ssr {
     ) -> Result<(Availability, DateRule), StoreError> {
         let status = schemes::vouching_status(&services.db, org).await?;
         Ok((
-            Availability::from_vouching_status(status.as_deref()),
+            Availability::from_vouching_status(status),
             date_rule(services, org).await?,
         ))
     }
@@ -308,8 +309,7 @@ pub async fn add_schemes_view() -> Result<AddSchemesInfo, AppError> {
         .context("listing schemes")?
         .into_iter()
         .find(|s| s.is_vouching);
-    let availability =
-        Availability::from_vouching_status(vouching.as_ref().map(|s| s.status.as_str()));
+    let availability = Availability::from_vouching_status(vouching.as_ref().map(|s| s.status));
     let rule = date_rule(&services, org)
         .await
         .context("loading the technical connection date")?;

@@ -223,7 +223,11 @@ pub async fn staff_organisation(id: String) -> Result<OrganisationSummary, AppEr
         .map(|mut row| {
             // Staff's pages, not the organisation's: a further scheme still waiting (or
             // rejected) is decided at its own page.
-            let further = matches!(row.status.as_str(), "awaiting_approval" | "rejected");
+            let further = matches!(
+                row.status,
+                crate::domain::status::SchemeStatus::AwaitingApproval
+                    | crate::domain::status::SchemeStatus::Rejected
+            );
             row.next = if further {
                 Some(("Decide".to_string(), format!("/staff/schemes/{}", row.id)))
             } else {

@@ -5,51 +5,7 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use serde::{Deserialize, Serialize};
 
 use super::oat::{long_date, parse_iso_date, DateError};
-
-/// Where an OAT request is. Withdrawn requests are kept for the record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum RequestStatus {
-    Requested,
-    TestScheduled,
-    Passed,
-    Failed,
-    GoLiveConfirmed,
-    Live,
-    Withdrawn,
-}
-
-impl RequestStatus {
-    pub const ALL: [RequestStatus; 7] = [
-        Self::Requested,
-        Self::TestScheduled,
-        Self::Passed,
-        Self::Failed,
-        Self::GoLiveConfirmed,
-        Self::Live,
-        Self::Withdrawn,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Requested => "requested",
-            Self::TestScheduled => "test_scheduled",
-            Self::Passed => "passed",
-            Self::Failed => "failed",
-            Self::GoLiveConfirmed => "go_live_confirmed",
-            Self::Live => "live",
-            Self::Withdrawn => "withdrawn",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.code() == code)
-    }
-
-    /// Still to be decided: the test has not passed yet (a failed request waits for a re-test).
-    pub fn awaiting_outcome(self) -> bool {
-        matches!(self, Self::Requested | Self::TestScheduled)
-    }
-}
+pub use super::status::{RequestStatus, SchemeStatus};
 
 /// Something that can be done to a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,12 +49,10 @@ impl Action {
         }
     }
 
-    /// The scheme's status that goes with the request's.
-    pub fn scheme_status(status: RequestStatus) -> &'static str {
-        match status {
-            RequestStatus::Withdrawn => "not_requested",
-            other => other.code(),
-        }
+    /// The request's status and its scheme's after the action, from the request's before.
+    pub fn next(self, from: RequestStatus) -> (RequestStatus, SchemeStatus) {
+        let to = self.result(from);
+        (to, SchemeStatus::from(to))
     }
 }
 
@@ -502,7 +456,18 @@ mod tests {
         }
         assert_eq!(Action::RecordPass.result(Requested), Passed);
         assert_eq!(Action::ChangeDate.result(GoLiveConfirmed), GoLiveConfirmed);
-        assert_eq!(Action::scheme_status(GoLiveConfirmed), "go_live_confirmed");
+        assert_eq!(
+            Action::ConfirmGoLive.next(Passed),
+            (GoLiveConfirmed, SchemeStatus::GoLiveConfirmed)
+        );
+        assert_eq!(
+            Action::ScheduleTest.next(Requested),
+            (TestScheduled, SchemeStatus::TestScheduled)
+        );
+        assert_eq!(
+            Action::RecordFailure.next(TestScheduled),
+            (Failed, SchemeStatus::Failed)
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Further pension providers and schemes: who may add them and when, what a valid one is, and
 //! how a CSV file of them is read and checked row by row. Pure rules; the server stores them.
 
+use super::status::SchemeStatus;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -126,10 +127,11 @@ pub enum Availability {
 
 impl Availability {
     /// From the vouching scheme's testing status, if there is one.
-    pub fn from_vouching_status(status: Option<&str>) -> Self {
+    pub fn from_vouching_status(status: Option<SchemeStatus>) -> Self {
+        use SchemeStatus::*;
         match status {
             None => Self::NoVouchingScheme,
-            Some("passed" | "go_live_confirmed" | "live") => Self::Available,
+            Some(Passed | GoLiveConfirmed | Live) => Self::Available,
             Some(_) => Self::NotPassed,
         }
     }
@@ -386,18 +388,19 @@ mod tests {
     fn only_a_passed_vouching_scheme_makes_adding_available() {
         use Availability::*;
         assert_eq!(Availability::from_vouching_status(None), NoVouchingScheme);
-        for s in ["not_requested", "requested", "test_scheduled", "failed"] {
+        use SchemeStatus::*;
+        for s in [NotRequested, Requested, TestScheduled, Failed] {
             assert_eq!(
                 Availability::from_vouching_status(Some(s)),
                 NotPassed,
-                "{s}"
+                "{s:?}"
             );
         }
-        for s in ["passed", "go_live_confirmed", "live"] {
+        for s in [Passed, GoLiveConfirmed, Live] {
             assert_eq!(
                 Availability::from_vouching_status(Some(s)),
                 Available,
-                "{s}"
+                "{s:?}"
             );
         }
     }

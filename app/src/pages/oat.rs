@@ -19,17 +19,10 @@ use crate::{
             SendRequest,
         },
     },
-    components::{ErrorSummary, PageTitle, SuccessBanner},
-    domain::oat::{long_date, status_label, Answer, Question},
+    components::{status_tag_class, ErrorSummary, PageTitle, StatusTag, SuccessBanner},
+    domain::oat::{long_date, Answer, Question},
     forms::FormState,
 };
-
-/// A testing status as a tag: the words say it, the colour only repeats it.
-#[component]
-pub(crate) fn StatusTag(#[prop(into)] status: String) -> impl IntoView {
-    let (label, class) = status_label(&status);
-    view! { <strong class=class>{label}</strong> }
-}
 
 /// A table body of providers and schemes (the overview's, and staff's view of an organisation),
 /// as one string of HTML from [`rows_html`]: much cheaper than a view per row (see
@@ -71,7 +64,7 @@ pub(crate) fn rows_html(rows: &[crate::api::oat::SchemeRow]) -> String {
         out.push_str(&text(&s.regulator));
         out.push(' ');
         out.push_str(&text(&s.regulator_number));
-        let (label, class) = status_label(&s.status);
+        let (label, class) = (s.status.label(), status_tag_class(s.status));
         let _ = write!(
             out,
             r#"</td><td class="govuk-table__cell"><strong class="{}">{}</strong></td><td class="govuk-table__cell">"#,
@@ -189,7 +182,7 @@ pub fn OatStart() -> impl IntoView {
                                 (None, _) if !j.can_request => view! {
                                     <div class="govuk-inset-text">
                                         {if j.is_vouching {
-                                            format!("This scheme's testing status is {}: there is nothing to request.", status_label(&j.status).0.to_lowercase())
+                                            format!("This scheme's testing status is {}: there is nothing to request.", j.status.label().to_lowercase())
                                         } else {
                                             "Operational acceptance testing is for your organisation's vouching scheme. Further providers and schemes are added once it has passed.".to_string()
                                         }}
@@ -624,7 +617,7 @@ pub fn RequestPage() -> impl IntoView {
                         <a href=format!("/oat/{}", r.scheme_id) role="button" draggable="false" class="govuk-button" data-module="govuk-button">"Send a re-test request"</a>
                     })}
                     <dl class="govuk-summary-list">
-                        <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">"Status"</dt><dd class="govuk-summary-list__value"><StatusTag status=r.status.clone() /></dd></div>
+                        <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">"Status"</dt><dd class="govuk-summary-list__value"><StatusTag status=r.status /></dd></div>
                         <div class="govuk-summary-list__row">
                             <dt class="govuk-summary-list__key">"Connection date"</dt>
                             <dd class="govuk-summary-list__value">{long_date(r.connection_date)}</dd>
@@ -663,7 +656,8 @@ pub fn RequestPage() -> impl IntoView {
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::{rows_html, StatusTag};
-    use crate::{api::oat::SchemeRow, domain::oat::long_date};
+    use crate::{api::oat::SchemeRow, domain::oat::long_date, domain::status::SchemeStatus};
+
     use leptos::prelude::*;
     use proptest::prelude::*;
 
@@ -678,7 +672,7 @@ mod tests {
                     {s.is_vouching.then(|| view! { <span class="govuk-body-s govuk-!-display-block">"Vouching scheme"</span> })}
                 </th>
                 <td class="govuk-table__cell">{format!("{} {}", s.regulator, s.regulator_number)}</td>
-                <td class="govuk-table__cell"><StatusTag status=s.status.clone() /></td>
+                <td class="govuk-table__cell"><StatusTag status=s.status /></td>
                 <td class="govuk-table__cell">{s.go_live.map(long_date).unwrap_or_else(|| "Not set".into())}</td>
                 <td class="govuk-table__cell">
                     {s.next.map(|(label, href)| view! {
@@ -704,14 +698,14 @@ mod tests {
         })
     }
 
-    fn row(id: i64, name: &str, status: &str) -> SchemeRow {
+    fn row(id: i64, name: &str, status: SchemeStatus) -> SchemeRow {
         SchemeRow {
             id,
             name: name.into(),
             regulator: "TPR".into(),
             regulator_number: "10012345".into(),
             is_vouching: false,
-            status: status.into(),
+            status,
             go_live: None,
             next: None,
             note: None,
@@ -721,13 +715,10 @@ mod tests {
     #[test]
     fn written_rows_are_the_row_views_markup() {
         let mut rows = Vec::new();
-        for (i, status) in crate::domain::oat::STATUS_CODES
-            .into_iter()
-            .chain(["something new"])
-            .enumerate()
-        {
+        for (i, status) in SchemeStatus::ALL.into_iter().enumerate() {
             rows.push(row(i as i64, &format!("Scheme {i}"), status));
         }
+        rows.push(row(10, "Scheme 10", SchemeStatus::Live));
         rows[0].is_vouching = true;
         rows[0].next = Some(("Request testing".into(), "/oat/0".into()));
         rows[1].next = Some(("View request".into(), "/requests/7".into()));
@@ -765,7 +756,7 @@ mod tests {
             next in proptest::option::of((".{0,12}", "[ -~]{0,16}")),
             vouching in any::<bool>(),
         ) {
-            let mut r = row(1, &name, "requested");
+            let mut r = row(1, &name, SchemeStatus::Requested);
             r.regulator_number = number;
             r.note = note;
             r.next = next;

@@ -14,13 +14,12 @@ use crate::{
             RecordFailure, RecordOutcome, ScheduleTest, StaffRequestView,
         },
     },
-    components::{ErrorSummary, PageTitle, Radios, SuccessBanner, TextInput, Textarea},
+    components::{ErrorSummary, PageTitle, Radios, StatusTag, SuccessBanner, TextInput, Textarea},
     domain::{
-        oat::{long_date, status_label},
+        oat::long_date,
         review::{RequestStatus, Sort},
     },
     forms::FormState,
-    pages::oat::StatusTag,
 };
 
 /// Links to the other staff pages.
@@ -178,7 +177,7 @@ fn QueueView(page: QueuePage, flash: Option<String>) -> impl IntoView {
                                     {r.urgency.clone().map(|u| view! { <strong class="govuk-tag govuk-tag--orange govuk-!-display-block portal-urgent">{u}</strong> })}
                                 </td>
                                 <td class="govuk-table__cell">
-                                    <StatusTag status=r.status.clone() />
+                                    <StatusTag status=r.status />
                                     {r.date_change_waiting.then(|| view! { <span class="govuk-body-s govuk-!-display-block">"Date change waiting"</span> })}
                                 </td>
                                 <td class="govuk-table__cell">{r.go_live_date.map(long_date).unwrap_or_else(|| "Not set".into())}</td>
@@ -272,7 +271,7 @@ fn StaffRequestView(
         .iter()
         .map(|a| {
             let (label, secondary) = match a.as_str() {
-                "schedule" if r.status == "test_scheduled" => ("Change the test date", true),
+                "schedule" if r.status == RequestStatus::TestScheduled => ("Change the test date", true),
                 "schedule" => ("Schedule the connectivity test", false),
                 "outcome" => ("Record the outcome", false),
                 "go-live" => ("Confirm the go-live date", false),
@@ -296,7 +295,7 @@ fn StaffRequestView(
         <div class="govuk-button-group">{actions}</div>
         <h2 class="govuk-heading-m">"Status and dates"</h2>
         <dl class="govuk-summary-list">
-            {row("Status", view! { <StatusTag status=r.status.clone() /> })}
+            {row("Status", view! { <StatusTag status=r.status /> })}
             {row("Requested connection date", view! {
                 {long_date(r.connection_date)}
                 {r.urgency.clone().map(|u| view! { <strong class="govuk-tag govuk-tag--orange govuk-!-margin-left-2">{u}</strong> })}
@@ -309,7 +308,7 @@ fn StaffRequestView(
             {r.support_at.clone().map(|s| row("Support session", format!("{s}. {}", r.support_join)))}
             {r.retest_of.clone().map(|(id, reference)| row("Re-test of", view! { <a class="govuk-link" href=format!("/staff/requests/{id}")>{reference}</a> }))}
         </dl>
-        <crate::pages::connectivity::OfficialRuns request_id=r.id can_run=matches!(r.status.as_str(), "requested" | "test_scheduled") runs=r.runs.clone() />
+        <crate::pages::connectivity::OfficialRuns request_id=r.id can_run=r.status.awaiting_outcome() runs=r.runs.clone() />
         <h2 class="govuk-heading-m">"Organisation and request"</h2>
         <dl class="govuk-summary-list">
             {row("Organisation", view! { <a class="govuk-link" href=format!("/staff/organisations/{}", r.organisation_id)>{r.organisation.clone()}</a> })}
@@ -458,7 +457,6 @@ pub fn StaffActionPage() -> impl IntoView {
             {move || data.get().map(|(r, which, form)| match r {
                 Err(e) => view! { <crate::pages::ErrorPage error=e /> }.into_any(),
                 Ok(r) => {
-                    let status = RequestStatus::parse(&r.status);
                     let available = match which.as_str() {
                         "schedule" => r.allowed.iter().any(|a| a == "schedule"),
                         "outcome" | "failure" => r.allowed.iter().any(|a| a == "outcome"),
@@ -476,7 +474,7 @@ pub fn StaffActionPage() -> impl IntoView {
                     let title = if form.has_errors() { format!("Error: {heading}") } else { heading.to_string() };
                     let back = format!("/staff/requests/{}", r.id);
                     let body = if !available {
-                        let now = status.map(|s| status_label(s.code()).0.to_lowercase()).unwrap_or_default();
+                        let now = r.status.label().to_lowercase();
                         view! {
                             <ErrorSummary form=form.clone() />
                             <h1 class="govuk-heading-l">{heading}</h1>

@@ -13,7 +13,7 @@ use crate::{
     },
     components::{ErrorSummary, PageTitle, Radios, SuccessBanner, TextInput, Textarea},
     domain::{
-        oat::{long_date, status_label, DateRule},
+        oat::{long_date, DateRule},
         schemes::{Availability, MAX_CSV_ROWS},
     },
     forms::FormState,
@@ -32,8 +32,7 @@ fn not_yet(v: &AddSchemesInfo) -> Option<AnyView> {
             let name = v.vouching_name.clone().unwrap_or_default();
             let status = v
                 .vouching_status
-                .as_deref()
-                .map(|s| status_label(s).0.to_lowercase())
+                .map(|s| s.label().to_lowercase())
                 .unwrap_or_default();
             Some(view! {
                 <p class="govuk-body">{format!("You can add further pension providers and schemes once your vouching scheme, {name}, has passed operational acceptance testing.")}</p>

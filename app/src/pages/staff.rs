@@ -6,7 +6,7 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::staff::{list_audit, list_emails},
     components::{ErrorSummary, PageTitle},
-    domain::AUDIT_ACTIONS,
+    domain::audit::AuditAction,
     forms::FormState,
 };
 use crate::{
@@ -68,9 +68,9 @@ pub fn AuditLog() -> impl IntoView {
                                             <label class="govuk-label govuk-label--s" for="action">"Event"</label>
                                             <select class="govuk-select" id="action" name="action">
                                                 <option value="" selected=chosen.is_empty()>"Any event"</option>
-                                                {AUDIT_ACTIONS
-                                                    .iter()
-                                                    .map(|(code, label)| view! { <option value=*code selected=chosen == *code>{*label}</option> })
+                                                {AuditAction::ALL
+                                                    .into_iter()
+                                                    .map(|a| view! { <option value=a.code() selected=chosen == a.code()>{a.label()}</option> })
                                                     .collect_view()}
                                             </select>
                                         </div>

@@ -4,7 +4,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Db, StoreError, Tx};
-use crate::{on_db, on_tx};
+use crate::{domain::status::RequestStatus, on_db, on_tx};
 
 /// Answers in progress for one scheme: kept between pages and across sign-out until sent.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
@@ -77,7 +77,8 @@ pub struct OatRequest {
     pub scheme_name: String,
     pub submitted_by_name: String,
     pub connection_date: NaiveDate,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: RequestStatus,
     pub go_live_date: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
 }

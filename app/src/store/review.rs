@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Db, StoreError, Tx};
 use crate::{
-    domain::review::{Direction, QueueFilter, RequestStatus, Sort, StatusFilter},
+    domain::review::{Direction, QueueFilter, RequestStatus, SchemeStatus, Sort, StatusFilter},
     on_db, on_tx,
 };
 
@@ -23,7 +23,8 @@ pub struct QueueRow {
     pub organisation_id: i64,
     pub organisation_name: String,
     pub scheme_name: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: RequestStatus,
     pub connection_date: NaiveDate,
     pub go_live_date: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
@@ -188,7 +189,8 @@ pub struct StaffRequest {
     pub connection_ready: bool,
     pub ready_for_live: bool,
     pub connection_date: NaiveDate,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: RequestStatus,
     pub go_live_date: Option<NaiveDate>,
     pub go_live_reason: String,
     pub test_at: Option<DateTime<Utc>>,
@@ -313,11 +315,11 @@ pub async fn apply(
 pub async fn sync_scheme(
     tx: &mut Tx,
     scheme_id: i64,
-    status: &str,
+    status: SchemeStatus,
     go_live_on: Option<NaiveDate>,
 ) -> Result<(), StoreError> {
     const SQL: &str = "UPDATE schemes SET status = $1, go_live_on = $2 WHERE id = $3";
-    on_tx!(tx, conn => sqlx::query(SQL).bind(status).bind(go_live_on).bind(scheme_id)
+    on_tx!(tx, conn => sqlx::query(SQL).bind(status.code()).bind(go_live_on).bind(scheme_id)
         .execute(&mut **conn).await.map(|_| ()))?;
     Ok(())
 }

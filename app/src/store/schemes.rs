@@ -6,7 +6,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Db, StoreError, Tx};
-use crate::{domain::schemes::NewScheme, on_db, on_tx};
+use crate::{
+    domain::{schemes::NewScheme, status::SchemeStatus},
+    on_db, on_tx,
+};
 
 /// A provider or scheme as the overview shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
@@ -17,7 +20,8 @@ pub struct Scheme {
     pub regulator: String,
     pub regulator_number: String,
     pub is_vouching: bool,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: SchemeStatus,
     pub go_live_on: Option<NaiveDate>,
     /// "approved", or for a further scheme the organisation added: "pending" or "rejected".
     pub approval: String,
@@ -130,7 +134,10 @@ fn scheme_with_latest_from_pg(
             regulator: row.try_get(3)?,
             regulator_number: row.try_get(4)?,
             is_vouching: row.try_get(5)?,
-            status: row.try_get(6)?,
+            status: row
+                .try_get::<String, _>(6)?
+                .try_into()
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
             go_live_on: row.try_get(7)?,
             approval: row.try_get(8)?,
             requested_connection_on: row.try_get(9)?,
@@ -192,15 +199,15 @@ pub async fn insert(
 pub async fn move_status(
     tx: &mut Tx,
     id: i64,
-    from: &[&str],
-    to: &str,
+    from: &[SchemeStatus],
+    to: SchemeStatus,
 ) -> Result<bool, StoreError> {
     const SQL: &str =
         "UPDATE schemes SET status = $1 WHERE id = $2 AND (status = $3 OR status = $4)";
-    let first = from.first().copied().unwrap_or("");
-    let second = from.get(1).copied().unwrap_or(first);
+    let first = from.first().map(|s| s.code()).unwrap_or("");
+    let second = from.get(1).map(|s| s.code()).unwrap_or(first);
     let n = on_tx!(tx, conn => sqlx::query(SQL)
-        .bind(to)
+        .bind(to.code())
         .bind(id)
         .bind(first)
         .bind(second)
@@ -231,11 +238,19 @@ pub async fn set_technical_connection_on(
 }
 
 /// The testing status of the organisation's vouching scheme, if it has one.
-pub async fn vouching_status(db: &Db, organisation_id: i64) -> Result<Option<String>, StoreError> {
+pub async fn vouching_status(
+    db: &Db,
+    organisation_id: i64,
+) -> Result<Option<SchemeStatus>, StoreError> {
     const SQL: &str = "SELECT status FROM schemes WHERE organisation_id = $1 AND is_vouching";
-    Ok(
-        on_db!(db, pool => sqlx::query_scalar(SQL).bind(organisation_id).fetch_optional(pool).await)?,
-    )
+    let code: Option<String> = on_db!(db, pool => sqlx::query_scalar(SQL).bind(organisation_id).fetch_optional(pool).await)?;
+    code.map(|c| {
+        SchemeStatus::parse(&c).ok_or(StoreError::Corrupt {
+            what: "scheme status",
+            value: c,
+        })
+    })
+    .transpose()
 }
 
 /// The regulator numbers already registered for the organisation (not counting rejected
@@ -367,7 +382,7 @@ mod tests {
             regulator: "TPR".into(),
             regulator_number: "10000000".into(),
             is_vouching,
-            status: "not_requested".into(),
+            status: SchemeStatus::NotRequested,
             go_live_on: None,
             approval: "approved".into(),
             requested_connection_on: None,

@@ -238,7 +238,7 @@ async fn the_overview_list_keeps_every_field_and_its_order() {
     let beta = &listed[2].scheme;
     assert_eq!(
         (
-            beta.status.as_str(),
+            beta.status.code(),
             beta.approval.as_str(),
             beta.rejection_reason.as_str()
         ),

@@ -143,7 +143,9 @@ async fn a_service_manager_sends_a_request_and_sees_it_on_the_overview() {
         "timeline"
     );
     assert_eq!(
-        schemes::list_for_organisation(&app.db, 1).await.unwrap()[0].status,
+        schemes::list_for_organisation(&app.db, 1).await.unwrap()[0]
+            .status
+            .code(),
         "requested"
     );
     assert!(
@@ -519,9 +521,14 @@ async fn only_the_vouching_scheme_not_yet_through_oat_can_be_requested() {
 
     // A vouching scheme that has passed cannot be requested again.
     let mut tx = app.db.begin_write().await.unwrap();
-    schemes::move_status(&mut tx, vouching, &["not_requested"], "passed")
-        .await
-        .unwrap();
+    schemes::move_status(
+        &mut tx,
+        vouching,
+        &[app::domain::status::SchemeStatus::NotRequested],
+        app::domain::status::SchemeStatus::Passed,
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     let r = answer(&app, &m, vouching, "crypto-deployed", "yes").await;
     assert_eq!(location(&r), format!("/oat/{vouching}"));

@@ -160,7 +160,7 @@ async fn a_page_whose_data_fails_says_so_with_a_reference() {
         let html = r.text().await.unwrap();
         assert!(
             html.contains(
-                "<h1 class=\"govuk-heading-l\">Sorry, there is a problem with the service</h1>"
+                "<h1 class=\"govuk-heading-l\">Sorry, there is a problem with the service"
             ),
             "{who} {path}: {html}"
         );

@@ -105,13 +105,15 @@ async fn staff_take_a_request_from_requested_to_live() {
     let page = app.page_text(&s, &location(&r)).await;
     assert!(page.contains("Connectivity test scheduled for 26 November 2026 at 2pm"));
     let req = request(&app, id).await;
-    assert_eq!((req.status.as_str(), req.version), ("test_scheduled", 2));
+    assert_eq!((req.status.code(), req.version), ("test_scheduled", 2));
     assert_eq!(
         req.test_at,
         Some(Utc.with_ymd_and_hms(2026, 11, 26, 14, 0, 0).unwrap())
     );
     assert_eq!(
-        schemes::list_for_organisation(&app.db, 1).await.unwrap()[0].status,
+        schemes::list_for_organisation(&app.db, 1).await.unwrap()[0]
+            .status
+            .code(),
         "test_scheduled"
     );
 
@@ -124,7 +126,7 @@ async fn staff_take_a_request_from_requested_to_live() {
     )
     .await;
     assert_eq!(location(&r), format!("/staff/requests/{id}/go-live"));
-    assert_eq!(request(&app, id).await.status, "passed");
+    assert_eq!(request(&app, id).await.status.code(), "passed");
     let r = act(
         &app,
         &s,
@@ -134,7 +136,7 @@ async fn staff_take_a_request_from_requested_to_live() {
     .await;
     assert_eq!(location(&r), format!("/staff/requests/{id}"));
     let req = request(&app, id).await;
-    assert_eq!(req.status, "go_live_confirmed");
+    assert_eq!(req.status.code(), "go_live_confirmed");
     assert_eq!(
         req.go_live_date,
         chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
@@ -168,7 +170,7 @@ async fn staff_take_a_request_from_requested_to_live() {
     server::go_live::run_once(&app.state.services)
         .await
         .unwrap();
-    assert_eq!(request(&app, id).await.status, "go_live_confirmed");
+    assert_eq!(request(&app, id).await.status.code(), "go_live_confirmed");
     clock.set(Utc.with_ymd_and_hms(2026, 12, 1, 0, 1, 0).unwrap());
     let (a, b) = tokio::join!(
         server::go_live::run_once(&app.state.services),
@@ -179,9 +181,11 @@ async fn staff_take_a_request_from_requested_to_live() {
     server::go_live::run_once(&app.state.services)
         .await
         .unwrap();
-    assert_eq!(request(&app, id).await.status, "live");
+    assert_eq!(request(&app, id).await.status.code(), "live");
     assert_eq!(
-        schemes::list_for_organisation(&app.db, 1).await.unwrap()[0].status,
+        schemes::list_for_organisation(&app.db, 1).await.unwrap()[0]
+            .status
+            .code(),
         "live"
     );
     assert_eq!(app.audit_count(AuditAction::SchemeWentLive).await, 1);
@@ -218,13 +222,13 @@ async fn the_go_live_job_catches_up_after_downtime_in_summer_time() {
         &[("id", &ids), ("version", "2"), ("which", "requested")],
     )
     .await;
-    assert_eq!(request(&app, id).await.status, "go_live_confirmed");
+    assert_eq!(request(&app, id).await.status.code(), "go_live_confirmed");
     // The portal was down for months: the first run afterwards makes the scheme live.
     clock.set(Utc.with_ymd_and_hms(2027, 6, 30, 23, 30, 0).unwrap());
     server::go_live::run_once(&app.state.services)
         .await
         .unwrap();
-    assert_eq!(request(&app, id).await.status, "live");
+    assert_eq!(request(&app, id).await.status.code(), "live");
     assert_eq!(app.audit_count(AuditAction::SchemeWentLive).await, 1);
 }
 
@@ -247,7 +251,7 @@ async fn actions_are_refused_in_states_where_they_make_no_sense() {
     assert_eq!(location(&r), format!("/staff/requests/{id}/go-live"));
     let page = app.page_text(&s, &location(&r)).await;
     assert!(page.contains("You cannot do this now"), "explains");
-    assert_eq!(request(&app, id).await.status, "requested");
+    assert_eq!(request(&app, id).await.status.code(), "requested");
 
     // Fail it; then every staff action is refused.
     let r = act(
@@ -266,7 +270,7 @@ async fn actions_are_refused_in_states_where_they_make_no_sense() {
     .await;
     assert_eq!(location(&r), format!("/staff/requests/{id}"));
     let req = request(&app, id).await;
-    assert_eq!((req.status.as_str(), req.version), ("failed", 2));
+    assert_eq!((req.status.code(), req.version), ("failed", 2));
     for (path, form) in [
         (
             "/api/staff/requests/schedule",
@@ -287,7 +291,7 @@ async fn actions_are_refused_in_states_where_they_make_no_sense() {
     }
     let req = request(&app, id).await;
     assert_eq!(
-        (req.status.as_str(), req.version),
+        (req.status.code(), req.version),
         ("failed", 2),
         "nothing applied"
     );
@@ -301,7 +305,7 @@ async fn actions_are_refused_in_states_where_they_make_no_sense() {
     assert_ne!(retest, id);
     let again = request(&app, retest).await;
     assert_eq!(again.retest_of, Some(id));
-    assert_eq!(again.status, "requested");
+    assert_eq!(again.status.code(), "requested");
     let page = app.page_text(&m, &format!("/requests/{retest}")).await;
     assert!(page.contains("Re-test requested") && page.contains("Re-test of"));
     assert!(outbox::recent(&app.db, 20)
@@ -337,7 +341,7 @@ async fn two_staff_at_once_apply_one_outcome() {
     );
     let req = request(&app, id).await;
     assert_eq!(req.version, 2, "exactly one applied");
-    assert!(req.status == "passed" || req.status == "failed");
+    assert!(req.status.code() == "passed" || req.status.code() == "failed");
     let losers: Vec<String> = [location(&a), location(&b)]
         .into_iter()
         .filter(|l| l.ends_with("/outcome") || l.ends_with("/failure"))
@@ -902,6 +906,6 @@ async fn malformed_staff_posts_get_a_clear_4xx_and_change_nothing() {
         .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let req = request(&app, id).await;
-    assert_eq!((req.status.as_str(), req.version), ("requested", 1));
+    assert_eq!((req.status.code(), req.version), ("requested", 1));
     assert!(review::date_changes(&app.db, id).await.unwrap().is_empty());
 }

@@ -21,11 +21,14 @@ fn location(r: &reqwest::Response) -> String {
 async fn vouching_passes(app: &TestApp) {
     let vouching = schemes::list_for_organisation(&app.db, 1).await.unwrap()[0].id;
     let mut tx = app.db.begin_write().await.unwrap();
-    assert!(
-        schemes::move_status(&mut tx, vouching, &["not_requested"], "passed")
-            .await
-            .unwrap()
-    );
+    assert!(schemes::move_status(
+        &mut tx,
+        vouching,
+        &[app::domain::status::SchemeStatus::NotRequested],
+        app::domain::status::SchemeStatus::Passed,
+    )
+    .await
+    .unwrap());
     tx.commit().await.unwrap();
 }
 
@@ -128,7 +131,7 @@ async fn a_scheme_added_by_form_is_approved_and_goes_live_on_its_date() {
     assert_eq!(
         (
             added[0].approval.as_str(),
-            added[0].status.as_str(),
+            added[0].status.code(),
             added[0].regulator_number.as_str()
         ),
         ("pending", "not_requested", "AB1234")
@@ -179,7 +182,7 @@ async fn a_scheme_added_by_form_is_approved_and_goes_live_on_its_date() {
     assert_eq!(
         (
             after.approval.as_str(),
-            after.status.as_str(),
+            after.status.code(),
             after.go_live_on
         ),
         (
@@ -218,7 +221,7 @@ async fn a_scheme_added_by_form_is_approved_and_goes_live_on_its_date() {
             .unwrap(),
         1
     );
-    assert_eq!(further(&app).await[0].status, "live");
+    assert_eq!(further(&app).await[0].status.code(), "live");
     // (The clock moved past the session's lifetime: sign in again.)
     let m = app.signed_in(MANAGER).await;
     let overview = app.page_text(&m, "/organisation").await;

@@ -1,0 +1,157 @@
+//! What the audit log records: each kind of event with its stored code and the words staff
+//! read. Pure, for filters in the browser as well as the server.
+
+use serde::{Deserialize, Serialize};
+
+/// Everything that is audited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AuditAction {
+    SignInSucceeded,
+    SignInFailed,
+    AccountLocked,
+    SignedOut,
+    OrganisationCreated,
+    UserInvited,
+    PasswordSet,
+    RolesChanged,
+    UserDeactivated,
+    UserReactivated,
+    OatRequested,
+    SchemeAdded,
+    TechnicalConnectionDateSet,
+    OatTestScheduled,
+    OatPassed,
+    OatFailed,
+    GoLiveDateConfirmed,
+    DateChangeRequested,
+    DateChangeApproved,
+    DateChangeRejected,
+    SchemeWentLive,
+    SchemeSubmitted,
+    SchemeApproved,
+    SchemeRejected,
+    FindEndpointChanged,
+    DryRunStarted,
+    OfficialTestStarted,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 27] = [
+        Self::SignInSucceeded,
+        Self::SignInFailed,
+        Self::AccountLocked,
+        Self::SignedOut,
+        Self::OrganisationCreated,
+        Self::UserInvited,
+        Self::PasswordSet,
+        Self::RolesChanged,
+        Self::UserDeactivated,
+        Self::UserReactivated,
+        Self::OatRequested,
+        Self::SchemeAdded,
+        Self::TechnicalConnectionDateSet,
+        Self::OatTestScheduled,
+        Self::OatPassed,
+        Self::OatFailed,
+        Self::GoLiveDateConfirmed,
+        Self::DateChangeRequested,
+        Self::DateChangeApproved,
+        Self::DateChangeRejected,
+        Self::SchemeWentLive,
+        Self::SchemeSubmitted,
+        Self::SchemeApproved,
+        Self::SchemeRejected,
+        Self::FindEndpointChanged,
+        Self::DryRunStarted,
+        Self::OfficialTestStarted,
+    ];
+
+    /// The code kept in the database.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::SignInSucceeded => "sign_in_succeeded",
+            Self::SignInFailed => "sign_in_failed",
+            Self::AccountLocked => "account_locked",
+            Self::SignedOut => "signed_out",
+            Self::OrganisationCreated => "organisation_created",
+            Self::UserInvited => "user_invited",
+            Self::PasswordSet => "password_set",
+            Self::RolesChanged => "roles_changed",
+            Self::UserDeactivated => "user_deactivated",
+            Self::UserReactivated => "user_reactivated",
+            Self::OatRequested => "oat_requested",
+            Self::SchemeAdded => "scheme_added",
+            Self::TechnicalConnectionDateSet => "technical_connection_date_set",
+            Self::OatTestScheduled => "oat_test_scheduled",
+            Self::OatPassed => "oat_passed",
+            Self::OatFailed => "oat_failed",
+            Self::GoLiveDateConfirmed => "go_live_date_confirmed",
+            Self::DateChangeRequested => "date_change_requested",
+            Self::DateChangeApproved => "date_change_approved",
+            Self::DateChangeRejected => "date_change_rejected",
+            Self::SchemeWentLive => "scheme_went_live",
+            Self::SchemeSubmitted => "scheme_submitted",
+            Self::SchemeApproved => "scheme_approved",
+            Self::SchemeRejected => "scheme_rejected",
+            Self::FindEndpointChanged => "find_endpoint_changed",
+            Self::DryRunStarted => "dry_run_started",
+            Self::OfficialTestStarted => "official_test_started",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.code() == code)
+    }
+
+    /// The words staff read.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::SignInSucceeded => "Signed in",
+            Self::SignInFailed => "Sign-in failed",
+            Self::AccountLocked => "Account locked",
+            Self::SignedOut => "Signed out",
+            Self::OrganisationCreated => "Organisation created",
+            Self::UserInvited => "User invited",
+            Self::PasswordSet => "Password set",
+            Self::RolesChanged => "Roles changed",
+            Self::UserDeactivated => "User deactivated",
+            Self::UserReactivated => "User reactivated",
+            Self::OatRequested => "OAT requested",
+            Self::SchemeAdded => "Scheme added",
+            Self::TechnicalConnectionDateSet => "Technical connection date set",
+            Self::OatTestScheduled => "Connectivity test scheduled",
+            Self::OatPassed => "OAT passed",
+            Self::OatFailed => "OAT failed",
+            Self::GoLiveDateConfirmed => "Go-live date confirmed",
+            Self::DateChangeRequested => "Connection date change requested",
+            Self::DateChangeApproved => "Connection date change approved",
+            Self::DateChangeRejected => "Connection date change rejected",
+            Self::SchemeWentLive => "Scheme went live",
+            Self::SchemeSubmitted => "Scheme submitted for approval",
+            Self::SchemeApproved => "Scheme approved",
+            Self::SchemeRejected => "Scheme rejected",
+            Self::FindEndpointChanged => "Find endpoint changed",
+            Self::DryRunStarted => "Endpoint dry run started",
+            Self::OfficialTestStarted => "Official connectivity test started",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_labels_are_distinct_and_codes_go_there_and_back() {
+        let codes: std::collections::HashSet<_> =
+            AuditAction::ALL.iter().map(|a| a.code()).collect();
+        let labels: std::collections::HashSet<_> =
+            AuditAction::ALL.iter().map(|a| a.label()).collect();
+        assert_eq!(codes.len(), AuditAction::ALL.len());
+        assert_eq!(labels.len(), AuditAction::ALL.len());
+        for a in AuditAction::ALL {
+            assert_eq!(AuditAction::from_code(a.code()), Some(a));
+        }
+        assert_eq!(AuditAction::from_code("Signed in"), None);
+    }
+}
