@@ -19,7 +19,10 @@ enum Block {
     Link(String, String),
 }
 
-use crate::api::admin::html_escape as escape;
+/// HTML-escapes text for an email body or attribute: the escaper Leptos uses for pages.
+pub fn escape(s: &str) -> String {
+    html_escape::encode_quoted_attribute(s).into_owned()
+}
 
 impl Letter {
     pub fn new(subject: impl Into<String>, to_name: &str) -> Self {
@@ -62,7 +65,8 @@ impl Letter {
                     }
                     out.push('\n');
                 }
-                Block::Link(t, u) => out.push_str(&format!("{t}: {u}\n\n")),
+                // The address on a line of its own, so a mail program shows it whole.
+                Block::Link(t, u) => out.push_str(&format!("{t}:\n{u}\n\n")),
             }
         }
         out.push_str("Pensions Dashboards Programme\n");
@@ -122,7 +126,7 @@ mod tests {
         let text = l.text();
         assert!(text.starts_with("Dear Ann <Admin>,\n\nLine one\nline two\n\nReference: OAT-1\n\n"));
         assert!(!text.contains("Empty"));
-        assert!(text.contains("Follow your request: https://x.example/requests/1?a=1&b=2"));
+        assert!(text.contains("Follow your request:\nhttps://x.example/requests/1?a=1&b=2\n"));
         let html = l.html();
         assert!(html.contains("Dear Ann &lt;Admin&gt;,"));
         assert!(html.contains("Line one<br>line two"));

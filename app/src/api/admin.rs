@@ -44,21 +44,16 @@ pub(crate) mod ssr {
     pub use super::super::auth::urlencode;
     pub use crate::error::{AppError, Context};
     pub use crate::{
-        auth::{request_meta, require_admin, services, session::PortalSession},
+        auth::{request_meta, require_admin, services},
         domain::{check_roles, EmailAddress, OrganisationKind, OrganisationName, PersonName, Role},
         forms::FormState,
         store::{
             audit::{self, AuditAction, NewAuditEvent},
-            invitations, organisations, outbox, users, StoreError,
+            invitations, organisations, users, StoreError,
         },
     };
 
-    pub async fn session() -> Result<PortalSession, AppError> {
-        let s = leptos_axum::extract::<tower_sessions::Session>()
-            .await
-            .context("session missing")?;
-        Ok(PortalSession(s))
-    }
+    pub use crate::auth::session::request_session as session;
 
     pub fn event(
         action: AuditAction,
@@ -110,22 +105,6 @@ pub(crate) mod ssr {
             .await
             .context("loading an organisation")?
             .ok_or_else(AppError::not_found)
-    }
-
-    /// A random 256-bit token for a link, and the SHA-256 we store instead of it.
-    pub fn new_token() -> (String, String) {
-        use rand::RngCore;
-        use sha2::Digest;
-        let mut bytes = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
-        let token = hex::encode(bytes);
-        let hash = hex::encode(sha2::Sha256::digest(token.as_bytes()));
-        (token, hash)
-    }
-
-    pub fn hash_token(token: &str) -> String {
-        use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(token.as_bytes()))
     }
 }
 
@@ -326,40 +305,16 @@ pub async fn invite_user(
         }
         Err(e) => return Err(AppError::internal("creating a user", e)),
     };
-    let (token, hash) = new_token();
-    let invitation_id = invitations::create(
+    crate::api::invitations::ssr::issue(
         &mut tx,
+        &services,
         user_id,
-        &hash,
-        now,
-        now + chrono::Duration::days(7),
-    )
-    .await
-    .context("creating an invitation")?;
-    let link = format!("{}/invitation/{token}", services.public_origin);
-    let org_line = org_name
-        .as_deref()
-        .map(|o| format!(" for {o}"))
-        .unwrap_or_default();
-    outbox::enqueue(
-        &mut tx,
-        &outbox::NewEmail {
-            idempotency_key: format!("invitation:{invitation_id}"),
-            recipient: address.to_string(),
-            subject: "Your account for the pensions dashboards connection portal".into(),
-            body_text: format!(
-                "Dear {person},\n\nAn account has been made for you{org_line} on the pensions dashboards connection portal.\n\nTo set your password and sign in, open this link within 7 days:\n{link}\n\nIf you were not expecting this email, you can ignore it.\n\nPensions Dashboards Programme"
-            ),
-            body_html: format!(
-                "<p>Dear {},</p><p>An account has been made for you{} on the pensions dashboards connection portal.</p><p><a href=\"{link}\">Set your password and sign in</a> within 7 days.</p><p>If you were not expecting this email, you can ignore it.</p><p>Pensions Dashboards Programme</p>",
-                html_escape(person.as_str()),
-                html_escape(&org_line)
-            ),
-        },
+        person.as_str(),
+        address.as_str(),
+        org_name.as_deref(),
         now,
     )
-    .await
-    .context("queueing the invitation email")?;
+    .await?;
     let codes: Vec<&str> = roles.iter().map(|r| r.code()).collect();
     audit::record(
         &mut tx,
@@ -529,116 +484,6 @@ pub async fn set_user_active(user: String, active: String) -> Result<(), AppErro
     session.set_flash(&message).await.context("session")?;
     leptos_axum::redirect(&format!("/admin/users/{id}"));
     Ok(())
-}
-
-/// Whether an invitation link can still be used, and for whom.
-#[server(prefix = "/api", endpoint = "invitation/check")]
-pub async fn check_invitation(token: String) -> Result<Option<String>, AppError> {
-    use self::ssr::*;
-    let services = services()?;
-    if token.len() != 64 {
-        return Ok(None);
-    }
-    let found = invitations::find_valid(&services.db, &hash_token(&token), services.clock.now())
-        .await
-        .context("checking an invitation")?;
-    match found {
-        Some((_, user_id)) => Ok(users::get(&services.db, user_id)
-            .await
-            .context("loading a user")?
-            .map(|u| u.email)),
-        None => Ok(None),
-    }
-}
-
-/// Sets the password from an invitation link, once. The user then signs in.
-#[server(prefix = "/api", endpoint = "invitation/accept")]
-pub async fn accept_invitation(token: String, password: String) -> Result<(), AppError> {
-    use self::ssr::*;
-    use crate::{
-        auth::password::is_guessable,
-        domain::{NewPassword, PasswordContext},
-    };
-    let services = services()?;
-    let session = session().await?;
-    let page = format!("/invitation/{}", urlencode(&token));
-    let now = services.clock.now();
-    let found = if token.len() == 64 {
-        invitations::find_valid(&services.db, &hash_token(&token), now)
-            .await
-            .context("checking an invitation")?
-    } else {
-        None
-    };
-    let Some((invitation_id, user_id)) = found else {
-        leptos_axum::redirect(&page);
-        return Ok(());
-    };
-    let user = users::get(&services.db, user_id)
-        .await
-        .context("loading a user")?
-        .ok_or_else(AppError::not_found)?;
-    let context = PasswordContext {
-        name: &user.name,
-        email: &user.email,
-        organisation: user.organisation_name.as_deref(),
-    };
-    let new_password = match NewPassword::parse(&password, &context, is_guessable) {
-        Ok(p) => p,
-        Err(e) => {
-            let form = FormState::default().with_error("password", e.to_string());
-            return session
-                .back_to_form("invitation", &form, &page)
-                .await
-                .context("session");
-        }
-    };
-    let hash = services
-        .hasher
-        .hash(&new_password)
-        .await
-        .context("hashing a password")?;
-    let mut tx = services.db.begin_write().await.context("begin")?;
-    if !invitations::mark_used(&mut tx, invitation_id, now)
-        .await
-        .context("using an invitation")?
-    {
-        // Used by a second tab or a double submit in the meantime: nothing to do.
-        leptos_axum::redirect("/sign-in");
-        return Ok(());
-    }
-    users::set_password(&mut tx, user_id, &hash)
-        .await
-        .context("setting a password")?;
-    audit::record(
-        &mut tx,
-        now,
-        &event(
-            AuditAction::PasswordSet,
-            user_id,
-            Some(user_id),
-            user.organisation_id,
-            "from invitation".into(),
-        ),
-    )
-    .await
-    .context("audit")?;
-    tx.commit().await.context("commit")?;
-    session
-        .set_flash("Your password has been set. Sign in to continue")
-        .await
-        .context("session")?;
-    leptos_axum::redirect("/sign-in");
-    Ok(())
-}
-
-/// Escapes text for HTML email bodies.
-pub fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 /// Adds an organisation's vouching scheme (programme admins): the first provider or scheme to

@@ -10,10 +10,7 @@ use crate::{auth::CurrentUser, forms::FormState};
 mod ssr {
     pub use crate::error::{AppError, Context};
     pub use crate::{
-        auth::{
-            current_user, request_meta, safe_next_path, services,
-            session::{PortalSession, SessionError},
-        },
+        auth::{current_user, request_meta, safe_next_path, services, session::SessionError},
         domain::EmailAddress,
         store::{
             audit::{self, AuditAction, NewAuditEvent},
@@ -21,12 +18,7 @@ mod ssr {
         },
     };
 
-    pub async fn session() -> Result<PortalSession, AppError> {
-        let s = leptos_axum::extract::<tower_sessions::Session>()
-            .await
-            .context("session missing")?;
-        Ok(PortalSession(s))
-    }
+    pub use crate::auth::session::request_session as session;
 
     pub fn session_error(e: SessionError) -> AppError {
         AppError::internal("session error", e)

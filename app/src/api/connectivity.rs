@@ -183,9 +183,7 @@ pub mod ssr {
         }
     }
 
-    pub async fn session() -> Result<crate::auth::session::PortalSession, AppError> {
-        crate::api::oat::ssr::session().await
-    }
+    pub use crate::auth::session::request_session as session;
 
     /// Queues a run and wakes the worker.
     pub async fn queue(

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod connectivity;
+pub mod invitations;
 pub mod oat;
 pub mod review;
 pub mod schemes;

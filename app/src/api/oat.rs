@@ -159,7 +159,7 @@ pub(crate) mod ssr {
     pub use crate::{
         auth::{
             request_meta, require_organisation_role, require_organisation_user, services,
-            session::PortalSession, CurrentUser,
+            CurrentUser,
         },
         clock::london_today,
         domain::{
@@ -176,12 +176,7 @@ pub(crate) mod ssr {
         },
     };
 
-    pub async fn session() -> Result<PortalSession, AppError> {
-        let s = leptos_axum::extract::<tower_sessions::Session>()
-            .await
-            .context("session missing")?;
-        Ok(PortalSession(s))
-    }
+    pub use crate::auth::session::request_session as session;
 
     /// Whether a request may be made for the scheme now: it is the organisation's vouching
     /// scheme (OAT is for the first connection) and has not been requested or has failed.
@@ -661,25 +656,23 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
     .await
     .context("audit")?;
     let link = format!("{}/requests/{id}", services.public_origin);
+    let letter = crate::emails::Letter::new(
+        format!("We have your request for operational acceptance testing ({reference})"),
+        &user.name,
+    )
+    .para(format!(
+        "We have your request for operational acceptance testing of {}.",
+        s.name
+    ))
+    .facts(&[
+        ("Reference", reference.clone()),
+        ("Connection date", long_date(date)),
+    ])
+    .para("What happens next: the Pensions Dashboards Programme will review your request and arrange a connectivity test. We will send a synthetic find request to your live find endpoint and watch for a 202 acknowledgement. We will email you when the test is scheduled and again with the result.")
+    .link("Follow your request", link);
     outbox::enqueue(
         &mut tx,
-        &outbox::NewEmail {
-            idempotency_key: format!("oat-requested:{id}"),
-            recipient: user.email.clone(),
-            subject: format!("We have your request for operational acceptance testing ({reference})"),
-            body_text: format!(
-                "Dear {},\n\nWe have your request for operational acceptance testing of {}.\n\nReference: {reference}\nConnection date: {}\n\nWhat happens next: the Pensions Dashboards Programme will review your request and arrange a connectivity test. We will send a synthetic find request to your live find endpoint and watch for a 202 acknowledgement. We will email you when the test is scheduled and again with the result.\n\nFollow your request: {link}\n\nPensions Dashboards Programme",
-                user.name,
-                s.name,
-                long_date(date)
-            ),
-            body_html: format!(
-                "<p>Dear {},</p><p>We have your request for operational acceptance testing of {}.</p><p>Reference: <strong>{reference}</strong><br>Connection date: {}</p><p>The Pensions Dashboards Programme will review your request and arrange a connectivity test. We will email you when the test is scheduled and again with the result.</p><p><a href=\"{link}\">Follow your request</a></p>",
-                super::admin::html_escape(&user.name),
-                super::admin::html_escape(&s.name),
-                long_date(date)
-            ),
-        },
+        &letter.to(format!("oat-requested:{id}"), &user.email),
         now,
     )
     .await

@@ -123,10 +123,10 @@ pub(crate) mod ssr {
         auth::{require_organisation_role, require_staff, services, CurrentUser},
         clock::{london_long, london_to_utc, london_today},
         domain::{
-            oat::{long_date, parse_iso_date, DateError, DateRule},
+            oat::{long_date, parse_iso_date, DateRule},
             review::{
-                parse_date_time, parse_text, urgency, Action, QueueFilter, QueueQuery,
-                RequestStatus, StatusFilter,
+                parse_date_time, parse_text, urgency, Action, GoLiveChoice, QueueFilter,
+                QueueQuery, RequestStatus, StatusFilter,
             },
             Role,
         },
@@ -144,8 +144,7 @@ pub(crate) mod ssr {
     /// Writes an action's email for one recipient (by name).
     pub type LetterFor<'a> = &'a (dyn Fn(&str) -> Letter + Sync);
 
-    /// The longest reason, note or joining instructions accepted.
-    pub const MAX_TEXT: usize = 1000;
+    pub use crate::domain::review::{date_message, MAX_TEXT};
 
     pub fn parse_id(raw: &str) -> Result<i64, AppError> {
         raw.trim()
@@ -204,6 +203,70 @@ pub(crate) mod ssr {
         back_to_form(form, &state, page).await
     }
 
+    /// One staff action: what it changes and what it writes about the change.
+    pub struct Step<'a> {
+        pub action: Action,
+        pub change: Change<'a>,
+        /// The scheme's go-live date afterwards.
+        pub go_live: Option<chrono::NaiveDate>,
+        /// The action's form (`/staff/requests/{id}/{form}`), where a stale attempt returns.
+        pub form: &'a str,
+        pub audit: AuditAction,
+        pub title: &'a str,
+        pub detail: &'a str,
+        pub email: Option<(&'a str, LetterFor<'a>)>,
+    }
+
+    /// Applies a staff action in one transaction: the request's change, only while it is still
+    /// at the version the member of staff saw and in a state the action allows; the scheme's
+    /// status from the action table; the timeline entry, audit row and emails. `Ok(false)`: the
+    /// request changed meanwhile, nothing was applied, and the user is sent back to the form.
+    pub async fn apply_action(
+        services: &Services,
+        staff: &CurrentUser,
+        r: &StaffRequest,
+        version: i32,
+        step: Step<'_>,
+    ) -> Result<bool, AppError> {
+        let now = services.clock.now();
+        let (to, scheme_to) = step.action.next(r.status);
+        let mut tx = services.db.begin_write().await.context("begin")?;
+        let applied = review::apply(
+            &mut tx,
+            r.id,
+            version,
+            step.action.allowed_from(),
+            to,
+            step.change,
+            now,
+        )
+        .await
+        .context(step.title)?;
+        if !applied {
+            tx.rollback().await;
+            let form_page = format!("{}/{}", page_of(r.id), step.form);
+            changed_under_us(services, r.id, step.form, &form_page).await?;
+            return Ok(false);
+        }
+        review::sync_scheme(&mut tx, r.scheme_id, scheme_to, step.go_live)
+            .await
+            .context("scheme status")?;
+        record_action(
+            &mut tx,
+            services,
+            staff,
+            r,
+            step.audit,
+            step.title,
+            step.detail,
+            step.email,
+        )
+        .await?;
+        tx.commit().await.context("commit")?;
+        services.forget_queue_counts();
+        Ok(true)
+    }
+
     /// The timeline entry, audit row and an email to each of the organisation's service managers
     /// that go with an action, in the action's transaction.
     #[allow(clippy::too_many_arguments)]
@@ -252,20 +315,6 @@ pub(crate) mod ssr {
     /// The link to a request in emails.
     pub fn request_link(services: &Services, id: i64) -> String {
         format!("{}/requests/{id}", services.public_origin)
-    }
-
-    /// A date error reworded for the field it is about ("Go-live date must be …").
-    pub fn date_message(e: &DateError, label: &str) -> String {
-        match e {
-            DateError::Empty => format!("Enter the {}", label.to_lowercase()),
-            DateError::TooEarly(d) => {
-                format!("{label} must be the same as or after {}", long_date(*d))
-            }
-            DateError::TooLate(d) => {
-                format!("{label} must be the same as or before {}", long_date(*d))
-            }
-            _ => format!("{label} must be a real date"),
-        }
     }
 }
 
@@ -555,27 +604,6 @@ pub async fn schedule_test(
     let Some(at) = when.filter(|_| !form.has_errors()) else {
         return back_to_form("schedule", &form, &form_page).await;
     };
-    let action = Action::ScheduleTest;
-    let (to, scheme_to) = action.next(r.status);
-    let mut tx = services.db.begin_write().await.context("begin")?;
-    let applied = review::apply(
-        &mut tx,
-        r.id,
-        version,
-        action.allowed_from(),
-        to,
-        Change::ScheduleTest { at, note: &note },
-        now,
-    )
-    .await
-    .context("scheduling the test")?;
-    if !applied {
-        tx.rollback().await;
-        return changed_under_us(&services, r.id, "schedule", &form_page).await;
-    }
-    review::sync_scheme(&mut tx, r.scheme_id, scheme_to, None)
-        .await
-        .context("scheme status")?;
     let when_text = london_long(at);
     let link = request_link(&services, r.id);
     let reference = r.reference.clone().unwrap_or_default();
@@ -596,19 +624,19 @@ pub async fn schedule_test(
         .para("At that time we will send a synthetic find request to your live find endpoint. Your endpoint must acknowledge it with HTTP 202 Accepted. Make sure your live cryptographic material is deployed and your endpoint is running.")
         .link("Follow your request", link.clone())
     };
-    record_action(
-        &mut tx,
-        &services,
-        &staff,
-        &r,
-        AuditAction::OatTestScheduled,
-        "Connectivity test scheduled",
-        &format!("Test booked for {when_text}"),
-        Some((&format!("test-scheduled-v{version}"), &letter)),
-    )
-    .await?;
-    tx.commit().await.context("commit")?;
-    services.forget_queue_counts();
+    let step = Step {
+        action: Action::ScheduleTest,
+        change: Change::ScheduleTest { at, note: &note },
+        go_live: None,
+        form: "schedule",
+        audit: AuditAction::OatTestScheduled,
+        title: "Connectivity test scheduled",
+        detail: &format!("Test booked for {when_text}"),
+        email: Some((&format!("test-scheduled-v{version}"), &letter)),
+    };
+    if !apply_action(&services, &staff, &r, version, step).await? {
+        return Ok(());
+    }
     tracing::info!(request_id = r.id, "connectivity test scheduled");
     finish(&r, &format!("Connectivity test scheduled for {when_text}")).await
 }
@@ -654,40 +682,19 @@ pub async fn record_outcome(
             return back_to_form("outcome", &form, &form_page).await;
         }
     }
-    let now = services.clock.now();
-    let mut tx = services.db.begin_write().await.context("begin")?;
-    let (to, scheme_to) = Action::RecordPass.next(r.status);
-    let applied = review::apply(
-        &mut tx,
-        r.id,
-        version,
-        Action::RecordPass.allowed_from(),
-        to,
-        Change::Pass,
-        now,
-    )
-    .await
-    .context("recording the outcome")?;
-    if !applied {
-        tx.rollback().await;
-        return changed_under_us(&services, r.id, "outcome", &form_page).await;
+    let step = Step {
+        action: Action::RecordPass,
+        change: Change::Pass,
+        go_live: None,
+        form: "outcome",
+        audit: AuditAction::OatPassed,
+        title: "Connectivity test passed",
+        detail: "Your endpoint acknowledged the synthetic find request with 202 Accepted",
+        email: None,
+    };
+    if !apply_action(&services, &staff, &r, version, step).await? {
+        return Ok(());
     }
-    review::sync_scheme(&mut tx, r.scheme_id, scheme_to, None)
-        .await
-        .context("scheme status")?;
-    record_action(
-        &mut tx,
-        &services,
-        &staff,
-        &r,
-        AuditAction::OatPassed,
-        "Connectivity test passed",
-        "Your endpoint acknowledged the synthetic find request with 202 Accepted",
-        None,
-    )
-    .await?;
-    tx.commit().await.context("commit")?;
-    services.forget_queue_counts();
     tracing::info!(request_id = r.id, "OAT passed");
     leptos_axum::redirect(&format!("{}/go-live", page_of(r.id)));
     Ok(())
@@ -716,83 +723,27 @@ pub async fn confirm_go_live(
         .with_value("reason", reason_raw.trim());
     let now = services.clock.now();
     let today = london_today(now);
-    let reason_text = match parse_text(&reason_raw, MAX_TEXT, "Reason") {
-        Ok(t) => t,
-        Err(e) => {
-            form = form.with_error("reason", e);
-            None
-        }
-    };
-    let date = match which.as_deref().map(str::trim) {
-        Some("requested") => {
-            if r.connection_date < today {
-                form = form.with_error(
-                    "which",
-                    format!(
-                        "The requested connection date, {}, has passed: choose another date",
-                        long_date(r.connection_date)
-                    ),
-                );
-                None
-            } else {
-                Some(r.connection_date)
+    let rule = DateRule::new(today, r.technical_connection_on);
+    let choice = GoLiveChoice::parse(
+        which.as_deref(),
+        &other_raw,
+        &reason_raw,
+        r.connection_date,
+        &rule,
+        today,
+    );
+    let GoLiveChoice {
+        date,
+        reason: reason_text,
+    } = match choice {
+        Ok(choice) => choice,
+        Err(errors) => {
+            for (field, message) in errors {
+                form = form.with_error(field, message);
             }
-        }
-        Some("other") => {
-            let rule = DateRule::new(today, r.technical_connection_on);
-            let checked = parse_iso_date(&other_raw).and_then(|d| rule.check(d));
-            match checked {
-                Ok(d) => {
-                    if reason_text.is_none() && !form.has_errors() {
-                        form = form.with_error(
-                            "reason",
-                            "Enter why the go-live date differs from the requested connection date",
-                        );
-                    }
-                    Some(d)
-                }
-                Err(e) => {
-                    form = form.with_error("other_date", date_message(&e, "Go-live date"));
-                    None
-                }
-            }
-        }
-        _ => {
-            form = form.with_error("which", "Select the go-live date");
-            None
+            return back_to_form("go-live", &form, &form_page).await;
         }
     };
-    let Some(date) = date.filter(|_| !form.has_errors()) else {
-        return back_to_form("go-live", &form, &form_page).await;
-    };
-    let reason_text = if date == r.connection_date {
-        String::new()
-    } else {
-        reason_text.unwrap_or_default()
-    };
-    let mut tx = services.db.begin_write().await.context("begin")?;
-    let (to, scheme_to) = Action::ConfirmGoLive.next(r.status);
-    let applied = review::apply(
-        &mut tx,
-        r.id,
-        version,
-        Action::ConfirmGoLive.allowed_from(),
-        to,
-        Change::ConfirmGoLive {
-            date,
-            reason: &reason_text,
-        },
-        now,
-    )
-    .await
-    .context("confirming the go-live date")?;
-    if !applied {
-        tx.rollback().await;
-        return changed_under_us(&services, r.id, "go-live", &form_page).await;
-    }
-    review::sync_scheme(&mut tx, r.scheme_id, scheme_to, Some(date))
-        .await
-        .context("scheme status")?;
     let reference = r.reference.clone().unwrap_or_default();
     let link = request_link(&services, r.id);
     let letter = |name: &str| {
@@ -812,23 +763,27 @@ pub async fn confirm_go_live(
         .para("Your vouching scheme will go live on that date. After that, you can add further pension providers and schemes in the portal.")
         .link("See your request", link.clone())
     };
-    record_action(
-        &mut tx,
-        &services,
-        &staff,
-        &r,
-        AuditAction::GoLiveDateConfirmed,
-        "Go-live date confirmed",
-        &if reason_text.is_empty() {
-            format!("Go-live date {}", long_date(date))
-        } else {
-            format!("Go-live date {} ({reason_text})", long_date(date))
+    let detail = if reason_text.is_empty() {
+        format!("Go-live date {}", long_date(date))
+    } else {
+        format!("Go-live date {} ({reason_text})", long_date(date))
+    };
+    let step = Step {
+        action: Action::ConfirmGoLive,
+        change: Change::ConfirmGoLive {
+            date,
+            reason: &reason_text,
         },
-        Some(("go-live-confirmed", &letter)),
-    )
-    .await?;
-    tx.commit().await.context("commit")?;
-    services.forget_queue_counts();
+        go_live: Some(date),
+        form: "go-live",
+        audit: AuditAction::GoLiveDateConfirmed,
+        title: "Go-live date confirmed",
+        detail: &detail,
+        email: Some(("go-live-confirmed", &letter)),
+    };
+    if !apply_action(&services, &staff, &r, version, step).await? {
+        return Ok(());
+    }
     tracing::info!(request_id = r.id, %date, "go-live date confirmed");
     finish(&r, &format!("Go-live date confirmed: {}", long_date(date))).await
 }
@@ -915,30 +870,6 @@ pub async fn record_failure(
     if form.has_errors() {
         return back_to_form("failure", &form, &form_page).await;
     }
-    let mut tx = services.db.begin_write().await.context("begin")?;
-    let (to, scheme_to) = Action::RecordFailure.next(r.status);
-    let applied = review::apply(
-        &mut tx,
-        r.id,
-        version,
-        Action::RecordFailure.allowed_from(),
-        to,
-        Change::Failure {
-            reason: &reason,
-            support_at,
-            support_join: &join,
-        },
-        now,
-    )
-    .await
-    .context("recording the failure")?;
-    if !applied {
-        tx.rollback().await;
-        return changed_under_us(&services, r.id, "failure", &form_page).await;
-    }
-    review::sync_scheme(&mut tx, r.scheme_id, scheme_to, None)
-        .await
-        .context("scheme status")?;
     let reference = r.reference.clone().unwrap_or_default();
     let link = request_link(&services, r.id);
     let support_text = support_at.map(london_long).unwrap_or_default();
@@ -963,23 +894,28 @@ pub async fn record_failure(
         l.para("When you have fixed the problem, send a re-test request from your request page: you will answer the questions and choose a connection date again.")
             .link("See your request", link.clone())
     };
-    record_action(
-        &mut tx,
-        &services,
-        &staff,
-        &r,
-        AuditAction::OatFailed,
-        "Connectivity test failed",
-        &if support_text.is_empty() {
-            reason.clone()
-        } else {
-            format!("{reason}. Support session {support_text}")
+    let detail = if support_text.is_empty() {
+        reason.clone()
+    } else {
+        format!("{reason}. Support session {support_text}")
+    };
+    let step = Step {
+        action: Action::RecordFailure,
+        change: Change::Failure {
+            reason: &reason,
+            support_at,
+            support_join: &join,
         },
-        Some(("failed", &letter)),
-    )
-    .await?;
-    tx.commit().await.context("commit")?;
-    services.forget_queue_counts();
+        go_live: None,
+        form: "failure",
+        audit: AuditAction::OatFailed,
+        title: "Connectivity test failed",
+        detail: &detail,
+        email: Some(("failed", &letter)),
+    };
+    if !apply_action(&services, &staff, &r, version, step).await? {
+        return Ok(());
+    }
     tracing::info!(request_id = r.id, "OAT failed");
     finish(&r, "Outcome recorded: the test failed").await
 }

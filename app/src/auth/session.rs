@@ -77,6 +77,15 @@ pub enum SessionError {
 #[derive(Debug, Clone)]
 pub struct PortalSession(pub Session);
 
+/// The session of the request being handled (the server's session layer provides it).
+pub async fn request_session() -> Result<PortalSession, crate::error::AppError> {
+    use crate::error::Context;
+    let s = leptos_axum::extract::<Session>()
+        .await
+        .context("session missing")?;
+    Ok(PortalSession(s))
+}
+
 impl PortalSession {
     pub async fn user(&self) -> Result<Option<SessionUser>, SessionError> {
         Ok(self.0.get::<SessionUser>(USER_KEY).await?)

@@ -4,7 +4,7 @@
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use serde::{Deserialize, Serialize};
 
-use super::oat::{long_date, parse_iso_date, DateError};
+use super::oat::{long_date, parse_iso_date, DateError, DateRule};
 pub use super::status::{RequestStatus, SchemeStatus};
 
 /// Something that can be done to a request.
@@ -423,6 +423,98 @@ pub fn short_time(t: NaiveTime) -> String {
     }
 }
 
+/// A date error reworded for the field it is about ("Go-live date must be …").
+pub fn date_message(e: &DateError, label: &str) -> String {
+    match e {
+        DateError::Empty => format!("Enter the {}", label.to_lowercase()),
+        DateError::TooEarly(d) => {
+            format!("{label} must be the same as or after {}", long_date(*d))
+        }
+        DateError::TooLate(d) => {
+            format!("{label} must be the same as or before {}", long_date(*d))
+        }
+        _ => format!("{label} must be a real date"),
+    }
+}
+
+/// Staff's choice of go-live date after a pass: the requested connection date (while it has
+/// not passed), or another date within the date rules with the reason it differs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoLiveChoice {
+    pub date: NaiveDate,
+    /// Empty when the date is the requested one.
+    pub reason: String,
+}
+
+impl GoLiveChoice {
+    /// From the form: `which` is "requested" or "other". Errors are (field, message) pairs in
+    /// page order.
+    pub fn parse(
+        which: Option<&str>,
+        other_date: &str,
+        reason: &str,
+        requested: NaiveDate,
+        rule: &DateRule,
+        today: NaiveDate,
+    ) -> Result<Self, Vec<(&'static str, String)>> {
+        let mut errors = Vec::new();
+        let reason = match parse_text(reason, MAX_TEXT, "Reason") {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(("reason", e));
+                None
+            }
+        };
+        let date = match which.map(str::trim) {
+            Some("requested") if requested < today => {
+                errors.push((
+                    "which",
+                    format!(
+                        "The requested connection date, {}, has passed: choose another date",
+                        long_date(requested)
+                    ),
+                ));
+                None
+            }
+            Some("requested") => Some(requested),
+            Some("other") => match parse_iso_date(other_date).and_then(|d| rule.check(d)) {
+                Ok(d) => {
+                    if reason.is_none() && errors.is_empty() {
+                        errors.push((
+                            "reason",
+                            "Enter why the go-live date differs from the requested connection date"
+                                .to_string(),
+                        ));
+                    }
+                    Some(d)
+                }
+                Err(e) => {
+                    errors.push(("other_date", date_message(&e, "Go-live date")));
+                    None
+                }
+            },
+            _ => {
+                errors.push(("which", "Select the go-live date".to_string()));
+                None
+            }
+        };
+        match date {
+            Some(date) if errors.is_empty() => Ok(Self {
+                date,
+                reason: if date == requested {
+                    String::new()
+                } else {
+                    reason.unwrap_or_default()
+                },
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// The longest reason, note or joining instructions accepted.
+pub const MAX_TEXT: usize = 1000;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -643,6 +735,115 @@ mod tests {
         fn filter_parsing_never_panics(status in ".{0,20}", from in ".{0,20}", q in ".{0,200}", after in ".{0,30}") {
             let (f, _) = QueueFilter::parse(&QueueQuery { status, from, q, after, ..QueueQuery::default() });
             prop_assert!(f.text.chars().count() <= MAX_SEARCH_LEN);
+        }
+    }
+
+    mod go_live_choice {
+        use super::super::*;
+        use chrono::NaiveDate;
+
+        fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+            NaiveDate::from_ymd_opt(y, m, day).unwrap()
+        }
+        const TODAY: (i32, u32, u32) = (2026, 12, 5);
+        fn today() -> NaiveDate {
+            d(TODAY.0, TODAY.1, TODAY.2)
+        }
+        fn rule() -> DateRule {
+            DateRule::new(today(), None)
+        }
+
+        #[test]
+        fn the_requested_date_needs_no_reason() {
+            let c =
+                GoLiveChoice::parse(Some("requested"), "", "", d(2026, 12, 20), &rule(), today());
+            assert_eq!(
+                c,
+                Ok(GoLiveChoice {
+                    date: d(2026, 12, 20),
+                    reason: String::new()
+                })
+            );
+        }
+
+        #[test]
+        fn a_requested_date_that_has_passed_is_refused() {
+            let c =
+                GoLiveChoice::parse(Some("requested"), "", "", d(2026, 12, 1), &rule(), today());
+            assert_eq!(
+                c,
+                Err(vec![("which", "The requested connection date, 1 December 2026, has passed: choose another date".to_string())])
+            );
+        }
+
+        #[test]
+        fn another_date_needs_a_reason_and_keeps_it() {
+            let c = GoLiveChoice::parse(
+                Some("other"),
+                "2027-01-15",
+                " ",
+                d(2026, 12, 20),
+                &rule(),
+                today(),
+            );
+            assert_eq!(c.unwrap_err()[0].0, "reason");
+            let c = GoLiveChoice::parse(
+                Some("other"),
+                "2027-01-15",
+                "PDP maintenance",
+                d(2026, 12, 20),
+                &rule(),
+                today(),
+            );
+            assert_eq!(
+                c,
+                Ok(GoLiveChoice {
+                    date: d(2027, 1, 15),
+                    reason: "PDP maintenance".into()
+                })
+            );
+        }
+
+        #[test]
+        fn another_date_follows_the_date_rules() {
+            let c = GoLiveChoice::parse(
+                Some("other"),
+                "2026-12-08",
+                "why",
+                d(2026, 12, 20),
+                &rule(),
+                today(),
+            );
+            assert_eq!(
+                c,
+                Err(vec![(
+                    "other_date",
+                    "Go-live date must be the same as or after 12 December 2026".to_string()
+                )])
+            );
+            let c = GoLiveChoice::parse(
+                Some("other"),
+                "2026-02-30",
+                "why",
+                d(2026, 12, 20),
+                &rule(),
+                today(),
+            );
+            assert_eq!(
+                c.unwrap_err()[0],
+                ("other_date", "Go-live date must be a real date".to_string())
+            );
+        }
+
+        #[test]
+        fn nothing_chosen_is_an_error() {
+            for which in [None, Some(""), Some("tomorrow")] {
+                let c = GoLiveChoice::parse(which, "", "", d(2026, 12, 20), &rule(), today());
+                assert_eq!(
+                    c,
+                    Err(vec![("which", "Select the go-live date".to_string())])
+                );
+            }
         }
     }
 }

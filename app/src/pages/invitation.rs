@@ -2,8 +2,8 @@ use leptos::prelude::*;
 
 use crate::{
     api::{
-        admin::{check_invitation, AcceptInvitation},
         auth::take_form_state,
+        invitations::{check_invitation, AcceptInvitation},
     },
     components::{ErrorSummary, PageTitle, TextInput},
 };
