@@ -3,6 +3,8 @@
 # wrk -t2 -c32), alternating OLD and NEW for a few rounds so that a busy moment on the machine
 # falls on both. 127.0.0.1 only, bounded in time.
 #   .ci/bench_ab.sh OLD_BINARY NEW_BINARY [ROUNDS]
+# (A binary copied away from its target folder serves its stylesheet without the hash: the same
+# for both, so the comparison holds.)
 set -euo pipefail
 OLD="$1" NEW="$2" ROUNDS="${3:-3}"
 # shellcheck source=.ci/lib.sh
