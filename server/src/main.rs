@@ -11,8 +11,8 @@ use server::{
 };
 
 /// mimalloc instead of the C library's allocator: page rendering makes many small short-lived
-/// allocations across threads, and glibc's malloc spent about a quarter of the server's CPU time
-/// on them under load (perf, overview page at 32 connections).
+/// allocations across threads, and glibc's malloc spent a large share of the server's CPU time
+/// on them under load (docs/performance.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -93,13 +93,9 @@ impl Default for PoolSettings {
 /// and 32.
 ///
 /// The portal's reads are short and CPU-bound on both sides of the connection, so many more
-/// queries in flight than CPUs only queue inside the database: on 2 CPUs with Postgres on the
-/// same machine, the 50-scheme overview at 32 connections had a p99 of 21.4-23.9 ms with 10
-/// connections and 18.5-18.7 ms with 4. But a write holds its connection while its commit
-/// waits for the disk, and with 4 the OAT journey's reads queued behind the writes: its p99 at
-/// 32 users on Postgres was 43.5 and 62.7 ms with 4 connections and 19.6 and 21.2 ms with 8,
-/// while the overview was no different (18.3-24.3 ms with 4, 19.4-23.0 ms with 8; release
-/// builds, runs of each size interleaved).
+/// queries in flight than CPUs only queue inside the database. But a write holds its connection
+/// while its commit waits for the disk, and with too few connections the reads queue behind the
+/// writes. docs/performance.md has the measurements behind four per CPU.
 pub fn default_pool_size(cpus: usize) -> u32 {
     u32::try_from(cpus.saturating_mul(4)).map_or(32, |n| n.clamp(8, 32))
 }

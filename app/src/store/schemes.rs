@@ -43,8 +43,7 @@ pub struct SchemeWithLatest {
 }
 
 /// The newest request of each of the organisation's schemes, grouped once for the organisation
-/// (a correlated subquery per scheme in the join made Postgres scan every request: 6.7 ms
-/// against 0.5 ms with 10 000 requests).
+/// (a correlated subquery per scheme in the join made Postgres scan every request).
 const LATEST_JOIN: &str = "FROM schemes s \
      LEFT JOIN (SELECT scheme_id, MAX(id) AS id FROM oat_requests \
                 WHERE organisation_id = $1 GROUP BY scheme_id) latest ON latest.scheme_id = s.id \
@@ -53,8 +52,8 @@ const LATEST_JOIN: &str = "FROM schemes s \
 
 /// The order every list of an organisation's schemes is shown in: the vouching scheme first,
 /// then by name ignoring case, then oldest first. Lists are sorted here rather than in SQL:
-/// lowering and sorting fifty names took about 40% of the overview query's time in Postgres,
-/// and SQLite's `lower` only knows ASCII, so the two databases did not agree on an order.
+/// lowering and sorting names was a large part of the overview query's time in Postgres, and
+/// SQLite's `lower` only knows ASCII, so the two databases did not agree on an order.
 /// Names are compared in Unicode lower case, character by character, so "Édouard" comes after
 /// "Zed" on both; Postgres used to follow its cluster's collation, which may fold accents.
 pub fn sort_for_display<T>(rows: &mut [T], scheme: impl Fn(&T) -> &Scheme) {
@@ -67,9 +66,9 @@ pub fn sort_for_display<T>(rows: &mut [T], scheme: impl Fn(&T) -> &Scheme) {
 /// An organisation's schemes, the vouching scheme first, each with its newest request: one
 /// query for the overview, the busiest signed-in page.
 ///
-/// SQLite returns the whole list as one JSON array in one row. Fifty rows read one by one cost
-/// about 11 µs each there (sqlx copies each value and hands each row from the connection's
-/// thread to the request's task); one array costs a fraction of that.
+/// SQLite returns the whole list as one JSON array in one row: read row by row, sqlx copies each
+/// value and hands each row from the connection's thread to the request's task, which one array
+/// avoids.
 pub async fn list_with_latest_request(
     db: &Db,
     organisation_id: i64,
