@@ -93,7 +93,7 @@ test('each date error is shown in GOV.UK words', async ({ page, javaScriptEnable
   dayAfter.setUTCDate(dayAfter.getUTCDate() + 1);
   await page.getByLabel('What is your connection date?').fill(dayAfter.toISOString().slice(0, 10));
   await page.getByRole('button', { name: 'Continue' }).click();
-  await expect(page.getByRole('alert')).toContainText('Connection date must be the same as or before');
+  await expect(page.getByRole('alert')).toContainText('This portal accepts connection dates up to');
   await page.getByLabel('What is your connection date?').fill(earliest);
   await page.getByRole('button', { name: 'Continue' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Check your answers before sending your request');

@@ -106,7 +106,7 @@ pub enum DateError {
     NotReal,
     #[error("Connection date must be the same as or after {}", long_date(*.0))]
     TooEarly(NaiveDate),
-    #[error("Connection date must be the same as or before {}", long_date(*.0))]
+    #[error("This portal accepts connection dates up to {}: enter that date or an earlier one", long_date(*.0))]
     TooLate(NaiveDate),
 }
 
@@ -282,7 +282,7 @@ pub struct DateRule {
 
 /// Days between today and the earliest connection date.
 pub const MIN_NOTICE_DAYS: u64 = 7;
-/// How far ahead a connection date may be.
+/// How far ahead this portal accepts a connection date: its own limit, not PDP's, worded as such.
 pub const MAX_YEARS_AHEAD: u32 = 2;
 
 impl DateRule {
@@ -455,7 +455,7 @@ mod tests {
         assert_eq!(rule.latest, d(2028, 11, 23));
         assert_eq!(
             rule.check(d(2028, 11, 24)).unwrap_err().to_string(),
-            "Connection date must be the same as or before 23 November 2028"
+            "This portal accepts connection dates up to 23 November 2028: enter that date or an earlier one"
         );
     }
 

@@ -431,7 +431,10 @@ pub fn date_message(e: &DateError, label: &str) -> String {
             format!("{label} must be the same as or after {}", long_date(*d))
         }
         DateError::TooLate(d) => {
-            format!("{label} must be the same as or before {}", long_date(*d))
+            format!(
+                "This portal accepts dates up to {}: enter that date or an earlier one",
+                long_date(*d)
+            )
         }
         _ => format!("{label} must be a real date"),
     }

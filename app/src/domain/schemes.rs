@@ -378,7 +378,7 @@ mod tests {
         let e = check_scheme("A", "FCA", "1", Ok(date(2028, 11, 26)), &rule()).unwrap_err();
         assert_eq!(
             e[0].1,
-            "Connection date must be the same as or before 25 November 2028"
+            "This portal accepts connection dates up to 25 November 2028: enter that date or an earlier one"
         );
         let e = check_scheme("A", "FCA", "1", Err(DateError::Empty), &rule()).unwrap_err();
         assert_eq!(e[0].1, "Enter the connection date");

@@ -17,7 +17,7 @@ pub fn Home() -> impl IntoView {
                 <p class="govuk-body">"Your service manager can:"</p>
                 <ul class="govuk-list govuk-list--bullet">
                     <li>"request operational acceptance testing for your vouching scheme"</li>
-                    <li>"choose a connection date at least 7 days ahead"</li>
+                    <li>"choose a connection date at least 7 calendar days ahead (CoCo 3.1.13)"</li>
                     <li>"follow the testing status and go-live date of each scheme"</li>
                     <li>"add further pension providers and schemes once testing has passed"</li>
                 </ul>
@@ -27,7 +27,7 @@ pub fn Home() -> impl IntoView {
                 </p>
                 <h2 class="govuk-heading-m">"Before you start"</h2>
                 <p class="govuk-body">
-                    "You need an account for your organisation. Your organisation must have completed its technical connection journey, deployed its live cryptographic material and be ready to go live on its connection date."
+                    "You need an account for your organisation. Before you request operational acceptance testing, deploy your live cryptographic material to your endpoints and be ready for your vouching scheme to go live on the date agreed in service acceptance. Your connection date must be after the date you complete the technical connection journey."
                 </p>
                 <p class="govuk-body">
                     <a class="govuk-link" href="/help">

@@ -173,11 +173,13 @@ pub fn OatStart() -> impl IntoView {
                             <h2 class="govuk-heading-m">"Before you start"</h2>
                             <ul class="govuk-list govuk-list--bullet">
                                 <li>"deploy your live cryptographic material to your endpoints"</li>
-                                <li>"be ready for your vouching scheme to go live on your connection date"</li>
+                                <li>"be ready for your vouching scheme to go live on the date agreed in service acceptance"</li>
                             </ul>
                             <p class="govuk-body">"You will answer 3 questions and choose a connection date at least 7 calendar days from today. You must answer yes to all 3 questions to send the request."</p>
                             <h2 class="govuk-heading-m">"What happens next"</h2>
-                            <p class="govuk-body">"We send a synthetic find request to your live find endpoint. It is a valid, signed request with made-up data. We watch for your 202 (Accepted) acknowledgement. If we receive it, the test has passed and we confirm your go-live date by email."</p>
+                            <p class="govuk-body">"PDP sends a synthetic find request to your live find endpoint. It is a valid find request, with a correctly formatted and signed user token, but it holds synthetic data."</p>
+                            <p class="govuk-body">"Process it as you would any find request: acknowledge it with a 202 response, then perform your matching process. Do not match it against an actual pension record: it contains synthetic data."</p>
+                            <p class="govuk-body">"PDP watches for your 202 acknowledgement. If it arrives, PDP knows your endpoint received and accepted the request, and emails you to confirm the date your vouching scheme goes live."</p>
                             {match (j.open_request, j.is_service_manager) {
                                 (None, _) if !j.can_request => view! {
                                     <div class="govuk-inset-text">

@@ -556,7 +556,11 @@ async fn readiness_checks_block_sending_until_the_endpoint_passes() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(
-        html.contains("Its certificate is valid for at least 30 more days"),
+        html.contains(
+            "Its certificate will not run out in the next 30 days (this portal&#39;s own check)"
+        ) || html.contains(
+            "Its certificate will not run out in the next 30 days (this portal's own check)"
+        ),
         "{html}"
     );
     assert!(

@@ -228,7 +228,7 @@ async fn each_date_error_is_worded_as_gov_uk_words_it_and_keeps_the_value() {
         ),
         (
             "2028-11-24",
-            "Connection date must be the same as or before 23 November 2028",
+            "This portal accepts connection dates up to 23 November 2028: enter that date or an earlier one",
         ),
     ] {
         let r = set_date(&app, &m, scheme, typed).await;
@@ -533,4 +533,34 @@ async fn only_the_vouching_scheme_not_yet_through_oat_can_be_requested() {
     let r = answer(&app, &m, vouching, "crypto-deployed", "yes").await;
     assert_eq!(location(&r), format!("/oat/{vouching}"));
     assert!(oat::draft(&app.db, vouching).await.unwrap().is_none());
+}
+
+/// PDP's rules are cited as PDP's; this portal's own limits say they are its own; what the
+/// organisation does with the synthetic find request is what the guidance says.
+#[tokio::test]
+async fn pdp_rules_are_cited_and_the_portals_own_are_worded_as_such() {
+    let app = spawn_app().await;
+    app.seed_accounts().await;
+    let m = app.signed_in(MANAGER).await;
+    let scheme = demo_scheme(&app).await;
+    let start = app.page_text(&m, &format!("/oat/{scheme}")).await;
+    assert!(
+        start.contains("acknowledge it with a 202 response, then perform your matching process")
+    );
+    assert!(start
+        .contains("Do not match it against an actual pension record: it contains synthetic data."));
+    assert!(start.contains("go live on the date agreed in service acceptance"));
+    let home = app.page_text(&client(), "/").await;
+    assert!(!home.contains("must have completed its technical connection journey"));
+    assert!(home.contains("at least 7 calendar days ahead (CoCo 3.1.13)"));
+    assert!(home.contains("Your connection date must be after the date you complete the technical connection journey."));
+    // A date past this portal's own limit: the message says whose limit it is.
+    answer_all_yes(&app, &m, scheme).await;
+    let r = set_date(&app, &m, scheme, "2030-01-01").await;
+    let page = app.page_text(&m, &location(&r)).await;
+    assert!(
+        page.contains("This portal accepts connection dates up to"),
+        "{page}"
+    );
+    assert!(!page.contains("2 years"));
 }

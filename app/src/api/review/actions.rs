@@ -216,7 +216,7 @@ pub async fn confirm_go_live(
             ("Go-live date", long_date(date)),
             ("Why this date", reason_text.clone()),
         ])
-        .para("Your vouching scheme will go live on that date. After that, you can add further pension providers and schemes in the portal.")
+        .para("Your vouching scheme will go live on that date. Your organisation has passed operational acceptance testing, so you can now add further pension providers and schemes in the portal.")
         .link("See your request", link.clone())
     };
     let detail = if reason_text.is_empty() {

@@ -27,9 +27,10 @@ pub struct ReadinessCheck {
 /// Name of the first readiness check.
 pub const CHECK_NAME_RESOLVES: &str = "Your endpoint's name resolves";
 /// Name of the second readiness check.
-pub const CHECK_TLS_VERSION: &str = "It accepts TLS 1.2 or later";
+pub const CHECK_TLS_VERSION: &str = "It accepts TLS 1.2 or later (Code of Connection 1.1.1)";
 /// Name of the third readiness check.
-pub const CHECK_CERTIFICATE: &str = "Its certificate is valid for at least 30 more days";
+pub const CHECK_CERTIFICATE: &str =
+    "Its certificate will not run out in the next 30 days (this portal's own check)";
 
 fn check(name: &str, passed: bool, detail: impl Into<String>) -> ReadinessCheck {
     ReadinessCheck {
@@ -70,7 +71,7 @@ pub fn judge_readiness(
                 CHECK_TLS_VERSION,
                 false,
                 format!(
-                    "Your endpoint agreed to use {seen}. PDP needs TLS 1.2 or later. Turn on TLS 1.2 or TLS 1.3 on your endpoint."
+                    "Your endpoint agreed to use {seen}. The Code of Connection (1.1.1) needs TLS 1.2 or later. Turn on TLS 1.2 or TLS 1.3 on your endpoint."
                 ),
             )
         }
@@ -106,7 +107,7 @@ pub fn judge_readiness(
             CHECK_CERTIFICATE,
             false,
             format!(
-                "Your endpoint's certificate expires on {expiry}, {when}. Renew it before you send your OAT request."
+                "Your endpoint's certificate expires on {expiry}, {when}. This portal checks for 30 days so that the certificate does not run out around your test and go-live date: renew it in good time."
             ),
         )
     };
@@ -215,8 +216,8 @@ mod tests {
             names(&checks),
             vec![
                 "Your endpoint's name resolves",
-                "It accepts TLS 1.2 or later",
-                "Its certificate is valid for at least 30 more days"
+                "It accepts TLS 1.2 or later (Code of Connection 1.1.1)",
+                "Its certificate will not run out in the next 30 days (this portal's own check)"
             ]
         );
         assert!(checks.iter().all(|c| c.passed));
