@@ -32,8 +32,8 @@ pub struct Services {
 pub struct ConnectivitySettings {
     /// Rung when a run is queued, so the worker starts it at once.
     pub wake: tokio::sync::Notify,
-    /// Whether an OAT request needs passed readiness checks before it can be sent.
-    pub readiness_required: bool,
+    /// What the readiness checks on "check your answers" do: advise (the default), block or off.
+    pub readiness: crate::domain::connectivity::ReadinessMode,
     /// The name of the find request body template in use.
     pub profile: String,
     /// Which addresses an endpoint may resolve to.

@@ -254,10 +254,11 @@ pub struct Settings {
     #[arg(long, env = "PORTAL_TEST_TIMEOUT_SECS", default_value_t = 30)]
     pub test_timeout_secs: u64,
 
-    /// Require passed readiness checks of the find endpoint before an OAT request can be sent.
-    /// Turn off only where the portal cannot reach the internet.
-    #[arg(long, env = "PORTAL_READINESS_CHECKS", default_value_t = true, action = clap::ArgAction::Set)]
-    pub readiness_checks: bool,
+    /// The readiness checks of the find endpoint on "check your answers": `advise` shows them with
+    /// advice and never stops a request (an endpoint open only to PDP fails them while fine);
+    /// `block` lets a request be sent only once they pass; `off` runs none.
+    #[arg(long, env = "PORTAL_READINESS_CHECKS", default_value = "advise")]
+    pub readiness_checks: app::domain::connectivity::ReadinessMode,
 
     /// Connectivity tests run at once by this instance.
     #[arg(long, env = "PORTAL_CONNECTIVITY_WORKERS", default_value_t = 32)]
@@ -340,7 +341,7 @@ pub struct ConnectivityConfig {
     pub policy: app::domain::endpoint::AddressPolicy,
     pub connect_timeout: Duration,
     pub total_timeout: Duration,
-    pub readiness_required: bool,
+    pub readiness: app::domain::connectivity::ReadinessMode,
     pub workers: usize,
     /// How long a worker's claim on a run lasts without renewal (tests shorten it).
     pub lease: Duration,
@@ -521,7 +522,7 @@ impl Config {
             policy,
             connect_timeout: Duration::from_secs(s.connect_timeout_secs),
             total_timeout: Duration::from_secs(s.test_timeout_secs),
-            readiness_required: s.readiness_checks,
+            readiness: s.readiness_checks,
             workers: s.connectivity_workers,
             lease: Duration::from_secs(30),
             demo_simulator: s.demo,
@@ -578,7 +579,7 @@ impl Config {
             // Shared by every test process: made once, then only read.
             keys_dir: std::env::temp_dir().join("pdp-portal-test-keys"),
             // Tests that need the readiness checks turn them on.
-            readiness_checks: false,
+            readiness_checks: app::domain::connectivity::ReadinessMode::Off,
             ..cli.settings
         })
     }

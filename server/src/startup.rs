@@ -201,7 +201,7 @@ impl Connectivity {
         )?;
         let settings = app::services::ConnectivitySettings {
             wake: Default::default(),
-            readiness_required: c.readiness_required,
+            readiness: c.readiness,
             profile: profile.name.clone(),
             policy: c.policy.clone(),
             client_ca_pem: identity.client_ca_pem.clone(),

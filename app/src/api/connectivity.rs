@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::connectivity::ReadinessCheck;
+use crate::domain::connectivity::{ReadinessCheck, ReadinessMode};
 
 /// A run in a list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,7 +82,7 @@ pub struct RunInfo {
 /// The readiness checks of the organisation's endpoint, for the "check your answers" page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Readiness {
-    pub required: bool,
+    pub mode: ReadinessMode,
     pub url: Option<String>,
     /// queued, running, passed or failed; None when no endpoint is recorded.
     pub status: Option<String>,
@@ -93,7 +93,7 @@ pub struct Readiness {
 impl Readiness {
     /// Whether the request may be sent.
     pub fn allows_sending(&self) -> bool {
-        !self.required || self.status.as_deref() == Some("passed")
+        self.mode != ReadinessMode::Block || self.status.as_deref() == Some("passed")
     }
 
     pub fn in_progress(&self) -> bool {
@@ -115,7 +115,7 @@ pub mod ssr {
             require_user, services, CurrentUser,
         },
         domain::{
-            connectivity::{dry_run_allowed, FindEndpointUrl, ReadinessCheck},
+            connectivity::{dry_run_allowed, FindEndpointUrl, ReadinessCheck, ReadinessMode},
             status::RequestStatus,
             Role,
         },
@@ -225,13 +225,14 @@ pub mod ssr {
     /// The organisation's readiness result for its current endpoint, queuing a check when there
     /// is no fresh one.
     pub async fn readiness(services: &Services, org: i64) -> Result<super::Readiness, AppError> {
-        let required = services.connectivity.readiness_required;
+        let mode = services.connectivity.readiness;
         let endpoint = runs::endpoint(&services.db, org)
             .await
             .context("loading the endpoint")?;
+        let endpoint = endpoint.filter(|_| mode != ReadinessMode::Off);
         let Some((url, _)) = endpoint else {
             return Ok(super::Readiness {
-                required,
+                mode,
                 url: None,
                 status: None,
                 checks: Vec::new(),
@@ -280,7 +281,7 @@ pub mod ssr {
         };
         let row = settle(services, row).await.context("loading readiness")?;
         Ok(super::Readiness {
-            required,
+            mode,
             url: Some(url),
             status: Some(row.status.clone()),
             checks: serde_json::from_str::<Vec<ReadinessCheck>>(&row.checks).unwrap_or_default(),

@@ -512,10 +512,12 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
         leptos_axum::redirect(&format!("/oat/{}", s.id));
         return Ok(());
     }
-    // A find endpoint that failed its readiness checks (or has none) blocks the request.
-    if !crate::api::connectivity::ssr::readiness(&services, org)
-        .await?
-        .allows_sending()
+    // Where the readiness checks block (PORTAL_READINESS_CHECKS=block), a find endpoint that
+    // failed them (or none recorded) stops the request; by default they only advise.
+    if services.connectivity.readiness == crate::domain::connectivity::ReadinessMode::Block
+        && !crate::api::connectivity::ssr::readiness(&services, org)
+            .await?
+            .allows_sending()
     {
         leptos_axum::redirect(&format!("/oat/{}/check-answers", s.id));
         return Ok(());

@@ -15,7 +15,7 @@ use crate::{
         review::RecordOutcome,
     },
     components::{ErrorSummary, PageTitle, SuccessBanner, TextInput},
-    domain::connectivity::ReadinessCheck,
+    domain::connectivity::{ReadinessCheck, ReadinessMode},
 };
 
 /// What a [`ResultWatcher`] waits for.
@@ -409,14 +409,20 @@ pub fn OfficialRuns(request_id: i64, can_run: bool, runs: Vec<RunSummary>) -> im
 /// The readiness checks on "check your answers": progress, then each check.
 #[component]
 pub fn ReadinessPanel(r: Readiness) -> impl IntoView {
-    if !r.required && r.url.is_none() {
+    if r.mode == ReadinessMode::Off {
         return None;
     }
+    let blocking = r.mode == ReadinessMode::Block;
+    let failed = r.status.as_deref() == Some("failed");
     Some(view! {
         <h2 class="govuk-heading-m">"Your live find endpoint"</h2>
         {match (&r.url, r.in_progress()) {
-            (None, _) => view! {
+            (None, _) if blocking => view! {
                 <p class="govuk-body">"Before you send your request, record your live find endpoint so we can check it is ready."</p>
+                <p class="govuk-body"><a class="govuk-link" href="/organisation/endpoint">"Record your live find endpoint"</a></p>
+            }.into_any(),
+            (None, _) => view! {
+                <p class="govuk-body">"You have not recorded your live find endpoint in this portal, so it could not check it. This does not stop your request."</p>
                 <p class="govuk-body"><a class="govuk-link" href="/organisation/endpoint">"Record your live find endpoint"</a></p>
             }.into_any(),
             (Some(u), true) => view! {
@@ -428,6 +434,10 @@ pub fn ReadinessPanel(r: Readiness) -> impl IntoView {
                 <Checks checks=r.checks.clone() />
                 {(!r.allows_sending()).then(|| view! {
                     <div class="govuk-warning-text"><span class="govuk-warning-text__icon" aria-hidden="true">"!"</span><strong class="govuk-warning-text__text"><span class="govuk-visually-hidden">"Warning"</span>"You cannot send your request until your endpoint passes these checks. Fix the problem, then come back to this page."</strong></div>
+                    <p class="govuk-body"><a class="govuk-link" href="/organisation/endpoint">"Change or test your live find endpoint"</a></p>
+                })}
+                {(failed && !blocking).then(|| view! {
+                    <div class="govuk-inset-text">"These checks are this portal's advice, not PDP's test. If your endpoint accepts only PDP's own client certificate or addresses, a check from this portal cannot reach it and fails while your connection is fine. They do not stop your request: fix what applies to you, or send your request as it is."</div>
                     <p class="govuk-body"><a class="govuk-link" href="/organisation/endpoint">"Change or test your live find endpoint"</a></p>
                 })}
             }.into_any(),

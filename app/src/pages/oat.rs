@@ -7,6 +7,7 @@ use crate::error::AppError;
 
 use crate::{
     api::connectivity::Readiness,
+    domain::connectivity::ReadinessMode,
     pages::connectivity::{ReadinessPanel, ResultWatcher, Watch},
 };
 use leptos_router::hooks::use_query_map;
@@ -471,7 +472,7 @@ fn CheckAnswers(journey: Journey) -> impl IntoView {
             </dl>
             <Suspense fallback=|| ()>
                 {move || readiness.get().map(|r| {
-                    let r = r.unwrap_or_else(|_| Readiness { required: true, url: None, status: Some("failed".into()), checks: Vec::new(), checked: None });
+                    let r = r.unwrap_or_else(|_| Readiness { mode: ReadinessMode::Off, url: None, status: None, checks: Vec::new(), checked: None });
                     let open = r.in_progress();
                     let submission_key = submission_key.clone();
                     view! {

@@ -491,7 +491,11 @@ async fn jwks_and_the_client_ca_are_published() {
 
 #[tokio::test]
 async fn readiness_checks_block_sending_until_the_endpoint_passes() {
-    let app = spawn_app_with(|c| c.connectivity.readiness_required = true, Router::new()).await;
+    let app = spawn_app_with(
+        |c| c.connectivity.readiness = app::domain::connectivity::ReadinessMode::Block,
+        Router::new(),
+    )
+    .await;
     app.seed_accounts().await;
     let c = app.signed_in(MANAGER).await;
     let s = crate::review::demo_scheme(&app).await;
@@ -748,4 +752,74 @@ async fn schedule(app: &crate::helpers::TestApp, staff: &reqwest::Client, reques
         )
         .await;
     assert_eq!(location(&r), format!("/staff/requests/{request}"));
+}
+
+/// By default the readiness checks only advise: with no endpoint, and with one this portal cannot
+/// reach, the page says why and that the request can still be sent, and sending works.
+#[tokio::test]
+async fn readiness_checks_advise_and_never_stop_a_request() {
+    let app = spawn_app_with(
+        |c| c.connectivity.readiness = app::domain::connectivity::ReadinessMode::Advise,
+        Router::new(),
+    )
+    .await;
+    app.seed_accounts().await;
+    let c = app.signed_in(MANAGER).await;
+    let s = crate::review::demo_scheme(&app).await;
+    for q in ["crypto-deployed", "connection-ready", "ready-for-live"] {
+        app.post_form(
+            &c,
+            "/api/oat/answer",
+            &[
+                ("scheme", &s.to_string()),
+                ("question", q),
+                ("answer", "yes"),
+            ],
+        )
+        .await;
+    }
+    app.post_form(
+        &c,
+        "/api/oat/connection-date",
+        &[
+            ("scheme", &s.to_string()),
+            ("connection_date", "2026-12-08"),
+        ],
+    )
+    .await;
+    let html = app.page_text(&c, &format!("/oat/{s}/check-answers")).await;
+    assert!(html.contains("This does not stop your request."), "{html}");
+    assert!(html.contains(">Send request<"), "{html}");
+
+    // An endpoint nothing listens at: the checks fail, with the advice, and sending still works.
+    app.post_form(
+        &c,
+        "/api/connectivity/endpoint/save",
+        &[("url", "https://127.0.0.1:9/find-requests")],
+    )
+    .await;
+    let mut html = String::new();
+    for _ in 0..100 {
+        html = app.page_text(&c, &format!("/oat/{s}/check-answers")).await;
+        if !html.contains("We are still checking") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(html.contains("These checks are this portal"), "{html}");
+    assert!(html.contains("They do not stop your request"), "{html}");
+    assert!(html.contains(">Send request<"), "{html}");
+    let key = app::store::oat::draft(&app.db, s)
+        .await
+        .unwrap()
+        .unwrap()
+        .submission_key;
+    let r = app
+        .post_form(
+            &c,
+            "/api/oat/send",
+            &[("scheme", &s.to_string()), ("submission_key", &key)],
+        )
+        .await;
+    assert!(location(&r).ends_with("/sent"), "{}", location(&r));
 }

@@ -19,7 +19,7 @@ mod verdict;
 pub use endpoint_url::{EndpointUrlError, FindEndpointUrl};
 pub use limits::{dry_run_allowed, excerpt};
 pub use readiness::{
-    judge_readiness, readiness_passed, ReadinessCheck, TlsFacts, CHECK_CERTIFICATE,
+    judge_readiness, readiness_passed, ReadinessCheck, ReadinessMode, TlsFacts, CHECK_CERTIFICATE,
     CHECK_NAME_RESOLVES, CHECK_TLS_VERSION,
 };
 pub use retry::{next_step, parse_retry_after, RetryPolicy, Step};

@@ -24,6 +24,39 @@ pub struct ReadinessCheck {
     pub detail: String,
 }
 
+/// What the readiness checks on "check your answers" do. They are this portal's own: a real
+/// live find endpoint may accept only PDP's own client certificate or addresses, so a check from
+/// here can fail on a connection that is fine. By default they advise and never stop a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ReadinessMode {
+    /// No checks.
+    Off,
+    /// Checks shown with advice; the request can be sent whatever they find.
+    #[default]
+    Advise,
+    /// The request can be sent only once the endpoint passes them.
+    Block,
+}
+
+impl ReadinessMode {
+    /// `advise` (or `true`), `block`, `off` (or `false`).
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "advise" | "true" => Some(Self::Advise),
+            "block" => Some(Self::Block),
+            "off" | "false" => Some(Self::Off),
+            _ => None,
+        }
+    }
+}
+
+impl std::str::FromStr for ReadinessMode {
+    type Err = String;
+    fn from_str(raw: &str) -> Result<Self, String> {
+        Self::parse(raw).ok_or_else(|| format!("expected advise, block or off, not {raw:?}"))
+    }
+}
+
 /// Name of the first readiness check.
 pub const CHECK_NAME_RESOLVES: &str = "Your endpoint's name resolves";
 /// Name of the second readiness check.
@@ -357,5 +390,22 @@ mod tests {
     #[test]
     fn readiness_passed_needs_checks() {
         assert!(!readiness_passed(&[]));
+    }
+
+    #[test]
+    fn readiness_modes_parse() {
+        use super::ReadinessMode::*;
+        for (raw, mode) in [
+            ("advise", Advise),
+            ("true", Advise),
+            (" Block ", Block),
+            ("off", Off),
+            ("false", Off),
+        ] {
+            assert_eq!(super::ReadinessMode::parse(raw), Some(mode), "{raw}");
+        }
+        assert_eq!(super::ReadinessMode::parse("yes"), None);
+        assert_eq!(super::ReadinessMode::default(), Advise);
+        assert!("sometimes".parse::<super::ReadinessMode>().is_err());
     }
 }
