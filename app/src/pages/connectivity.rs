@@ -406,6 +406,29 @@ pub fn OfficialRuns(request_id: i64, can_run: bool, runs: Vec<RunSummary>) -> im
     }
 }
 
+/// Staff's request page: the organisation's latest readiness checks, which it saw on "check
+/// your answers" (advice from this portal, not PDP's test).
+#[component]
+pub fn LatestReadiness(run: Option<RunSummary>) -> impl IntoView {
+    view! {
+        <h2 class="govuk-heading-m">"Readiness checks"</h2>
+        {match run {
+            None => view! { <p class="govuk-body">"The organisation's endpoint has not been checked."</p> }.into_any(),
+            Some(r) => {
+                let (label, class) = run_status(&r.status);
+                view! {
+                    <p class="govuk-body">
+                        {format!("Latest readiness checks, {}: ", r.started)}
+                        <strong class=class>{label}</strong>" "
+                        <a class="govuk-link" href=format!("/connectivity/runs/{}", r.id)>"View the checks"</a>
+                    </p>
+                    <p class="govuk-body-s">"These are this portal's own checks, run from its test client, not PDP's. The organisation sees the same result, and they do not stop a request."</p>
+                }.into_any()
+            }
+        }}
+    }
+}
+
 /// The readiness checks on "check your answers": progress, then each check.
 #[component]
 pub fn ReadinessPanel(r: Readiness) -> impl IntoView {

@@ -309,6 +309,7 @@ fn StaffRequestView(
             {r.retest_of.clone().map(|(id, reference)| row("Re-test of", view! { <a class="govuk-link" href=format!("/staff/requests/{id}")>{reference}</a> }))}
         </dl>
         <crate::pages::connectivity::OfficialRuns request_id=r.id can_run=r.status.awaiting_outcome() runs=r.runs.clone() />
+        <crate::pages::connectivity::LatestReadiness run=r.readiness.clone() />
         <h2 class="govuk-heading-m">"Organisation and request"</h2>
         <dl class="govuk-summary-list">
             {row("Organisation", view! { <a class="govuk-link" href=format!("/staff/organisations/{}", r.organisation_id)>{r.organisation.clone()}</a> })}

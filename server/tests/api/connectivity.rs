@@ -822,4 +822,16 @@ async fn readiness_checks_advise_and_never_stop_a_request() {
         )
         .await;
     assert!(location(&r).ends_with("/sent"), "{}", location(&r));
+    // Staff see the latest readiness result on the request, as the organisation did.
+    let id = location(&r)
+        .trim_start_matches("/requests/")
+        .trim_end_matches("/sent")
+        .to_string();
+    let staff = app.signed_in(crate::helpers::STAFF).await;
+    let page = app
+        .page_text(&staff, &format!("/staff/requests/{id}"))
+        .await;
+    assert!(page.contains("Latest readiness checks"), "{page}");
+    assert!(page.contains(">Failed<"), "{page}");
+    assert!(page.contains("View the checks"), "{page}");
 }

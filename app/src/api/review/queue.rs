@@ -93,6 +93,8 @@ pub struct StaffRequestView {
     pub latest_go_live: NaiveDate,
     /// The official connectivity test runs on this request, newest first.
     pub runs: Vec<crate::api::connectivity::RunSummary>,
+    /// The organisation's latest readiness checks of its endpoint, if any were run.
+    pub readiness: Option<crate::api::connectivity::RunSummary>,
 }
 
 /// The queue of OAT requests (programme staff): filters, sort, keyset pages, counts.
@@ -231,6 +233,17 @@ pub async fn staff_request(id: String) -> Result<StaffRequestView, AppError> {
     let runs = crate::store::connectivity::for_request(&services.db, r.id, 20)
         .await
         .context("loading connectivity runs")?;
+    let readiness = crate::store::connectivity::recent(
+        &services.db,
+        r.organisation_id,
+        crate::store::connectivity::RunKind::Readiness,
+        1,
+    )
+    .await
+    .context("loading readiness checks")?
+    .into_iter()
+    .next()
+    .map(crate::api::connectivity::ssr::summary);
     let now = services.clock.now();
     let today = london_today(now);
     let rule = DateRule::new(today, r.technical_connection_on);
@@ -309,5 +322,6 @@ pub async fn staff_request(id: String) -> Result<StaffRequestView, AppError> {
             .into_iter()
             .map(crate::api::connectivity::ssr::summary)
             .collect(),
+        readiness,
     })
 }
