@@ -658,27 +658,32 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
     .await
     .context("audit")?;
     let link = format!("{}/requests/{id}", services.public_origin);
-    let letter = crate::emails::Letter::new(
-        format!("We have your request for operational acceptance testing ({reference})"),
-        &user.name,
-    )
-    .para(format!(
-        "We have your request for operational acceptance testing of {}.",
-        s.name
-    ))
-    .facts(&[
-        ("Reference", reference.clone()),
-        ("Connection date", long_date(date)),
-    ])
-    .para("What happens next: the Pensions Dashboards Programme will review your request and arrange a connectivity test. We will send a synthetic find request to your live find endpoint and watch for a 202 acknowledgement. We will email you when the test is scheduled and again with the result.")
-    .link("Follow your request", link);
-    outbox::enqueue(
-        &mut tx,
-        &letter.to(format!("oat-requested:{id}"), &user.email),
-        now,
-    )
-    .await
-    .context("queueing the email")?;
+    // Every active service manager of the organisation hears of it, the sender included.
+    let letter = |name: &str| {
+        crate::emails::Letter::new(
+            format!("We have your request for operational acceptance testing ({reference})"),
+            name,
+        )
+        .para(format!(
+            "{} sent a request for operational acceptance testing of {}.",
+            user.name, s.name
+        ))
+        .facts(&[
+            ("Reference", reference.clone()),
+            ("Connection date", long_date(date)),
+        ])
+        .para("What happens next: the Pensions Dashboards Programme will review your request and arrange a connectivity test. We will send a synthetic find request to your live find endpoint and watch for a 202 acknowledgement. We will email you when the test is scheduled and again with the result.")
+        .link("Follow your request", link.clone())
+    };
+    let managers = crate::store::review::service_manager_emails(&services.db, org)
+        .await
+        .context("finding service managers")?;
+    for (name, address) in managers {
+        let key = crate::store::review::email_key(id, "requested", &address);
+        outbox::enqueue(&mut tx, &letter(&name).to(key, &address), now)
+            .await
+            .context("queueing the email")?;
+    }
     tx.commit().await.context("commit")?;
     tracing::info!(request_id = id, %reference, "OAT request sent");
     leptos_axum::redirect(&format!("/requests/{id}/sent"));

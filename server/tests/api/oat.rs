@@ -156,6 +156,10 @@ async fn a_service_manager_sends_a_request_and_sees_it_on_the_overview() {
     assert!(emails
         .iter()
         .any(|e| e.recipient == MANAGER && e.subject.contains("OAT-2026-000001")));
+    // Service managers hear of it; a primary business contact is not one.
+    assert!(!emails
+        .iter()
+        .any(|e| e.recipient == CONTACT && e.subject.contains("OAT-2026-000001")));
     assert_eq!(app.audit_count(AuditAction::OatRequested).await, 1);
 }
 

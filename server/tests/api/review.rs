@@ -158,6 +158,13 @@ async fn staff_take_a_request_from_requested_to_live() {
     assert!(subjects
         .iter()
         .any(|s| s.contains("passed: go-live date 1 December 2026")));
+    // The pass itself is a notice too, before any go-live date is confirmed.
+    assert!(
+        subjects
+            .iter()
+            .any(|s| s.starts_with("Operational acceptance testing passed (")),
+        "{subjects:?}"
+    );
     let staff_page = app.page_text(&s, &format!("/staff/requests/{id}")).await;
     assert!(
         staff_page.contains("Your connectivity test is booked"),

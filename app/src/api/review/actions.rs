@@ -138,6 +138,21 @@ pub async fn record_outcome(
             return back_to_form("outcome", &form, &form_page).await;
         }
     }
+    let reference = r.reference.clone().unwrap_or_default();
+    let link = request_link(&services, r.id);
+    let letter = |name: &str| {
+        Letter::new(
+            format!("Operational acceptance testing passed ({reference})"),
+            name,
+        )
+        .para(format!(
+            "{} has passed operational acceptance testing: your live find endpoint acknowledged our synthetic find request with 202 Accepted.",
+            r.scheme_name
+        ))
+        .facts(&[("Reference", reference.clone())])
+        .para("Next: we will email you to confirm the date your vouching scheme goes live. You can now add further pension providers and schemes in the portal.")
+        .link("See your request", link.clone())
+    };
     let step = Step {
         action: Action::RecordPass,
         change: Change::Pass,
@@ -146,7 +161,7 @@ pub async fn record_outcome(
         audit: AuditAction::OatPassed,
         title: "Connectivity test passed",
         detail: "Your endpoint acknowledged the synthetic find request with 202 Accepted",
-        email: None,
+        email: Some(("passed", &letter)),
     };
     if !apply_action(&services, &staff, &r, version, step).await? {
         return Ok(());
