@@ -21,6 +21,8 @@ if ! command -v wrk >/dev/null; then
 fi
 
 build_release
+build_release_tools
+TOOLS="$(tools_bin release)"
 
 TMP="$(mktemp -d)"
 cleanup() { [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"; }
@@ -131,7 +133,7 @@ SERVER_PID=""
 # schemes) and the overview page with 50 schemes, on SQLite and, where it runs, on Postgres.
 journey_bench() {
   local label="$1" db_url="$2" port=$((PORT + 1))
-  DATABASE_URL="$db_url" RUST_LOG=warn "$CARGO_TARGET_DIR/release/portal" bench-seed \
+  DATABASE_URL="$db_url" RUST_LOG=warn "$TOOLS" bench-seed \
     --organisations "${BENCH_ORGANISATIONS:-640}" --schemes 50 --password "$BENCH_PASSWORD" >/dev/null
   # The bench organisations have no live find endpoint: the readiness checks (the connectivity
   # engine's own figures are below) would stop every journey at "check your answers".
@@ -173,7 +175,7 @@ queue_bench() {
   local label="$1" db_url="$2" port=$((PORT + 2))
   local orgs="${BENCH_QUEUE_ORGANISATIONS:-10000}"
   say "Seeding $orgs organisations with 10 schemes and requests each ($label)"
-  DATABASE_URL="$db_url" RUST_LOG=warn "$CARGO_TARGET_DIR/release/portal" bench-seed \
+  DATABASE_URL="$db_url" RUST_LOG=warn "$TOOLS" bench-seed \
     --organisations "$orgs" --schemes 10 --requests --password "$BENCH_PASSWORD" >/dev/null
   DATABASE_URL="$db_url" PORTAL_LISTEN="127.0.0.1:$port" PORTAL_SIGN_IN_BURST=1000 \
     LEPTOS_SITE_ROOT="$ROOT/target/site" RUST_LOG=warn \
@@ -202,7 +204,7 @@ say "Measuring the connectivity test engine (200 attempts at once against the si
 # RS256 is the default; ES256 is offered, and its signatures cost a small fraction of RS256's.
 CONNECTIVITY_FIGURES=""
 for alg in RS256 ES256; do
-  figures="$(RUST_LOG=warn "$CARGO_TARGET_DIR/release/portal" bench-connectivity --runs 1000 --concurrency 200 --alg "$alg" 2>&1)" \
+  figures="$(RUST_LOG=warn "$TOOLS" bench-connectivity --runs 1000 --concurrency 200 --alg "$alg" 2>&1)" \
     || figures="FAILED: bench-connectivity --alg $alg: $figures"
   CONNECTIVITY_FIGURES+="$figures"$'\n'
 done

@@ -5,16 +5,22 @@
 #   .ci/bench_ab.sh OLD_BINARY NEW_BINARY [ROUNDS]
 # (A binary copied away from its target folder serves its stylesheet without the hash: the same
 # for both, so the comparison holds.)
+# The data comes from `portal-tools bench-seed`: the one beside NEW, or BENCH_TOOLS.
 set -euo pipefail
 OLD="$1" NEW="$2" ROUNDS="${3:-3}"
 # shellcheck source=.ci/lib.sh
 source "$(dirname "$0")/lib.sh"
+TOOLS="${BENCH_TOOLS:-$(dirname "$NEW")/portal-tools}"
+if [ ! -x "$TOOLS" ]; then
+  echo "no portal-tools at $TOOLS: build it (cargo build --release -p portal-tools) or set BENCH_TOOLS" >&2
+  exit 2
+fi
 PORT="${BENCH_PORT:-3197}"
 DURATION="${BENCH_DURATION:-15s}"
 PASSWORD="bench password $RANDOM-$RANDOM"
 TMP="$(mktemp -d)"
 trap 'kill "${PID:-}" 2>/dev/null; rm -rf "$TMP"' EXIT
-DATABASE_URL="sqlite://$TMP/ab.db" RUST_LOG=warn "$NEW" bench-seed --organisations 4 --schemes 50 \
+DATABASE_URL="sqlite://$TMP/ab.db" RUST_LOG=warn "$TOOLS" bench-seed --organisations 4 --schemes 50 \
   --password "$PASSWORD" >/dev/null
 run() {
   local label="$1" bin="$2"

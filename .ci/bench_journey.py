@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The OAT submission journey under load, on 127.0.0.1 only, bounded in time.
 
-N concurrent users work through the organisations seeded by `portal bench-seed` (each has its
+N concurrent users work through the organisations seeded by `portal-tools bench-seed` (each has its
 own service manager and vouching scheme): sign in as that organisation's manager, then the whole
 journey: overview, start page, the question pages and answers, the connection date, check
 answers, send, and the confirmation page. Every request's

@@ -17,6 +17,9 @@ unset RUSTFLAGS
 # where LEPTOS_SITE_ROOT says, and the tests and the portal read it from there.
 export LEPTOS_SITE_ROOT="$ROOT/target/site"
 dev_cargo() { RUSTFLAGS="--cfg erase_components" cargo "$@"; }
+# The server-side packages, for clippy and the tests: the Leptos app (with its ssr feature), the
+# portal binary, and beside it the JWS glue, the find-endpoint simulator and portal-tools.
+SERVER_PACKAGES=(-p app -p server -p jose -p simulator -p portal-tools)
 
 CARGO_LEPTOS_VERSION=0.3.10
 
@@ -98,6 +101,12 @@ build_dev() {
   cargo leptos build
 }
 
+# The same, and portal-tools (the find-endpoint simulator and the bench tools), which cargo-leptos
+# does not build and the portal does not need: what make test builds.
+build_dev_with_tools() {
+  build_dev && dev_cargo build -p portal-tools
+}
+
 # The release build with precompressed assets, as `make bench` and production use it. cargo-leptos
 # writes its .gz files at a fast level (the stylesheet came to 20.5 kB instead of 13.7); they are
 # written once per build and read on every visit, so they are made again at the best level.
@@ -108,6 +117,13 @@ build_release() {
   for f in "$LEPTOS_SITE_ROOT"/pkg/*.css "$LEPTOS_SITE_ROOT"/pkg/*.js "$LEPTOS_SITE_ROOT"/pkg/*.wasm; do
     [ -f "$f" ] && gzip -9 -n -c "$f" >"$f.gz"
   done
+}
+
+# portal-tools, release profile, as make bench runs it. Built the way cargo-leptos builds the
+# release server (no extra RUSTFLAGS), so the two share their dependencies' artefacts.
+build_release_tools() {
+  say "Building portal-tools (release profile)"
+  cargo build --release -p portal-tools
 }
 
 # wrk prints latencies as 812.00us, 1.23ms or 1.01s: convert to milliseconds.
@@ -122,3 +138,4 @@ bench_cookie() {
 }
 
 portal_bin() { echo "$CARGO_TARGET_DIR/debug/portal"; }
+tools_bin() { echo "$CARGO_TARGET_DIR/$1/portal-tools"; }

@@ -82,13 +82,13 @@ ensure_build_tools
 ensure_chromium
 
 check_step "cargo fmt --check" cargo fmt --all --check
-check_step "Build (cargo leptos build, dev profile)" cargo leptos build
-check_step "cargo clippy (server and app, ssr)" dev_cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
+check_step "Build (cargo leptos build, dev profile; portal-tools)" build_dev_with_tools
+check_step "cargo clippy (server side: ${SERVER_PACKAGES[*]}, ssr)" dev_cargo clippy "${SERVER_PACKAGES[@]}" --features app/ssr --all-targets -- -D warnings
 check_step "cargo clippy (browser bundle, wasm32)" dev_cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 export LEPTOS_SITE_ROOT="$ROOT/target/site"
 cargo_test_step "Unit and integration tests on SQLite" sqlite \
-  env PORTAL_TEST_DATABASE=sqlite RUSTFLAGS="--cfg erase_components" cargo test -p app -p server --features app/ssr
+  env PORTAL_TEST_DATABASE=sqlite RUSTFLAGS="--cfg erase_components" cargo test "${SERVER_PACKAGES[@]}" --features app/ssr
 
 require_pg=""
 if [ -n "${PORTAL_REQUIRE_POSTGRES:-}" ] || [ "${CI:-}" = true ]; then require_pg=1; fi
@@ -96,7 +96,8 @@ if [ -n "$require_pg" ] && ! postgres_reachable; then start_local_postgres; fi
 if postgres_reachable; then
   drop_leftover_test_databases
   cargo_test_step "Integration tests on Postgres ($PG_URL)" postgres \
-    env PORTAL_TEST_DATABASE="$PG_URL" RUSTFLAGS="--cfg erase_components" cargo test -p server --test api
+    env PORTAL_TEST_DATABASE="$PG_URL" RUSTFLAGS="--cfg erase_components" cargo test -p server --test api \
+      -p portal-tools --test tools
 elif [ -n "$require_pg" ]; then
   say "Postgres at $PG_URL cannot be reached, and this run requires it"
   failed=$((failed + 1))

@@ -39,37 +39,6 @@ pub enum Command {
         #[arg(long)]
         name: String,
     },
-    /// Load-test fixtures (dev mode only): organisations, each with a service manager
-    /// (bench-manager-N@bench.example) and schemes, all with the given password.
-    BenchSeed {
-        #[arg(long, default_value_t = 32)]
-        organisations: usize,
-        #[arg(long, default_value_t = 50)]
-        schemes: usize,
-        #[arg(long, env = "PORTAL_BENCH_PASSWORD")]
-        password: String,
-        /// Also give every scheme an OAT request (statuses and dates spread out) and make a
-        /// programme staff account, `bench-staff@bench.example`: the staff queue's load.
-        #[arg(long)]
-        requests: bool,
-    },
-    /// Run a find-endpoint simulator: a stand-in for an organisation's live find endpoint that
-    /// checks the portal's synthetic find request and answers as told (202, 200, 400, 401, 500,
-    /// slow or drop). For rehearsals, demos and tests.
-    SimulateFindEndpoint(crate::simulator::SimulatorArgs),
-    /// Load figures for the connectivity test engine against a local simulator (127.0.0.1 only).
-    BenchConnectivity {
-        #[arg(long, default_value_t = 1000)]
-        runs: usize,
-        #[arg(long, default_value_t = 200)]
-        concurrency: usize,
-        /// Rounds of both phases, alternating which goes first; the median round is reported.
-        #[arg(long, default_value_t = 5)]
-        rounds: usize,
-        /// The user tokens' signing algorithm: RS256 (the default), PS256 or ES256.
-        #[arg(long, default_value = "RS256")]
-        alg: crate::jose::Alg,
-    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -466,7 +435,7 @@ impl Config {
         .map_err(|e| ConfigError::Mail(app::store::redact_url(&e.to_string())))?;
         let signing_alg = s
             .signing_alg
-            .parse::<crate::jose::Alg>()
+            .parse::<jose::Alg>()
             .map_err(|_| ConfigError::SigningAlg(s.signing_alg.clone()))?;
         let mut policy = match s.mode {
             Mode::Dev => app::domain::endpoint::AddressPolicy::dev(),
@@ -608,6 +577,20 @@ fn parse_origin(raw: &str) -> Option<String> {
         "{scheme}://{}",
         authority.as_str().to_ascii_lowercase()
     ))
+}
+
+/// Reads the command line as `C`. `--help` and `--version` are printed and end the program with
+/// success; a mistake is one line on stderr, `program: ...`, and exit code 2.
+pub fn parse_command_line<C: Parser>(program: &str) -> Result<C, std::process::ExitCode> {
+    C::try_parse().map_err(|e| {
+        if e.use_stderr() {
+            eprintln!("{program}: {}", one_line_clap_error(&e));
+            std::process::ExitCode::from(2)
+        } else {
+            let _ = e.print();
+            std::process::ExitCode::SUCCESS
+        }
+    })
 }
 
 /// Turns a clap error into one line: what was wrong and, where clap knows them, the allowed values.

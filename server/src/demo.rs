@@ -207,9 +207,9 @@ pub fn print_banner(addr: &std::net::SocketAddr, password: &str) {
 /// so the endpoints are set again each time.
 pub async fn start_simulator(
     services: &Services,
-    options: crate::simulator::SimulatorOptions,
-) -> anyhow::Result<crate::simulator::RunningSimulator> {
-    let running = crate::simulator::start(options).await?;
+    options: simulator::SimulatorOptions,
+) -> anyhow::Result<simulator::RunningSimulator> {
+    let running = simulator::start(options).await?;
     let url = format!("https://{}/find-requests", running.local_addr());
     let now = services.clock.now();
     for (name, _, _) in DEMO_ORGANISATIONS {

@@ -3,9 +3,8 @@
 use std::{process::ExitCode, sync::Arc};
 
 use app::clock::SystemClock;
-use clap::Parser;
 use server::{
-    config::{one_line_clap_error, Cli, Command, Config},
+    config::{parse_command_line, Cli, Command, Config},
     startup::{shutdown_signal, Application},
     telemetry,
 };
@@ -17,17 +16,9 @@ use server::{
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match parse_command_line::<Cli>("portal") {
         Ok(cli) => cli,
-        Err(e) if !e.use_stderr() => {
-            // --help or --version
-            let _ = e.print();
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("portal: {}", one_line_clap_error(&e));
-            return ExitCode::from(2);
-        }
+        Err(exit) => return exit,
     };
     let command = cli.command.clone().unwrap_or(Command::Serve);
     let config = match Config::from_settings(cli.settings) {
@@ -76,19 +67,6 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::CreateAdmin { email, name } => {
             server::admin_cli::create_admin(&config, &email, &name).await
         }
-        Command::BenchSeed {
-            organisations,
-            schemes,
-            password,
-            requests,
-        } => server::bench_seed::seed(&config, organisations, schemes, &password, requests).await,
-        Command::SimulateFindEndpoint(args) => server::simulator::run(args).await,
-        Command::BenchConnectivity {
-            runs,
-            concurrency,
-            rounds,
-            alg,
-        } => server::bench_connectivity::run(runs, concurrency, rounds, alg).await,
         Command::Migrate => {
             let db = app::store::Db::connect(&config.database_url, &config.pool).await?;
             db.migrate().await?;

@@ -58,7 +58,7 @@ use crate::{
     middleware::{self, RequestSpan},
     outbox_worker,
     sessions::PortalStore,
-    simulator, upload,
+    upload,
 };
 
 /// The name cargo-leptos gives the built CSS, JS and WASM files.
@@ -164,7 +164,7 @@ impl Connectivity {
                 "test user tokens claim PDP's own issuer (PORTAL_IMPERSONATE_PDP_ISSUER)"
             );
         }
-        let jwks = crate::jose::jwks(&[identity.signer.public_jwk()]);
+        let jwks = jose::jwks(&[identity.signer.public_jwk()]);
         let demo_simulator = match &identity.dev_ca {
             Some(ca) if config.demo => {
                 let issued =
@@ -611,31 +611,37 @@ async fn client_ca(
         .into_response()
 }
 
-/// Waits for SIGTERM or Ctrl-C.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "could not listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
+/// Waits for SIGTERM or Ctrl-C. The SIGTERM handler is installed when this is called, not when
+/// it is first awaited, so a SIGTERM sent as soon as a process says it is up still stops it
+/// cleanly. Call it inside the runtime.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "could not listen for SIGTERM");
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+    async move {
+        let ctrl_c = async {
+            if let Err(e) = tokio::signal::ctrl_c().await {
+                tracing::error!(error = %e, "could not listen for Ctrl-C");
                 std::future::pending::<()>().await;
             }
+        };
+        #[cfg(unix)]
+        let terminate = async {
+            match terminate {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "could not listen for SIGTERM");
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => tracing::info!("Ctrl-C received"),
+            _ = terminate => tracing::info!("SIGTERM received"),
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => tracing::info!("Ctrl-C received"),
-        _ = terminate => tracing::info!("SIGTERM received"),
     }
 }
 

@@ -36,7 +36,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::{client::TlsStream, TlsConnector};
 
 use super::{identity::Identity, profile::Profile};
-use crate::jose::Signer;
+use jose::Signer;
 
 /// The most of a response body kept for the exchange log.
 pub const BODY_EXCERPT_BYTES: usize = 4096;

@@ -18,7 +18,7 @@ use rcgen::{
 };
 use rustls::pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer};
 
-use crate::jose::{Alg, Signer};
+use jose::{Alg, Signer};
 
 /// Where the identity comes from.
 #[derive(Debug, Clone)]

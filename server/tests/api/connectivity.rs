@@ -13,17 +13,15 @@ use app::domain::{
     endpoint::AddressPolicy,
 };
 use axum::{routing::get, Router};
+use jose::{jwks, Alg, Signer};
 use reqwest::StatusCode;
 use rustls::pki_types::{pem::PemObject, PrivateKeyDer};
-use server::{
-    connectivity::{
-        engine::{Engine, EngineSettings, Sleeper},
-        identity::{parse_certs, DevCa, Identity},
-        profile::Profile,
-    },
-    jose::{jwks, Alg, Signer},
-    simulator::{self, Answer, RunningSimulator, ServerTls, SimulatorOptions},
+use server::connectivity::{
+    engine::{Engine, EngineSettings, Sleeper},
+    identity::{parse_certs, DevCa, Identity},
+    profile::Profile,
 };
+use simulator::{Answer, RunningSimulator, ServerTls, SimulatorOptions};
 
 use crate::helpers::{spawn_app_with, spawn_app_with_clock, MANAGER, STAFF};
 

@@ -46,6 +46,20 @@ async fn start(database_url: &str) -> (Child, String) {
 }
 
 #[test]
+fn help_lists_only_what_operators_run() {
+    let out = portal().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for command in ["serve", "migrate", "check-config", "create-admin"] {
+        assert!(help.contains(command), "{command} missing from:\n{help}");
+    }
+    // The simulator and the bench tools are portal-tools' (server/tools).
+    for command in ["simulate-find-endpoint", "bench-seed", "bench-connectivity"] {
+        assert!(!help.contains(command), "{command} in:\n{help}");
+    }
+}
+
+#[test]
 fn a_bad_flag_value_is_one_clear_line_and_exit_2() {
     let out = portal().args(["--mode", "prod"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));

@@ -1,4 +1,4 @@
-//! `portal bench-seed`: load-test fixtures. Makes organisations, each with a service manager and
+//! `portal-tools bench-seed`: load-test fixtures. Makes organisations, each with a service manager and
 //! many schemes, all with one password. Refused in production mode.
 
 use app::{
@@ -11,7 +11,7 @@ use app::{
     store::{organisations, schemes, users, Db},
 };
 
-use crate::config::{Config, Mode};
+use server::config::{Config, Mode};
 
 /// The email address of bench user `n` (numbered from 1).
 pub fn bench_email(n: usize) -> String {

@@ -1,4 +1,4 @@
-//! `portal bench-connectivity`: many connectivity test attempts at once against a local
+//! `portal-tools bench-connectivity`: many connectivity test attempts at once against a local
 //! find-endpoint simulator (mutual TLS, token verified against a JWKS), on 127.0.0.1 only.
 //!
 //! Two phases with the same concurrency: a bare client sending a pre-signed request (the
@@ -14,15 +14,13 @@ use std::{
 use anyhow::Context;
 use axum::{routing::get, Router};
 
-use crate::{
-    connectivity::{
-        engine::{client_config, tokio_sleeper, Engine, EngineSettings, DEFAULT_AUDIENCE},
-        identity::{parse_certs, Identity, IdentitySettings},
-        profile::Profile,
-    },
-    jose::Alg,
-    simulator::{self, Answer, ServerTls, SimulatorOptions},
+use jose::Alg;
+use server::connectivity::{
+    engine::{client_config, tokio_sleeper, Engine, EngineSettings, DEFAULT_AUDIENCE},
+    identity::{parse_certs, Identity, IdentitySettings},
+    profile::Profile,
 };
+use simulator::{Answer, ServerTls, SimulatorOptions};
 
 pub async fn run(runs: usize, concurrency: usize, rounds: usize, alg: Alg) -> anyhow::Result<()> {
     let runs = runs.clamp(1, 100_000);
@@ -31,7 +29,7 @@ pub async fn run(runs: usize, concurrency: usize, rounds: usize, alg: Alg) -> an
     let dir = std::env::temp_dir().join(format!("portal-bench-keys-{}", uuid::Uuid::new_v4()));
     let identity = Identity::load(&IdentitySettings::generated(dir.clone(), alg))?;
     let ca = identity.dev_ca.as_ref().context("a generated CA")?;
-    let jwks_body = crate::jose::jwks(&[identity.signer.public_jwk()]).to_string();
+    let jwks_body = jose::jwks(&[identity.signer.public_jwk()]).to_string();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let jwks_addr = listener.local_addr()?;
     tokio::spawn(async move {

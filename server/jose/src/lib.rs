@@ -1,9 +1,13 @@
-//! Compact JWS (signed JWT) with RS256, PS256 and ES256, and the JWK/JWKS documents that publish
-//! the public keys.
+//! Signed JWTs (compact JWS) with RS256, PS256 and ES256, and the JWK/JWKS documents that publish
+//! the public keys: the glue between the portal and the `jsonwebtoken` crate, which does the
+//! encoding, signing (on ring) and verification.
 //!
-//! [`Signer`] holds one private key and signs claims; its key id (`kid`) is the RFC 7638 JWK
-//! thumbprint of the public key, so the same key always has the same kid. [`Verifier`] is built
-//! from a JWKS and checks a token's header, signature and time, audience and presence claims.
+//! What is ours: [`Signer`] reads or makes one private key and names it by its RFC 7638 JWK
+//! thumbprint (`jsonwebtoken` 9 has no thumbprint; ring, which it signs with, cannot make RSA
+//! keys, so the `rsa` crate does that). [`Verifier`] keeps the usable keys of a JWKS by kid and
+//! turns what is wrong with a token into a [`TokenRejection`] that a person can act on; it reads
+//! the header itself to choose the key and the reason, and checks the times against the caller's
+//! clock, which `jsonwebtoken` cannot be given.
 //!
 //! Nothing here logs or formats private key material: `Signer`'s `Debug` shows only the algorithm
 //! and the kid, and key parsing errors never echo the input.
@@ -15,24 +19,29 @@ use std::{
 };
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use p256::ecdsa::{
-    signature::{Signer as _, Verifier as _},
-    Signature as EcSignature, SigningKey as EcSigningKey, VerifyingKey as EcVerifyingKey,
+use jsonwebtoken::{
+    errors::ErrorKind,
+    jwk::{
+        AlgorithmParameters, CommonParameters, EllipticCurve, EllipticCurveKeyParameters,
+        EllipticCurveKeyType, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse, RSAKeyParameters,
+        RSAKeyType,
+    },
+    Algorithm, DecodingKey, EncodingKey, Header, Validation,
 };
-use rand::rngs::OsRng;
-use rsa::{
-    pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding},
-    traits::PublicKeyParts,
-    BigUint, Pkcs1v15Sign, Pss, RsaPrivateKey, RsaPublicKey,
+use ring::{
+    rand::SystemRandom,
+    signature::{EcdsaKeyPair, KeyPair as _, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING},
 };
-use serde::Serialize;
-use serde_json::{json, Value};
+use rsa::pkcs8::{der::pem, EncodePrivateKey, LineEnding, PrivateKeyInfo};
+use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 /// Size of the RSA keys [`Signer::generate`] makes.
 const RSA_GENERATE_BITS: usize = 2048;
 /// Smallest RSA modulus accepted, for signing and for verifying.
 pub const MIN_RSA_BITS: usize = 2048;
+/// Largest RSA modulus accepted in a JWKS (ring signs with keys up to this size too).
+const MAX_RSA_BITS: usize = 4096;
 /// Longest part of an untrusted value (a kid, an alg) that is repeated in messages and logs.
 const ECHO_MAX: usize = 80;
 
@@ -62,6 +71,26 @@ impl Alg {
 
     fn is_rsa(self) -> bool {
         matches!(self, Alg::Rs256 | Alg::Ps256)
+    }
+
+    fn algorithm(self) -> Algorithm {
+        match self {
+            Alg::Rs256 => Algorithm::RS256,
+            Alg::Ps256 => Algorithm::PS256,
+            Alg::Es256 => Algorithm::ES256,
+        }
+    }
+
+    fn key_algorithm(self) -> KeyAlgorithm {
+        match self {
+            Alg::Rs256 => KeyAlgorithm::RS256,
+            Alg::Ps256 => KeyAlgorithm::PS256,
+            Alg::Es256 => KeyAlgorithm::ES256,
+        }
+    }
+
+    fn from_key_algorithm(alg: KeyAlgorithm) -> Option<Self> {
+        Alg::ALL.into_iter().find(|a| a.key_algorithm() == alg)
     }
 }
 
@@ -122,7 +151,6 @@ pub enum TokenRejection {
     WrongAudience,
     MissingClaim(&'static str),
 }
-
 impl fmt::Display for TokenRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -155,32 +183,16 @@ impl fmt::Display for TokenRejection {
 
 impl std::error::Error for TokenRejection {}
 
-/// The private half, with the public JWK parameters (base64url) worked out once.
-enum KeyMaterial {
-    Rsa {
-        private: Box<RsaPrivateKey>,
-        /// The same key for ring, whose RSA signing is several times faster than the `rsa`
-        /// crate's (it matters at hundreds of runs at once); `None` only if ring refuses a key
-        /// the `rsa` crate accepted, and then the `rsa` crate signs.
-        fast: Option<Box<ring::signature::RsaKeyPair>>,
-        n: String,
-        e: String,
-    },
-    Ec {
-        private: Box<EcSigningKey>,
-        /// The same key for ring, whose P-256 signing is several times faster than the `p256`
-        /// crate's; `None` only if ring refuses the key, and then the `p256` crate signs.
-        fast: Option<Box<ring::signature::EcdsaKeyPair>>,
-        x: String,
-        y: String,
-    },
-}
-
 /// A private signing key with its algorithm and kid.
 pub struct Signer {
     alg: Alg,
     kid: String,
-    key: KeyMaterial,
+    /// The private key as PKCS#8 DER, kept to write it out again.
+    pkcs8: Vec<u8>,
+    key: EncodingKey,
+    header: Header,
+    /// The public JWK, worked out once.
+    jwk: Value,
 }
 
 impl fmt::Debug for Signer {
@@ -192,95 +204,138 @@ impl fmt::Debug for Signer {
     }
 }
 
-#[derive(Serialize)]
-struct Header<'a> {
-    typ: &'static str,
-    alg: &'static str,
-    kid: &'a str,
+/// The public half as JWK parameters (base64url).
+enum PublicParams {
+    Rsa { n: String, e: String },
+    Ec { x: String, y: String },
 }
 
 impl Signer {
     /// A fresh key: RSA-2048 for RS256 and PS256, P-256 for ES256.
     pub fn generate(alg: Alg) -> Result<Self, JoseError> {
-        let key = if alg.is_rsa() {
-            let private = RsaPrivateKey::new(&mut OsRng, RSA_GENERATE_BITS).map_err(|e| {
-                JoseError::KeyGeneration {
-                    alg,
-                    reason: e.to_string(),
-                }
-            })?;
-            rsa_material(private)
+        let failed = |reason: String| JoseError::KeyGeneration { alg, reason };
+        let pkcs8 = if alg.is_rsa() {
+            rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, RSA_GENERATE_BITS)
+                .map_err(|e| failed(e.to_string()))?
+                .to_pkcs8_der()
+                .map_err(|e| failed(e.to_string()))?
+                .as_bytes()
+                .to_vec()
         } else {
-            ec_material(EcSigningKey::random(&mut OsRng)).map_err(|reason| {
-                JoseError::KeyGeneration {
-                    alg,
-                    reason: reason.to_owned(),
-                }
-            })?
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+                .map_err(|_| failed("the system random source failed".to_owned()))?
+                .as_ref()
+                .to_vec()
         };
-        Ok(Self::with_key(alg, key))
+        Self::from_pkcs8_der(alg, pkcs8)
     }
 
     /// Reads an unencrypted PKCS#8 private key ("-----BEGIN PRIVATE KEY-----"): RSA (2048 bits or
     /// more) for RS256/PS256, P-256 for ES256.
     pub fn from_pkcs8_pem(alg: Alg, pem: &str) -> Result<Self, JoseError> {
-        let pem = pem.trim();
         let invalid = |reason: &str| JoseError::InvalidKey {
             alg,
             reason: reason.to_owned(),
         };
-        if pem.contains("BEGIN RSA PRIVATE KEY") || pem.contains("BEGIN EC PRIVATE KEY") {
-            return Err(invalid(
+        match pem::decode_vec(pem.trim().as_bytes()) {
+            Ok(("PRIVATE KEY", der)) => Self::from_pkcs8_der(alg, der),
+            Ok(("RSA PRIVATE KEY" | "EC PRIVATE KEY", _)) => Err(invalid(
                 "this is a PKCS#1/SEC1 key; convert it to PKCS#8 (openssl pkcs8 -topk8 -nocrypt)",
-            ));
-        }
-        if pem.contains("BEGIN ENCRYPTED PRIVATE KEY") {
-            return Err(invalid(
+            )),
+            Ok(("ENCRYPTED PRIVATE KEY", _)) => Err(invalid(
                 "encrypted keys are not supported; give an unencrypted PKCS#8 key",
-            ));
+            )),
+            _ => Err(invalid("not a private key in PKCS#8 PEM")),
         }
-        let key = if alg.is_rsa() {
-            match RsaPrivateKey::from_pkcs8_pem(pem) {
-                Ok(private) => {
-                    if private.size() * 8 < MIN_RSA_BITS {
-                        return Err(invalid("the RSA key is shorter than 2048 bits"));
-                    }
-                    private
-                        .validate()
-                        .map_err(|_| invalid("the RSA key is inconsistent"))?;
-                    rsa_material(private)
-                }
-                Err(_) if EcSigningKey::from_pkcs8_pem(pem).is_ok() => {
+    }
+
+    fn from_pkcs8_der(alg: Alg, pkcs8: Vec<u8>) -> Result<Self, JoseError> {
+        let invalid = |reason: &str| JoseError::InvalidKey {
+            alg,
+            reason: reason.to_owned(),
+        };
+        let rng = SystemRandom::new();
+        let (key, public) = if alg.is_rsa() {
+            let pair = match RsaKeyPair::from_pkcs8(&pkcs8) {
+                Ok(pair) => pair,
+                Err(_)
+                    if EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &rng)
+                        .is_ok() =>
+                {
                     return Err(JoseError::KeyMismatch {
                         alg,
                         found: "a P-256 EC key",
                     })
                 }
-                Err(_) => return Err(invalid("not an RSA private key in PKCS#8 PEM")),
-            }
-        } else {
-            match EcSigningKey::from_pkcs8_pem(pem) {
-                Ok(private) => ec_material(private).map_err(invalid)?,
-                Err(_) if RsaPrivateKey::from_pkcs8_pem(pem).is_ok() => {
-                    return Err(JoseError::KeyMismatch {
-                        alg,
-                        found: "an RSA key",
-                    })
+                // ring names what it refused in a fixed word ("TooSmall", ...).
+                Err(rejected) => {
+                    return Err(invalid(match rejected.to_string().as_str() {
+                        "TooSmall" => "the RSA key is shorter than 2048 bits",
+                        "TooLarge" => "the RSA key is longer than 4096 bits",
+                        "PrivateModulusLenNotMultipleOf512Bits" => {
+                            "the RSA key size must be a multiple of 512 bits (2048, 3072 or 4096)"
+                        }
+                        "InconsistentComponents" => "the RSA key is inconsistent",
+                        _ => "not an RSA private key in PKCS#8 PEM",
+                    }))
                 }
-                Err(_) => return Err(invalid("not a P-256 private key in PKCS#8 PEM")),
-            }
+            };
+            let public = ring::rsa::PublicKeyComponents::<Vec<u8>>::from(pair.public());
+            // jsonwebtoken signs RSA with the PKCS#1 key that the PKCS#8 wrapper holds.
+            let pkcs1 = PrivateKeyInfo::try_from(pkcs8.as_slice())
+                .map_err(|_| invalid("not an RSA private key in PKCS#8 PEM"))?
+                .private_key
+                .to_vec();
+            (
+                EncodingKey::from_rsa_der(&pkcs1),
+                PublicParams::Rsa {
+                    n: URL_SAFE_NO_PAD.encode(public.n),
+                    e: URL_SAFE_NO_PAD.encode(public.e),
+                },
+            )
+        } else {
+            let pair =
+                match EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &rng) {
+                    Ok(pair) => pair,
+                    Err(_) if RsaKeyPair::from_pkcs8(&pkcs8).is_ok() => {
+                        return Err(JoseError::KeyMismatch {
+                            alg,
+                            found: "an RSA key",
+                        })
+                    }
+                    Err(_) => return Err(invalid("not a P-256 private key in PKCS#8 PEM")),
+                };
+            // The uncompressed point: 0x04, then x and y, 32 bytes each.
+            let point = pair.public_key().as_ref();
+            let (Some(x), Some(y)) = (point.get(1..33), point.get(33..65)) else {
+                return Err(invalid("the P-256 public key is not an uncompressed point"));
+            };
+            (
+                EncodingKey::from_ec_der(&pkcs8),
+                PublicParams::Ec {
+                    x: URL_SAFE_NO_PAD.encode(x),
+                    y: URL_SAFE_NO_PAD.encode(y),
+                },
+            )
         };
-        Ok(Self::with_key(alg, key))
+        let kid = thumbprint(&public);
+        let jwk = serde_json::to_value(public_jwk(alg, &kid, public))?;
+        let mut header = Header::new(alg.algorithm());
+        header.kid = Some(kid.clone());
+        Ok(Self {
+            alg,
+            kid,
+            pkcs8,
+            key,
+            header,
+            jwk,
+        })
     }
 
     /// The private key as unencrypted PKCS#8 PEM (LF line endings). Treat the result as a secret.
     pub fn to_pkcs8_pem(&self) -> Result<String, JoseError> {
-        let pem = match &self.key {
-            KeyMaterial::Rsa { private, .. } => private.to_pkcs8_pem(LineEnding::LF),
-            KeyMaterial::Ec { private, .. } => private.to_pkcs8_pem(LineEnding::LF),
-        }
-        .map_err(|_| JoseError::KeyEncoding)?;
-        Ok(pem.as_str().to_owned())
+        pem::encode_string("PRIVATE KEY", LineEnding::LF, &self.pkcs8)
+            .map_err(|_| JoseError::KeyEncoding)
     }
 
     /// The key id: the RFC 7638 JWK SHA-256 thumbprint of the public key, base64url.
@@ -298,161 +353,48 @@ impl Signer {
         if !claims.is_object() {
             return Err(JoseError::ClaimsNotObject);
         }
-        let header = serde_json::to_vec(&Header {
-            typ: "JWT",
-            alg: self.alg.as_str(),
-            kid: &self.kid,
-        })?;
-        let payload = serde_json::to_vec(claims)?;
-        let signing_input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header),
-            URL_SAFE_NO_PAD.encode(payload)
-        );
-        let signature = self.sign_bytes(signing_input.as_bytes())?;
-        Ok(format!(
-            "{signing_input}.{}",
-            URL_SAFE_NO_PAD.encode(signature)
-        ))
-    }
-
-    fn sign_bytes(&self, input: &[u8]) -> Result<Vec<u8>, JoseError> {
-        let signing = |e: &dyn fmt::Display| JoseError::Signing(e.to_string());
-        match (&self.key, self.alg) {
-            (
-                KeyMaterial::Rsa {
-                    fast: Some(pair), ..
-                },
-                Alg::Rs256 | Alg::Ps256,
-            ) => {
-                let padding: &'static dyn ring::signature::RsaEncoding = if self.alg == Alg::Rs256 {
-                    &ring::signature::RSA_PKCS1_SHA256
-                } else {
-                    &ring::signature::RSA_PSS_SHA256
-                };
-                let mut signature = vec![0; pair.public().modulus_len()];
-                pair.sign(
-                    padding,
-                    &ring::rand::SystemRandom::new(),
-                    input,
-                    &mut signature,
-                )
-                .map_err(|e| signing(&e))?;
-                Ok(signature)
-            }
-            (KeyMaterial::Rsa { private, .. }, Alg::Rs256) => {
-                let digest = Sha256::digest(input);
-                private
-                    .sign_with_rng(&mut OsRng, Pkcs1v15Sign::new::<Sha256>(), &digest)
-                    .map_err(|e| signing(&e))
-            }
-            (KeyMaterial::Rsa { private, .. }, Alg::Ps256) => {
-                let digest = Sha256::digest(input);
-                private
-                    .sign_with_rng(&mut OsRng, Pss::new::<Sha256>(), &digest)
-                    .map_err(|e| signing(&e))
-            }
-            (
-                KeyMaterial::Ec {
-                    fast: Some(pair), ..
-                },
-                Alg::Es256,
-            ) => {
-                // The FIXED algorithm gives r || s, 64 bytes, as JWS wants (RFC 7518 §3.4).
-                let signature = pair
-                    .sign(&ring::rand::SystemRandom::new(), input)
-                    .map_err(|e| signing(&e))?;
-                Ok(signature.as_ref().to_vec())
-            }
-            (KeyMaterial::Ec { private, .. }, Alg::Es256) => {
-                let signature: EcSignature = private.try_sign(input).map_err(|e| signing(&e))?;
-                Ok(signature.to_bytes().to_vec())
-            }
-            // Constructors never pair a key with an algorithm it cannot serve.
-            _ => Err(JoseError::Signing(
-                "the key does not suit the algorithm".to_owned(),
-            )),
-        }
+        jsonwebtoken::encode(&self.header, claims, &self.key)
+            .map_err(|e| JoseError::Signing(e.to_string()))
     }
 
     /// The public key as a JWK with `use` "sig", `alg` and `kid`.
     pub fn public_jwk(&self) -> Value {
-        match &self.key {
-            KeyMaterial::Rsa { n, e, .. } => json!({
-                "kty": "RSA",
-                "use": "sig",
-                "alg": self.alg.as_str(),
-                "kid": self.kid,
-                "n": n,
-                "e": e,
-            }),
-            KeyMaterial::Ec { x, y, .. } => json!({
-                "kty": "EC",
-                "crv": "P-256",
-                "x": x,
-                "y": y,
-                "use": "sig",
-                "alg": self.alg.as_str(),
-                "kid": self.kid,
-            }),
-        }
-    }
-
-    fn with_key(alg: Alg, key: KeyMaterial) -> Self {
-        let kid = thumbprint(&key);
-        Self { alg, kid, key }
+        self.jwk.clone()
     }
 }
 
-fn rsa_material(private: RsaPrivateKey) -> KeyMaterial {
-    let n = URL_SAFE_NO_PAD.encode(private.n().to_bytes_be());
-    let e = URL_SAFE_NO_PAD.encode(private.e().to_bytes_be());
-    let fast = private
-        .to_pkcs8_der()
-        .ok()
-        .and_then(|der| ring::signature::RsaKeyPair::from_pkcs8(der.as_bytes()).ok())
-        .map(Box::new);
-    KeyMaterial::Rsa {
-        private: Box::new(private),
-        fast,
-        n,
-        e,
+fn public_jwk(alg: Alg, kid: &str, public: PublicParams) -> Jwk {
+    Jwk {
+        common: CommonParameters {
+            public_key_use: Some(PublicKeyUse::Signature),
+            key_algorithm: Some(alg.key_algorithm()),
+            key_id: Some(kid.to_owned()),
+            ..CommonParameters::default()
+        },
+        algorithm: match public {
+            PublicParams::Rsa { n, e } => AlgorithmParameters::RSA(RSAKeyParameters {
+                key_type: RSAKeyType::RSA,
+                n,
+                e,
+            }),
+            PublicParams::Ec { x, y } => {
+                AlgorithmParameters::EllipticCurve(EllipticCurveKeyParameters {
+                    key_type: EllipticCurveKeyType::EC,
+                    curve: EllipticCurve::P256,
+                    x,
+                    y,
+                })
+            }
+        },
     }
-}
-
-fn ec_material(private: EcSigningKey) -> Result<KeyMaterial, &'static str> {
-    let point = private.verifying_key().to_encoded_point(false);
-    let (Some(x), Some(y)) = (point.x(), point.y()) else {
-        return Err("the P-256 public key has no affine coordinates");
-    };
-    let x = URL_SAFE_NO_PAD.encode(x);
-    let y = URL_SAFE_NO_PAD.encode(y);
-    let fast = private
-        .to_pkcs8_der()
-        .ok()
-        .and_then(|der| {
-            ring::signature::EcdsaKeyPair::from_pkcs8(
-                &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-                der.as_bytes(),
-                &ring::rand::SystemRandom::new(),
-            )
-            .ok()
-        })
-        .map(Box::new);
-    Ok(KeyMaterial::Ec {
-        private: Box::new(private),
-        fast,
-        x,
-        y,
-    })
 }
 
 /// RFC 7638: SHA-256 over the required members in lexicographic order, no whitespace. The
 /// members are base64url text, which needs no JSON escaping.
-fn thumbprint(key: &KeyMaterial) -> String {
-    match key {
-        KeyMaterial::Rsa { n, e, .. } => rsa_thumbprint(n, e),
-        KeyMaterial::Ec { x, y, .. } => ec_thumbprint(x, y),
+fn thumbprint(public: &PublicParams) -> String {
+    match public {
+        PublicParams::Rsa { n, e } => rsa_thumbprint(n, e),
+        PublicParams::Ec { x, y } => ec_thumbprint(x, y),
     }
 }
 
@@ -475,43 +417,16 @@ pub fn jwks(keys: &[Value]) -> Value {
     json!({ "keys": keys })
 }
 
-enum PublicKey {
-    Rsa(Box<RsaPublicKey>),
-    Ec(Box<EcVerifyingKey>),
-}
-
 struct VerifyKey {
     /// The JWK's `alg`, when it gives one; otherwise any algorithm that suits the key type.
     alg: Option<Alg>,
-    key: PublicKey,
+    rsa: bool,
+    key: DecodingKey,
 }
 
 impl VerifyKey {
     fn accepts(&self, alg: Alg) -> bool {
-        let suits_type = match self.key {
-            PublicKey::Rsa(_) => alg.is_rsa(),
-            PublicKey::Ec(_) => alg == Alg::Es256,
-        };
-        suits_type && self.alg.is_none_or(|a| a == alg)
-    }
-
-    fn verify(&self, alg: Alg, input: &[u8], signature: &[u8]) -> bool {
-        match (&self.key, alg) {
-            (PublicKey::Rsa(key), Alg::Rs256) => key
-                .verify(
-                    Pkcs1v15Sign::new::<Sha256>(),
-                    &Sha256::digest(input),
-                    signature,
-                )
-                .is_ok(),
-            (PublicKey::Rsa(key), Alg::Ps256) => key
-                .verify(Pss::new::<Sha256>(), &Sha256::digest(input), signature)
-                .is_ok(),
-            (PublicKey::Ec(key), Alg::Es256) => EcSignature::from_slice(signature)
-                .map(|sig| key.verify(input, &sig).is_ok())
-                .unwrap_or(false),
-            _ => false,
-        }
+        alg.is_rsa() == self.rsa && self.alg.is_none_or(|a| a == alg)
     }
 }
 
@@ -575,8 +490,8 @@ impl Verifier {
     }
 
     /// Checks a compact JWS and returns its claims. `now_unix` is the current time in seconds;
-    /// `leeway_secs` (negative counts as 0) is allowed on `exp` and `nbf`. Requires `exp`, `aud`
-    /// (equal to `audience`, or an array containing it), `iss` and `sub`.
+    /// `leeway_secs` (negative counts as 0) is allowed on `exp` and `nbf`. Requires `aud` (equal
+    /// to `audience`, or an array containing it), `exp`, `iss` and `sub`.
     pub fn verify(
         &self,
         token: &str,
@@ -584,22 +499,19 @@ impl Verifier {
         audience: &str,
         leeway_secs: i64,
     ) -> Result<Value, TokenRejection> {
-        let leeway = leeway_secs.max(0);
         let token = token.trim();
         let mut parts = token.split('.');
-        let (header_b64, payload_b64, signature_b64) =
-            match (parts.next(), parts.next(), parts.next(), parts.next()) {
-                (Some(h), Some(p), Some(s), None)
-                    if !h.is_empty() && !p.is_empty() && !s.is_empty() =>
-                {
-                    (h, p, s)
-                }
-                _ => return Err(TokenRejection::Malformed),
-            };
-
-        let header = decode_json_object(header_b64).ok_or(TokenRejection::Malformed)?;
+        let header = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(h), Some(p), Some(s), None)
+                if !h.is_empty() && !p.is_empty() && !s.is_empty() =>
+            {
+                decode_json_object(h).ok_or(TokenRejection::Malformed)?
+            }
+            _ => return Err(TokenRejection::Malformed),
+        };
+        // The header is read here rather than by the crate so that an unknown alg is named, and
+        // an extension marked critical is refused (RFC 7515 section 4.1.11): none is understood.
         if header.contains_key("crit") {
-            // No extension is understood here, so RFC 7515 section 4.1.11 says reject.
             return Err(TokenRejection::Malformed);
         }
         let alg_name = header
@@ -620,20 +532,21 @@ impl Verifier {
             return Err(TokenRejection::UnsupportedAlg(alg.as_str().to_owned()));
         }
 
-        let signature = URL_SAFE_NO_PAD
-            .decode(signature_b64)
-            .map_err(|_| TokenRejection::Malformed)?;
-        let signing_input_len = header_b64.len() + 1 + payload_b64.len();
-        let signing_input = token
-            .as_bytes()
-            .get(..signing_input_len)
-            .ok_or(TokenRejection::Malformed)?;
-        if !key.verify(alg, signing_input, &signature) {
-            return Err(TokenRejection::BadSignature);
-        }
+        // Signature and audience by the crate; the times below, against the caller's clock.
+        let mut validation = Validation::new(alg.algorithm());
+        validation.validate_exp = false;
+        validation.set_required_spec_claims(&["aud"]);
+        validation.set_audience(&[audience]);
+        let claims = jsonwebtoken::decode::<Map<String, Value>>(token, &key.key, &validation)
+            .map_err(|e| match e.kind() {
+                ErrorKind::InvalidSignature => TokenRejection::BadSignature,
+                ErrorKind::InvalidAudience => TokenRejection::WrongAudience,
+                ErrorKind::MissingRequiredClaim(_) => TokenRejection::MissingClaim("aud"),
+                _ => TokenRejection::Malformed,
+            })?
+            .claims;
 
-        let claims = decode_json_object(payload_b64).ok_or(TokenRejection::Malformed)?;
-
+        let leeway = leeway_secs.max(0);
         let exp = numeric_date(&claims, "exp")?.ok_or(TokenRejection::MissingClaim("exp"))?;
         if now_unix > exp.saturating_add(leeway) {
             return Err(TokenRejection::Expired);
@@ -642,12 +555,6 @@ impl Verifier {
             if nbf > now_unix.saturating_add(leeway) {
                 return Err(TokenRejection::NotYetValid);
             }
-        }
-        match claims.get("aud") {
-            None | Some(Value::Null) => return Err(TokenRejection::MissingClaim("aud")),
-            Some(Value::String(aud)) if aud == audience => {}
-            Some(Value::Array(auds)) if auds.iter().any(|a| a.as_str() == Some(audience)) => {}
-            Some(_) => return Err(TokenRejection::WrongAudience),
         }
         for claim in ["iss", "sub"] {
             match claims.get(claim) {
@@ -659,7 +566,7 @@ impl Verifier {
     }
 }
 
-fn decode_json_object(part: &str) -> Option<serde_json::Map<String, Value>> {
+fn decode_json_object(part: &str) -> Option<Map<String, Value>> {
     let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
     match serde_json::from_slice(&bytes).ok()? {
         Value::Object(map) => Some(map),
@@ -669,7 +576,7 @@ fn decode_json_object(part: &str) -> Option<serde_json::Map<String, Value>> {
 
 /// A NumericDate claim: `Ok(None)` when absent, `Malformed` when present but not a number.
 fn numeric_date(
-    claims: &serde_json::Map<String, Value>,
+    claims: &Map<String, Value>,
     name: &'static str,
 ) -> Result<Option<i64>, TokenRejection> {
     match claims.get(name) {
@@ -684,74 +591,90 @@ fn numeric_date(
     }
 }
 
-fn parse_jwk(jwk: &Value) -> Result<(String, VerifyKey), &'static str> {
-    let jwk = jwk.as_object().ok_or("not a JSON object")?;
-    let text = |name: &str| jwk.get(name).and_then(Value::as_str);
-    let kid = match text("kid") {
-        Some(kid) if !kid.is_empty() => kid.to_owned(),
+/// A JWKS entry this module can use, or why not. The crate reads the JWK; the rules on what
+/// is usable (a kid, for signatures, a supported alg, the key sizes) are ours.
+fn parse_jwk(value: &Value) -> Result<(String, VerifyKey), &'static str> {
+    let jwk: Jwk = serde_json::from_value(value.clone())
+        .map_err(|_| "not an RSA, EC, OKP or oct JWK with the parameters its kty needs")?;
+    let common = &jwk.common;
+    let kid = match &common.key_id {
+        Some(kid) if !kid.is_empty() => kid.clone(),
         _ => return Err("no kid"),
     };
-    if let Some(usage) = jwk.get("use") {
-        if usage.as_str() != Some("sig") {
-            return Err("use is not \"sig\"");
-        }
+    if common
+        .public_key_use
+        .as_ref()
+        .is_some_and(|usage| *usage != PublicKeyUse::Signature)
+    {
+        return Err("use is not \"sig\"");
     }
-    if let Some(ops) = jwk.get("key_ops") {
-        let verifies = ops
-            .as_array()
-            .is_some_and(|ops| ops.iter().any(|op| op.as_str() == Some("verify")));
-        if !verifies {
-            return Err("key_ops does not include \"verify\"");
-        }
+    if common
+        .key_operations
+        .as_ref()
+        .is_some_and(|ops| !ops.contains(&KeyOperations::Verify))
+    {
+        return Err("key_ops does not include \"verify\"");
     }
-    let alg = match jwk.get("alg") {
+    let alg = match common.key_algorithm {
         None => None,
-        Some(alg) => Some(
-            alg.as_str()
-                .and_then(|a| Alg::from_str(a).ok())
-                .ok_or("alg is not RS256, PS256 or ES256")?,
-        ),
+        Some(alg) => Some(Alg::from_key_algorithm(alg).ok_or("alg is not RS256, PS256 or ES256")?),
     };
-    let b64 = |name: &str| -> Result<Vec<u8>, &'static str> {
-        let value = text(name).ok_or("a key parameter is missing")?;
+    let b64 = |value: &str| -> Result<Vec<u8>, &'static str> {
         URL_SAFE_NO_PAD
-            .decode(value.trim_end_matches('='))
+            .decode(value)
             .map_err(|_| "a key parameter is not base64url")
     };
-    let key = match text("kty") {
-        Some("RSA") => {
+    let rsa = match &jwk.algorithm {
+        AlgorithmParameters::RSA(params) => {
             if alg.is_some_and(|a| !a.is_rsa()) {
                 return Err("an RSA key with a non-RSA alg");
             }
-            let n = BigUint::from_bytes_be(&b64("n")?);
-            let e = BigUint::from_bytes_be(&b64("e")?);
-            let key = RsaPublicKey::new(n, e).map_err(|_| "not a usable RSA public key")?;
-            if key.size() * 8 < MIN_RSA_BITS {
+            let n = b64(&params.n)?;
+            let bits = match n.iter().position(|&b| b != 0) {
+                Some(first) => (n.len() - first) * 8 - n[first].leading_zeros() as usize,
+                None => 0,
+            };
+            if bits < MIN_RSA_BITS {
                 return Err("RSA key shorter than 2048 bits");
             }
-            PublicKey::Rsa(Box::new(key))
+            if bits > MAX_RSA_BITS {
+                return Err("RSA key longer than 4096 bits");
+            }
+            if b64(&params.e)?.iter().all(|&b| b == 0) {
+                return Err("not a usable RSA public key");
+            }
+            true
         }
-        Some("EC") => {
-            if text("crv") != Some("P-256") {
+        AlgorithmParameters::EllipticCurve(params) => {
+            if params.curve != EllipticCurve::P256 {
                 return Err("EC key not on P-256");
             }
             if alg.is_some_and(|a| a != Alg::Es256) {
                 return Err("a P-256 key with an alg other than ES256");
             }
-            let (x, y) = (b64("x")?, b64("y")?);
+            let (x, y) = (b64(&params.x)?, b64(&params.y)?);
             if x.len() != 32 || y.len() != 32 {
                 return Err("P-256 coordinates must be 32 bytes");
             }
-            let mut sec1 = Vec::with_capacity(65);
-            sec1.push(0x04);
-            sec1.extend_from_slice(&x);
-            sec1.extend_from_slice(&y);
-            let key = EcVerifyingKey::from_sec1_bytes(&sec1).map_err(|_| "not a P-256 point")?;
-            PublicKey::Ec(Box::new(key))
+            if !is_p256_point(&[&[0x04], x.as_slice(), y.as_slice()].concat()) {
+                return Err("not a P-256 point");
+            }
+            false
         }
         _ => return Err("kty is not RSA or EC"),
     };
-    Ok((kid, VerifyKey { alg, key }))
+    let key = DecodingKey::from_jwk(&jwk).map_err(|_| "a key parameter is not base64url")?;
+    Ok((kid, VerifyKey { alg, rsa, key }))
+}
+
+/// Whether an uncompressed point is on P-256. ring checks a public key only when it uses one, so
+/// a broken key would otherwise fail each token later as a bad signature; an ECDH agreement with
+/// a throwaway key is ring's public way to ask, once, when the JWKS is read.
+fn is_p256_point(point: &[u8]) -> bool {
+    use ring::agreement::{agree_ephemeral, EphemeralPrivateKey, UnparsedPublicKey, ECDH_P256};
+    EphemeralPrivateKey::generate(&ECDH_P256, &SystemRandom::new())
+        .and_then(|mine| agree_ephemeral(mine, &UnparsedPublicKey::new(&ECDH_P256, point), |_| ()))
+        .is_ok()
 }
 
 /// An untrusted value made safe to repeat: printable ASCII only, at most [`ECHO_MAX`] characters.
@@ -847,27 +770,28 @@ mod tests {
     }
 
     #[test]
-    fn ring_signs_every_generated_and_loaded_key() {
+    fn generated_and_loaded_keys_sign_alike() {
         for alg in Alg::ALL {
             let generated = signer(alg);
             let loaded = Signer::from_pkcs8_pem(alg, &generated.to_pkcs8_pem().unwrap()).unwrap();
-            for s in [generated, &loaded] {
-                let fast = match &s.key {
-                    KeyMaterial::Rsa { fast, .. } => fast.is_some(),
-                    KeyMaterial::Ec { fast, .. } => fast.is_some(),
-                };
-                assert!(
-                    fast,
-                    "{alg}: ring refused the key, so the slow signer would be used"
+            // What the reloaded key signs, the original's JWK verifies, and the other way round.
+            for (from, to) in [(generated, &loaded), (&loaded, generated)] {
+                let token = from.sign(&claims()).unwrap();
+                assert_eq!(
+                    verifier_for(&[to]).verify(&token, NOW, AUD, 30).unwrap(),
+                    claims(),
+                    "{alg}"
                 );
             }
-            // What ring signs, the verifier (RustCrypto) accepts.
+            // ES256 signatures are r || s, 64 bytes (RFC 7518 section 3.4); RSA ones the modulus size.
             let token = loaded.sign(&claims()).unwrap();
+            let signature = URL_SAFE_NO_PAD
+                .decode(token.rsplit('.').next().unwrap())
+                .unwrap();
             assert_eq!(
-                verifier_for(&[generated])
-                    .verify(&token, NOW, AUD, 30)
-                    .unwrap(),
-                claims()
+                signature.len(),
+                if alg.is_rsa() { 256 } else { 64 },
+                "{alg}"
             );
         }
     }
@@ -904,6 +828,11 @@ mod tests {
             ec_thumbprint(jwk["x"].as_str().unwrap(), jwk["y"].as_str().unwrap()),
             signer(Alg::Es256).kid()
         );
+        let jwk = signer(Alg::Rs256).public_jwk();
+        assert_eq!(
+            rsa_thumbprint(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap()),
+            signer(Alg::Rs256).kid()
+        );
     }
 
     #[test]
@@ -926,11 +855,9 @@ mod tests {
     fn another_key_with_same_kid_is_bad_signature() {
         for alg in [Alg::Es256, Alg::Rs256] {
             let real = signer(alg);
-            let other = Signer::generate(alg).unwrap();
-            let impostor = Signer {
-                kid: real.kid().to_owned(),
-                ..other
-            };
+            let mut impostor = Signer::generate(alg).unwrap();
+            impostor.kid = real.kid().to_owned();
+            impostor.header.kid = Some(real.kid().to_owned());
             let token = impostor.sign(&claims()).unwrap();
             assert_eq!(
                 verifier_for(&[real]).verify(&token, NOW, AUD, 30),
@@ -1133,6 +1060,7 @@ mod tests {
             {"kty": "EC", "crv": "P-384", "kid": "p384", "x": "AA", "y": "AA"},
             {"kty": "EC", "crv": "P-256", "kid": "bad-point", "x": URL_SAFE_NO_PAD.encode([1u8; 32]), "y": URL_SAFE_NO_PAD.encode([2u8; 32])},
             {"kty": "RSA", "kid": "tiny", "n": "AQAB", "e": "AQAB"},
+            {"kty": "RSA", "kid": "huge", "n": URL_SAFE_NO_PAD.encode([0xffu8; 513]), "e": "AQAB"},
             enc,
             "not a key",
             s.public_jwk(),
@@ -1144,6 +1072,40 @@ mod tests {
         assert!(Verifier::from_jwks(&json!({"keys": []}))
             .unwrap()
             .is_empty());
+    }
+
+    #[test]
+    fn short_pkcs1_and_encrypted_keys_are_refused_with_advice() {
+        use rsa::pkcs1::EncodeRsaPrivateKey;
+        let small = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 1024).unwrap();
+        let pem = small.to_pkcs8_pem(LineEnding::LF).unwrap();
+        let err = Signer::from_pkcs8_pem(Alg::Rs256, &pem).unwrap_err();
+        assert!(err.to_string().contains("shorter than 2048 bits"), "{err}");
+
+        let pkcs1 = small.to_pkcs1_pem(LineEnding::LF).unwrap();
+        let err = Signer::from_pkcs8_pem(Alg::Rs256, &pkcs1).unwrap_err();
+        assert!(err.to_string().contains("convert it to PKCS#8"), "{err}");
+
+        let encrypted =
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----";
+        let err = Signer::from_pkcs8_pem(Alg::Es256, encrypted).unwrap_err();
+        assert!(
+            err.to_string().contains("encrypted keys are not supported"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn critical_header_extensions_are_refused() {
+        let s = signer(Alg::Es256);
+        let token = s.sign(&claims()).unwrap();
+        let (_, rest) = token.split_once('.').unwrap();
+        let header =
+            b64json(&json!({"typ": "JWT", "alg": "ES256", "kid": s.kid(), "crit": ["exp"]}));
+        assert_eq!(
+            verifier_for(&[s]).verify(&format!("{header}.{rest}"), NOW, AUD, 30),
+            Err(TokenRejection::Malformed)
+        );
     }
 
     #[test]
