@@ -23,7 +23,7 @@ use server::connectivity::{
 };
 use simulator::{Answer, RunningSimulator, ServerTls, SimulatorOptions};
 
-use crate::helpers::{spawn_app_with, spawn_app_with_clock, MANAGER, STAFF};
+use crate::helpers::{spawn_app_with, spawn_app_with_clock, TestApp, MANAGER, STAFF};
 
 /// A test world: a CA for servers, a CA for the portal's client certificate, a signing key and
 /// a JWKS server publishing it.
@@ -487,19 +487,11 @@ async fn jwks_and_the_client_ca_are_published() {
         .starts_with("-----BEGIN CERTIFICATE-----"));
 }
 
-#[tokio::test]
-async fn readiness_checks_block_sending_until_the_endpoint_passes() {
-    let app = spawn_app_with(
-        |c| c.connectivity.readiness = app::domain::connectivity::ReadinessMode::Block,
-        Router::new(),
-    )
-    .await;
-    app.seed_accounts().await;
-    let c = app.signed_in(MANAGER).await;
-    let s = crate::review::demo_scheme(&app).await;
+/// Answers yes to the three questions for scheme `s` and chooses the connection date.
+async fn answer_and_choose_date(app: &TestApp, c: &reqwest::Client, s: i64) {
     for q in ["crypto-deployed", "connection-ready", "ready-for-live"] {
         app.post_form(
-            &c,
+            c,
             "/api/oat/answer",
             &[
                 ("scheme", &s.to_string()),
@@ -510,7 +502,7 @@ async fn readiness_checks_block_sending_until_the_endpoint_passes() {
         .await;
     }
     app.post_form(
-        &c,
+        c,
         "/api/oat/connection-date",
         &[
             ("scheme", &s.to_string()),
@@ -518,6 +510,32 @@ async fn readiness_checks_block_sending_until_the_endpoint_passes() {
         ],
     )
     .await;
+}
+
+/// "Check your answers" once the readiness checks have finished (or after 10 seconds).
+async fn check_answers_once_checked(app: &TestApp, c: &reqwest::Client, s: i64) -> String {
+    let mut html = String::new();
+    for _ in 0..100 {
+        html = app.page_text(c, &format!("/oat/{s}/check-answers")).await;
+        if !html.contains("We are still checking") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    html
+}
+
+#[tokio::test]
+async fn readiness_checks_block_sending_until_the_endpoint_passes() {
+    let app = spawn_app_with(
+        |c| c.connectivity.readiness = app::domain::connectivity::ReadinessMode::Block,
+        Router::new(),
+    )
+    .await;
+    app.seed_accounts().await;
+    let c = app.signed_in(MANAGER).await;
+    let s = crate::review::demo_scheme(&app).await;
+    answer_and_choose_date(&app, &c, s).await;
     // No endpoint: the page says to record one, and sending is refused.
     let html = app.page_text(&c, &format!("/oat/{s}/check-answers")).await;
     assert!(html.contains("Record your live find endpoint"), "{html}");
@@ -549,14 +567,7 @@ async fn readiness_checks_block_sending_until_the_endpoint_passes() {
         &[("url", &url_of(&sim))],
     )
     .await;
-    let mut html = String::new();
-    for _ in 0..100 {
-        html = app.page_text(&c, &format!("/oat/{s}/check-answers")).await;
-        if !html.contains("We are checking") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let html = check_answers_once_checked(&app, &c, s).await;
     assert!(
         html.contains(
             "Its certificate will not run out in the next 30 days (this portal&#39;s own check)"
@@ -764,27 +775,7 @@ async fn readiness_checks_advise_and_never_stop_a_request() {
     app.seed_accounts().await;
     let c = app.signed_in(MANAGER).await;
     let s = crate::review::demo_scheme(&app).await;
-    for q in ["crypto-deployed", "connection-ready", "ready-for-live"] {
-        app.post_form(
-            &c,
-            "/api/oat/answer",
-            &[
-                ("scheme", &s.to_string()),
-                ("question", q),
-                ("answer", "yes"),
-            ],
-        )
-        .await;
-    }
-    app.post_form(
-        &c,
-        "/api/oat/connection-date",
-        &[
-            ("scheme", &s.to_string()),
-            ("connection_date", "2026-12-08"),
-        ],
-    )
-    .await;
+    answer_and_choose_date(&app, &c, s).await;
     let html = app.page_text(&c, &format!("/oat/{s}/check-answers")).await;
     assert!(html.contains("This does not stop your request."), "{html}");
     assert!(html.contains(">Send request<"), "{html}");
@@ -796,14 +787,7 @@ async fn readiness_checks_advise_and_never_stop_a_request() {
         &[("url", "https://127.0.0.1:9/find-requests")],
     )
     .await;
-    let mut html = String::new();
-    for _ in 0..100 {
-        html = app.page_text(&c, &format!("/oat/{s}/check-answers")).await;
-        if !html.contains("We are still checking") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let html = check_answers_once_checked(&app, &c, s).await;
     assert!(html.contains("These checks are this portal"), "{html}");
     assert!(html.contains("They do not stop your request"), "{html}");
     assert!(html.contains(">Send request<"), "{html}");
