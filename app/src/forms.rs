@@ -40,6 +40,16 @@ impl FormState {
         self.errors.push((field.to_string(), message.into()));
         self
     }
+
+    /// What a field parsed to, or `None` with the parse's message recorded against the field.
+    pub fn check<T>(&mut self, field: &str, parsed: Result<T, String>) -> Option<T> {
+        self.check_any(parsed.map_err(|m| (field.to_string(), m)))
+    }
+
+    /// As [`check`](Self::check), for a parse of several fields that names the field at fault.
+    pub fn check_any<T>(&mut self, parsed: Result<T, (String, String)>) -> Option<T> {
+        parsed.map_err(|e| self.errors.push(e)).ok()
+    }
 }
 
 #[cfg(test)]
@@ -55,5 +65,19 @@ mod tests {
         assert_eq!(f.value("other"), "");
         assert!(f.has_errors());
         assert_eq!(f.error("password"), None);
+    }
+
+    #[test]
+    fn a_checked_parse_records_its_message_only_when_it_fails() {
+        let mut f = FormState::default();
+        assert_eq!(f.check("a", Ok::<_, String>(3)), Some(3));
+        assert!(!f.has_errors());
+        assert_eq!(f.check::<i32>("a", Err("Enter a number".into())), None);
+        assert_eq!(
+            f.check_any::<i32>(Err(("b_time".into(), "Enter a time".into()))),
+            None
+        );
+        assert_eq!(f.error("a").as_deref(), Some("Enter a number"));
+        assert_eq!(f.error("b_time").as_deref(), Some("Enter a time"));
     }
 }

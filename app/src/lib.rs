@@ -129,6 +129,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/requests/:id") view=pages::RequestPage ssr=SsrMode::Async />
                     <Route path=path!("/requests/:id/sent") view=pages::RequestSent ssr=SsrMode::Async />
                     <Route path=path!("/requests/:id/change-date") view=pages::ChangeDatePage ssr=SsrMode::Async />
+                    <Route path=path!("/requests/:id/ready-for-retest") view=|| view! { <pages::RequestActionPage which="ready-for-retest" /> } ssr=SsrMode::Async />
+                    <Route path=path!("/requests/:id/support") view=|| view! { <pages::RequestActionPage which="support" /> } ssr=SsrMode::Async />
+                    <Route path=path!("/requests/:id/withdraw") view=|| view! { <pages::RequestActionPage which="withdraw" /> } ssr=SsrMode::Async />
+                    <Route path=path!("/queries") view=pages::QueriesPage ssr=SsrMode::Async />
+                    <Route path=path!("/queries/new") view=pages::NewQueryPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/queries") view=pages::StaffQueriesPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/queries/:id") view=pages::StaffQueryPage ssr=SsrMode::Async />
                     <Route path=path!("/staff") view=pages::StaffQueue ssr=SsrMode::Async />
                     <Route path=path!("/staff/requests/:id") view=pages::StaffRequestPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/requests/:id/:action") view=pages::StaffActionPage ssr=SsrMode::Async />

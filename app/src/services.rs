@@ -56,8 +56,11 @@ pub struct Caches {
     refreshing: tokio::sync::Mutex<()>,
 }
 
-/// Requests per status, and date changes waiting for a decision.
-pub type QueueCounts = (Vec<(String, i64)>, i64);
+/// Requests per status, and how many wait for staff in each other way.
+pub type QueueCounts = (
+    Vec<(String, i64)>,
+    Vec<(crate::domain::review::StatusFilter, i64)>,
+);
 
 /// How long the queue's counts are kept.
 pub const QUEUE_COUNTS_TTL: std::time::Duration = std::time::Duration::from_secs(5);

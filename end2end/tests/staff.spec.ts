@@ -65,9 +65,11 @@ test('staff record a pass and confirm the go-live date; the manager sees it', as
   await expect(row).not.toContainText('Not set');
 });
 
-test('a failed test with a support session, then a re-test request', async ({ page, javaScriptEnabled }) => {
+test('after a failure: a support session, ready for a re-test, a second round that passes, the go-live date', async ({ page, javaScriptEnabled }) => {
   const js = javaScriptEnabled;
+  const axe = async () => { if (js !== false) await expectNoAxeViolations(page); };
   const suffix = await newOrganisationManager(page, js);
+  const manager = `mo-${suffix}@oat-test.example`;
   const reference = await sendRequest(page, suffix);
   await switchUser(page, js, 'staff@pdp.example', demoPassword);
   await openFromQueue(page, reference, js);
@@ -77,33 +79,132 @@ test('a failed test with a support session, then a re-test request', async ({ pa
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Why did the test fail?');
   await page.getByRole('button', { name: 'Record the failure' }).click();
   await expect(page.locator('.govuk-error-summary')).toContainText('Enter why the test failed');
-  if (js !== false) await expectNoAxeViolations(page);
+  await axe();
   await page.getByLabel('Reason').fill('Your endpoint answered 200; PDP expects 202 Accepted');
-  await page.getByLabel('Date', { exact: true }).fill(inDays(3));
-  await page.getByLabel('Time (UK time)').fill('10:00');
-  await page.getByLabel('How to join').fill('https://meet.example/oat-support');
   await page.getByRole('button', { name: 'Record the failure' }).click();
   await expect(page.getByRole('alert')).toContainText('the test failed');
-  await switchUser(page, js, `mo-${suffix}@oat-test.example`, MANAGER_PASSWORD);
+
+  // The service manager asks for a support session on the same request.
+  await switchUser(page, js, manager, MANAGER_PASSWORD);
   const row = page.getByRole('row', { name: new RegExp(`Scheme ${suffix}`) });
   await expect(row).toContainText('Failed');
   await row.getByRole('link', { name: /View request/ }).click();
-  await expect(page.getByRole('main')).toContainText('Your endpoint answered 200; PDP expects 202 Accepted');
+  await expect(page.getByRole('main')).toContainText('Connectivity test 1 did not pass: Your endpoint answered 200; PDP expects 202 Accepted');
+  await axe();
+  await page.getByRole('link', { name: 'Ask for a support session' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Ask for a support session');
+  await page.getByRole('button', { name: 'Ask for a support session' }).click();
+  await expect(page.locator('.govuk-error-summary')).toContainText('Enter what you need from the support session');
+  await axe();
+  await page.getByLabel('What do you need, and when are you free?').fill('Why was the answer refused? Free on mornings');
+  await page.getByRole('button', { name: 'Ask for a support session' }).click();
+  await expect(page.getByRole('alert')).toContainText('You have asked for a support session');
+
+  // Staff find it by the queue's filter and book it.
+  await switchUser(page, js, 'staff@pdp.example', demoPassword);
+  await page.getByLabel('Status').selectOption('support_asked');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await expect(page.getByRole('table')).toContainText(reference);
+  await page.getByRole('link', { name: reference }).click();
+  await expect(page.getByRole('main')).toContainText('Why was the answer refused? Free on mornings');
+  await page.getByRole('button', { name: 'Arrange a support session' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Arrange a support session');
+  await axe();
+  await page.getByLabel('Date', { exact: true }).fill(inDays(3));
+  await page.getByLabel('Time (UK time)').fill('10:00');
+  await page.getByLabel('How to join').fill('https://meet.example/oat-support');
+  await page.getByRole('button', { name: 'Book the support session' }).click();
+  await expect(page.getByRole('alert')).toContainText('Support session arranged for');
+
+  // The manager sees it, then says they are ready for a re-test.
+  await switchUser(page, js, manager, MANAGER_PASSWORD);
+  await page.getByRole('row', { name: new RegExp(`Scheme ${suffix}`) }).getByRole('link', { name: /View request/ }).click();
   await expect(page.getByRole('main')).toContainText('https://meet.example/oat-support');
-  if (js !== false) await expectNoAxeViolations(page);
-  await page.getByRole('button', { name: 'Send a re-test request' }).click();
-  await page.getByRole('button', { name: 'Start now' }).click();
-  await answerYes(page, Q1);
-  await answerYes(page, Q2);
-  await answerYes(page, Q3);
-  const dateInput = page.getByLabel('What is your connection date?');
-  await dateInput.fill((await dateInput.getAttribute('min'))!);
+  await page.getByRole('button', { name: 'Tell PDP you are ready for a re-test' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Tell PDP you are ready for a re-test');
+  await axe();
+  await page.getByLabel('What did you fix? (optional)').fill('We now answer 202 Accepted');
+  await page.getByRole('button', { name: 'Tell PDP you are ready' }).click();
+  await expect(page.getByRole('alert')).toContainText('ready for a re-test');
+
+  // Staff book round 2 on the same request; it passes; they confirm the go-live date.
+  await switchUser(page, js, 'staff@pdp.example', demoPassword);
+  await page.getByLabel('Status').selectOption('ready_for_retest');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await page.getByRole('link', { name: reference }).click();
+  await expect(page.getByRole('main')).toContainText('We now answer 202 Accepted');
+  await page.getByRole('button', { name: 'Book the re-test' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Book the re-test');
+  await axe();
+  await page.getByLabel('Date of the test').fill(inDays(4));
+  await page.getByLabel('Time of the test (UK time)').fill('11:00');
+  await page.getByRole('button', { name: 'Schedule the test' }).click();
+  await expect(page.getByRole('alert')).toContainText('Re-test (test 2) scheduled for');
+  await page.getByRole('button', { name: 'Record the outcome' }).click();
+  await page.getByLabel('Passed: it answered 202 Accepted').check();
   await page.getByRole('button', { name: 'Continue' }).click();
-  await page.getByRole('button', { name: 'Send request' }).click();
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Request sent');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Confirm the go-live date');
+  await page.getByRole('button', { name: 'Confirm the go-live date' }).click();
+  await expect(page.getByRole('alert')).toContainText('Go-live date confirmed');
+  await expect(page.getByRole('main')).toContainText('Connectivity test 1 failed');
+  await expect(page.getByRole('main')).toContainText('Connectivity test 2 passed');
+
+  // The manager's page numbers the rounds too.
+  await switchUser(page, js, manager, MANAGER_PASSWORD);
+  const done = page.getByRole('row', { name: new RegExp(`Scheme ${suffix}`) });
+  await expect(done).toContainText('Go-live date confirmed');
+  await done.getByRole('link', { name: /View request/ }).click();
+  await expect(page.getByRole('main')).toContainText('Connectivity test 1 failed');
+  await expect(page.getByRole('main')).toContainText('Connectivity test 2 passed');
+  await axe();
+});
+
+test('a service manager raises a query, staff answer it, and a request is withdrawn', async ({ page, javaScriptEnabled }) => {
+  const js = javaScriptEnabled;
+  const axe = async () => { if (js !== false) await expectNoAxeViolations(page); };
+  const suffix = await newOrganisationManager(page, js);
+  const manager = `mo-${suffix}@oat-test.example`;
+  const reference = await sendRequest(page, suffix);
   await page.getByRole('link', { name: 'Follow your request' }).click();
-  await expect(page.getByRole('main')).toContainText('Re-test requested');
-  await expect(page.getByRole('link', { name: reference })).toBeVisible();
+  await page.getByRole('link', { name: 'Raise a query' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Raise a query');
+  await page.getByRole('button', { name: 'Send the query' }).click();
+  await expect(page.locator('.govuk-error-summary')).toContainText('Enter your query');
+  await axe();
+  await page.getByLabel('Your query').fill(`When will test ${suffix} be booked?`);
+  await page.getByRole('button', { name: 'Send the query' }).click();
+  await expect(page.getByRole('alert')).toContainText('Your query has been sent');
+  await expect(page.getByRole('main')).toContainText(`When will test ${suffix} be booked?`);
+
+  await switchUser(page, js, 'staff@pdp.example', demoPassword);
+  await page.getByRole('link', { name: 'Queries', exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Queries');
+  await axe();
+  await page.getByRole('row', { name: new RegExp(`When will test ${suffix} be booked`) }).getByRole('link', { name: /Query \d+/ }).click();
+  await page.getByRole('button', { name: 'Send the answer' }).click();
+  await expect(page.locator('.govuk-error-summary')).toContainText('Enter your answer to the query');
+  await axe();
+  await page.getByLabel('Your answer').fill('Within 5 working days');
+  await page.getByRole('button', { name: 'Send the answer' }).click();
+  await expect(page.getByRole('alert')).toContainText('Answer sent');
+
+  await switchUser(page, js, manager, MANAGER_PASSWORD);
+  await page.getByRole('row', { name: new RegExp(`Scheme ${suffix}`) }).getByRole('link', { name: /View request/ }).click();
+  await expect(page.getByRole('main')).toContainText('Within 5 working days');
+  await page.getByRole('link', { name: 'Withdraw this request' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Withdraw your request');
+  await page.getByRole('button', { name: 'Withdraw the request' }).click();
+  await expect(page.locator('.govuk-error-summary')).toContainText('Enter why you are withdrawing the request');
+  await axe();
+  await page.getByLabel('Why are you withdrawing the request?').fill('Our supplier is changing');
+  await page.getByRole('button', { name: 'Withdraw the request' }).click();
+  await expect(page.getByRole('alert')).toContainText('Request withdrawn');
+  await expect(page.getByRole('main')).toContainText('This request was withdrawn: Our supplier is changing');
+  await page.getByRole('link', { name: 'Back to your pension providers and schemes' }).click();
+  const row = page.getByRole('row', { name: new RegExp(`Scheme ${suffix}`) });
+  await expect(row).toContainText('Not requested');
+  await expect(row.getByRole('link', { name: /Request testing/ })).toBeVisible();
+  void reference;
 });
 
 test('a service manager asks to change the connection date and staff approve it', async ({ page, javaScriptEnabled }) => {

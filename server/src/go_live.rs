@@ -90,6 +90,7 @@ pub async fn run_once(services: &Services) -> Result<usize, StoreError> {
                     s.scheme_name,
                     long_date(s.go_live_on)
                 ))
+                .facts(&[("Reference", s.request_reference.clone().unwrap_or_default())])
                 .para(
                     "Keep your find endpoint running and your cryptographic material up to date.",
                 );

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod connectivity;
 pub mod invitations;
 pub mod oat;
+pub mod queries;
 pub mod review;
 pub mod schemes;
 pub mod staff;

@@ -31,6 +31,8 @@ pub struct SchemeRow {
     pub next: Option<(String, String)>,
     /// Words for the next step where there is nothing to follow (waiting for approval).
     pub note: Option<String>,
+    /// Until a go-live date is set: the connection date asked for and the test booked.
+    pub pending: Option<String>,
 }
 
 /// [`SchemeRow`]'s fields in order, as it is sent.
@@ -44,11 +46,12 @@ type SchemeRowFields = (
     Option<NaiveDate>,
     Option<(String, String)>,
     Option<String>,
+    Option<String>,
 );
 
 impl From<SchemeRowFields> for SchemeRow {
     fn from(
-        (id, name, regulator, regulator_number, is_vouching, status, go_live, next, note): SchemeRowFields,
+        (id, name, regulator, regulator_number, is_vouching, status, go_live, next, note, pending): SchemeRowFields,
     ) -> Self {
         SchemeRow {
             id,
@@ -60,6 +63,7 @@ impl From<SchemeRowFields> for SchemeRow {
             go_live,
             next,
             note,
+            pending,
         }
     }
 }
@@ -77,6 +81,7 @@ impl Serialize for SchemeRow {
             self.go_live,
             &self.next,
             &self.note,
+            &self.pending,
         )
             .serialize(serializer)
     }
@@ -143,14 +148,33 @@ pub struct RequestView {
     pub support_at: Option<String>,
     pub support_join: String,
     pub go_live_reason: String,
-    /// The failed request this one re-tests: id and reference.
+    /// The failed request this one re-tests: id and reference (re-tests were once sent as new
+    /// requests; such requests stay readable).
     pub retest_of: Option<(i64, String)>,
     pub date_changes: Vec<super::review::DateChangeView>,
+    /// The version of the request this page shows, which each action form carries.
+    pub version: i32,
+    /// The round of testing: 1, then 2 after the first re-test is booked, and so on.
+    pub test_round: i32,
+    /// When the service manager said they are ready for a re-test, and their note.
+    pub retest_asked: Option<(String, String)>,
+    /// When the service manager asked for a support session, and what they need.
+    pub support_asked: Option<(String, String)>,
+    pub withdrawn_reason: String,
+    /// Days from today to the connection date (negative once it has gone).
+    pub days_to_connection: i64,
     /// A service manager may ask to change the connection date now.
     pub can_change_date: bool,
-    /// A service manager may send a re-test request now (this request failed, and is the
-    /// scheme's latest).
-    pub can_retest: bool,
+    /// A service manager may tell PDP they are ready for a re-test, or ask for a support
+    /// session (the test failed).
+    pub can_ask_retest: bool,
+    pub can_ask_support: bool,
+    /// A service manager may withdraw the request (it has not passed).
+    pub can_withdraw: bool,
+    pub is_service_manager: bool,
+    pub queries: Vec<super::queries::QueryView>,
+    /// The official connectivity test runs on this request, newest first.
+    pub runs: Vec<super::connectivity::RunSummary>,
 }
 
 #[cfg(feature = "ssr")]
@@ -164,7 +188,7 @@ pub(crate) mod ssr {
         clock::london_today,
         domain::{
             oat::{long_date, parse_iso_date, Answer, DateRule, Question},
-            status::{RequestStatus, SchemeStatus},
+            status::SchemeStatus,
             Role,
         },
         forms::FormState,
@@ -220,9 +244,12 @@ pub(crate) mod ssr {
             .await?
             .into_iter()
             .map(|row| {
-                let latest = row
-                    .latest_request_id
-                    .map(|id| (id, row.latest_go_live_date));
+                let latest = row.latest_request_id.map(|id| Latest {
+                    id,
+                    go_live: row.latest_go_live_date,
+                    connection_date: row.latest_connection_date,
+                    test_at: row.latest_test_at,
+                });
                 overview_row(row.scheme, latest, manager)
             })
             .collect())
@@ -283,12 +310,20 @@ pub(crate) mod ssr {
             .collect()
     }
 
-    /// One row of the overview, from the scheme and its newest request's id and go-live date:
-    /// the status as the organisation should read it (a further scheme waiting for approval, or
-    /// not approved, says so) and the next thing to do.
+    /// What the overview shows of a scheme's newest request.
+    pub struct Latest {
+        pub id: i64,
+        pub go_live: Option<chrono::NaiveDate>,
+        pub connection_date: Option<chrono::NaiveDate>,
+        pub test_at: Option<chrono::DateTime<chrono::Utc>>,
+    }
+
+    /// One row of the overview, from the scheme and its newest request: the status as the
+    /// organisation should read it (a further scheme waiting for approval, or not approved,
+    /// says so), the dates so far, and the next thing to do.
     pub fn overview_row(
         s: schemes::Scheme,
-        latest: Option<(i64, Option<chrono::NaiveDate>)>,
+        latest: Option<Latest>,
         manager: bool,
     ) -> super::SchemeRow {
         let (status, note) = match s.approval.as_str() {
@@ -308,13 +343,34 @@ pub(crate) mod ssr {
             ),
             _ => (s.status, None),
         };
+        // A scheme whose request was withdrawn can be requested again.
         let next = match (&latest, s.status) {
-            (None, SchemeStatus::NotRequested) if s.is_vouching && manager => {
+            (_, SchemeStatus::NotRequested) if s.is_vouching && manager => {
                 Some(("Request testing".to_string(), format!("/oat/{}", s.id)))
             }
-            (Some((id, _)), _) => Some(("View request".to_string(), format!("/requests/{id}"))),
+            (Some(l), _) => Some(("View request".to_string(), format!("/requests/{}", l.id))),
             _ => None,
         };
+        let go_live = s.go_live_on.or(latest.as_ref().and_then(|l| l.go_live));
+        // While the request is open, what has been agreed so far stands in for the go-live date.
+        let open = matches!(
+            s.status,
+            SchemeStatus::Requested | SchemeStatus::TestScheduled | SchemeStatus::Failed
+        );
+        let pending = latest
+            .as_ref()
+            .filter(|_| open && go_live.is_none())
+            .and_then(|l| {
+                let asked = l
+                    .connection_date
+                    .map(|d| format!("Connection date asked for: {}.", long_date(d)));
+                let test = l
+                    .test_at
+                    .filter(|_| s.status == SchemeStatus::TestScheduled)
+                    .map(|t| format!("Test booked for {}.", crate::clock::london_long(t)));
+                let words: Vec<String> = asked.into_iter().chain(test).collect();
+                (!words.is_empty()).then(|| words.join(" "))
+            });
         super::SchemeRow {
             id: s.id,
             name: s.name,
@@ -322,9 +378,10 @@ pub(crate) mod ssr {
             regulator_number: s.regulator_number,
             is_vouching: s.is_vouching,
             status,
-            go_live: s.go_live_on.or(latest.and_then(|(_, go_live)| go_live)),
+            go_live,
             next,
             note,
+            pending,
         }
     }
 
@@ -569,16 +626,6 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
             return Ok(());
         }
     };
-    // After a failed test, the new request is a re-test of the failed one.
-    let retest_of = if s.status == SchemeStatus::Failed {
-        oat::latest_for_scheme(&services.db, s.id)
-            .await
-            .context("loading a request")?
-            .filter(|r| r.status == RequestStatus::Failed)
-            .map(|r| r.id)
-    } else {
-        None
-    };
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await.context("begin")?;
     let (id, reference) = match oat::insert(
@@ -588,7 +635,7 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
         user.id,
         date,
         &submission_key,
-        retest_of,
+        None,
         now,
     )
     .await
@@ -615,11 +662,7 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
         id,
         now,
         Some(user.id),
-        if retest_of.is_some() {
-            "Re-test requested"
-        } else {
-            "Request sent"
-        },
+        "Request sent",
         &format!("Connection date {}", long_date(date)),
     )
     .await
@@ -627,7 +670,7 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
     if !schemes::move_status(
         &mut tx,
         s.id,
-        &[SchemeStatus::NotRequested, SchemeStatus::Failed],
+        &[SchemeStatus::NotRequested],
         SchemeStatus::Requested,
     )
     .await
@@ -695,9 +738,10 @@ pub async fn send_request(scheme: String, submission_key: String) -> Result<(), 
 pub async fn request_detail(id: String) -> Result<RequestView, AppError> {
     use self::ssr::*;
     use crate::{
-        api::review::ssr::parse_id,
-        domain::review::{Action, RequestStatus},
-        store::review,
+        api::review::ssr::{asked, parse_id},
+        clock::london_long,
+        domain::review::Action,
+        store::{connectivity, queries, review},
     };
     let (user, org) = require_organisation_user()?;
     let services = services()?;
@@ -711,12 +755,17 @@ pub async fn request_detail(id: String) -> Result<RequestView, AppError> {
     let changes = review::date_changes(&services.db, r.id)
         .await
         .context("loading date changes")?;
+    let raised = queries::for_request(&services.db, r.id)
+        .await
+        .context("loading queries")?;
+    let runs = connectivity::for_request(&services.db, r.id, 20)
+        .await
+        .context("loading connectivity runs")?;
     let status = r.status;
     let manager = user.has_role(Role::ServiceManager);
     let waiting = changes.iter().any(|c| c.status == "pending");
-    let latest = oat::latest_for_scheme(&services.db, r.scheme_id)
-        .await
-        .context("loading a request")?;
+    let may = |a: Action| manager && a.available(status, r.superseded);
+    let today = london_today(services.clock.now());
     Ok(RequestView {
         id: r.id,
         reference: r.reference.clone().unwrap_or_default(),
@@ -728,10 +777,10 @@ pub async fn request_detail(id: String) -> Result<RequestView, AppError> {
         submitted_on: long_date(london_today(r.created_at)),
         timeline: timeline(events),
         scheme_id: r.scheme_id,
-        test_at: r.test_at.map(crate::clock::london_long),
+        test_at: r.test_at.map(london_long),
         test_note: r.test_note.clone(),
         failure_reason: r.failure_reason.clone(),
-        support_at: r.support_at.map(crate::clock::london_long),
+        support_at: r.support_at.map(london_long),
         support_join: r.support_join.clone(),
         go_live_reason: r.go_live_reason.clone(),
         retest_of: r
@@ -741,10 +790,22 @@ pub async fn request_detail(id: String) -> Result<RequestView, AppError> {
             .into_iter()
             .map(super::review::date_change_view)
             .collect(),
-        can_change_date: manager && !waiting && Action::ChangeDate.allowed(status),
-        can_retest: manager
-            && status == RequestStatus::Failed
-            && latest.map(|l| l.id) == Some(r.id),
+        version: r.version,
+        test_round: r.test_round,
+        retest_asked: asked(r.retest_asked_at, &r.retest_note),
+        support_asked: asked(r.support_asked_at, &r.support_request),
+        withdrawn_reason: r.withdrawn_reason.clone(),
+        days_to_connection: (r.connection_date - today).num_days(),
+        can_change_date: !waiting && may(Action::ChangeDate),
+        can_ask_retest: r.retest_asked_at.is_none() && may(Action::ReadyForRetest),
+        can_ask_support: r.support_asked_at.is_none() && may(Action::AskSupport),
+        can_withdraw: may(Action::Withdraw),
+        is_service_manager: manager,
+        queries: raised.into_iter().map(super::queries::ssr::view).collect(),
+        runs: runs
+            .into_iter()
+            .map(super::connectivity::ssr::summary)
+            .collect(),
     })
 }
 
@@ -766,18 +827,19 @@ mod tests {
             go_live: NaiveDate::from_ymd_opt(2027, 3, 1),
             next: Some(("View request".into(), "/requests/3".into())),
             note: None,
+            pending: Some("Connection date asked for: 1 March 2027.".into()),
         };
         let json = serde_json::to_string(&row).expect("a row serializes");
         assert_eq!(
             json,
-            r#"[7,"Acme \"Gold\" Scheme","TPR","10012345",true,"passed","2027-03-01",["View request","/requests/3"],null]"#
+            r#"[7,"Acme \"Gold\" Scheme","TPR","10012345",true,"passed","2027-03-01",["View request","/requests/3"],null,"Connection date asked for: 1 March 2027."]"#
         );
         assert_eq!(serde_json::from_str::<SchemeRow>(&json).ok(), Some(row));
     }
 
     #[test]
     fn a_row_with_a_missing_field_is_refused() {
-        let short = r#"[7,"Acme","TPR","10012345",true,"passed",null,null]"#;
+        let short = r#"[7,"Acme","TPR","10012345",true,"passed",null,null,null]"#;
         assert!(serde_json::from_str::<SchemeRow>(short).is_err());
     }
 
@@ -794,6 +856,7 @@ mod tests {
                 proptest::sample::select(SchemeStatus::ALL.to_vec()),
                 proptest::option::of((1i32..=9999, 1u32..=365).prop_filter_map("a real day", |(y, d)| NaiveDate::from_yo_opt(y, d))),
                 proptest::option::of((".*", ".*")),
+                proptest::option::of(".*"),
                 proptest::option::of(".*"),
             )
         ) {

@@ -19,8 +19,26 @@ pub fn status_tag_class(status: SchemeStatus) -> &'static str {
     }
 }
 
+/// What a tag shows: a scheme's status, or a request's as people read it (a withdrawn request
+/// says "Withdrawn", though its scheme is "Not requested" again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shown(pub SchemeStatus);
+
+impl From<SchemeStatus> for Shown {
+    fn from(s: SchemeStatus) -> Self {
+        Self(s)
+    }
+}
+
+impl From<crate::domain::status::RequestStatus> for Shown {
+    fn from(s: crate::domain::status::RequestStatus) -> Self {
+        Self(s.shown_as())
+    }
+}
+
 /// A testing status as a tag.
 #[component]
-pub fn StatusTag(#[prop(into)] status: SchemeStatus) -> impl IntoView {
+pub fn StatusTag(#[prop(into)] status: Shown) -> impl IntoView {
+    let Shown(status) = status;
     view! { <strong class=status_tag_class(status)>{status.label()}</strong> }
 }

@@ -33,10 +33,17 @@ pub enum AuditAction {
     FindEndpointChanged,
     DryRunStarted,
     OfficialTestStarted,
+    RetestAsked,
+    SupportAsked,
+    SupportArranged,
+    OatWithdrawn,
+    GoLiveDateMoved,
+    QueryRaised,
+    QueryAnswered,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 27] = [
+    pub const ALL: [AuditAction; 34] = [
         Self::SignInSucceeded,
         Self::SignInFailed,
         Self::AccountLocked,
@@ -64,6 +71,13 @@ impl AuditAction {
         Self::FindEndpointChanged,
         Self::DryRunStarted,
         Self::OfficialTestStarted,
+        Self::RetestAsked,
+        Self::SupportAsked,
+        Self::SupportArranged,
+        Self::OatWithdrawn,
+        Self::GoLiveDateMoved,
+        Self::QueryRaised,
+        Self::QueryAnswered,
     ];
 
     /// The code kept in the database.
@@ -96,6 +110,13 @@ impl AuditAction {
             Self::FindEndpointChanged => "find_endpoint_changed",
             Self::DryRunStarted => "dry_run_started",
             Self::OfficialTestStarted => "official_test_started",
+            Self::RetestAsked => "retest_asked",
+            Self::SupportAsked => "support_asked",
+            Self::SupportArranged => "support_arranged",
+            Self::OatWithdrawn => "oat_withdrawn",
+            Self::GoLiveDateMoved => "go_live_date_moved",
+            Self::QueryRaised => "query_raised",
+            Self::QueryAnswered => "query_answered",
         }
     }
 
@@ -133,6 +154,13 @@ impl AuditAction {
             Self::FindEndpointChanged => "Find endpoint changed",
             Self::DryRunStarted => "Endpoint dry run started",
             Self::OfficialTestStarted => "Official connectivity test started",
+            Self::RetestAsked => "Ready for re-test",
+            Self::SupportAsked => "Support session asked for",
+            Self::SupportArranged => "Support session arranged",
+            Self::OatWithdrawn => "OAT request withdrawn",
+            Self::GoLiveDateMoved => "Go-live date moved",
+            Self::QueryRaised => "Query raised",
+            Self::QueryAnswered => "Query answered",
         }
     }
 }

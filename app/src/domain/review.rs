@@ -10,7 +10,7 @@ pub use super::status::{RequestStatus, SchemeStatus};
 /// Something that can be done to a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Action {
-    /// Staff: book (or move) the connectivity test.
+    /// Staff: book (or move) the connectivity test; after a failure, the next round's.
     ScheduleTest,
     /// Staff: the test passed.
     RecordPass,
@@ -18,8 +18,18 @@ pub enum Action {
     RecordFailure,
     /// Staff: confirm the go-live date after a pass.
     ConfirmGoLive,
+    /// Staff: move a confirmed go-live date, with a reason.
+    MoveGoLive,
     /// Service manager: ask to change the connection date; staff: approve or reject it.
     ChangeDate,
+    /// Service manager: tell PDP the problems are fixed and the test can run again.
+    ReadyForRetest,
+    /// Service manager: ask for a support session after a failure.
+    AskSupport,
+    /// Staff: book a support session (asked for or offered).
+    ArrangeSupport,
+    /// Service manager: withdraw a request that has not passed.
+    Withdraw,
 }
 
 impl Action {
@@ -27,10 +37,14 @@ impl Action {
     pub fn allowed_from(self) -> &'static [RequestStatus] {
         use RequestStatus::*;
         match self {
-            Self::ScheduleTest => &[Requested, TestScheduled],
+            Self::ScheduleTest => &[Requested, TestScheduled, Failed],
             Self::RecordPass | Self::RecordFailure => &[Requested, TestScheduled],
             Self::ConfirmGoLive => &[Passed],
-            Self::ChangeDate => &[Requested, TestScheduled, Passed, GoLiveConfirmed],
+            Self::MoveGoLive => &[GoLiveConfirmed],
+            Self::ChangeDate => &[Requested, TestScheduled, Failed, Passed, GoLiveConfirmed],
+            Self::ReadyForRetest | Self::AskSupport => &[Failed],
+            Self::ArrangeSupport => &[Failed, TestScheduled],
+            Self::Withdraw => &[Requested, TestScheduled, Failed],
         }
     }
 
@@ -38,14 +52,25 @@ impl Action {
         self.allowed_from().contains(&status)
     }
 
-    /// The status the request has afterwards (a date change keeps it).
+    /// Whether the action can be taken on a request now. A request that a later one replaced
+    /// (a re-test sent as a new request, before re-tests ran on the same request) takes none.
+    pub fn available(self, status: RequestStatus, superseded: bool) -> bool {
+        !superseded && self.allowed(status)
+    }
+
+    /// The status the request has afterwards (most actions keep it).
     pub fn result(self, from: RequestStatus) -> RequestStatus {
         match self {
             Self::ScheduleTest => RequestStatus::TestScheduled,
             Self::RecordPass => RequestStatus::Passed,
             Self::RecordFailure => RequestStatus::Failed,
             Self::ConfirmGoLive => RequestStatus::GoLiveConfirmed,
-            Self::ChangeDate => from,
+            Self::Withdraw => RequestStatus::Withdrawn,
+            Self::MoveGoLive
+            | Self::ChangeDate
+            | Self::ReadyForRetest
+            | Self::AskSupport
+            | Self::ArrangeSupport => from,
         }
     }
 
@@ -54,6 +79,39 @@ impl Action {
         let to = self.result(from);
         (to, SchemeStatus::from(to))
     }
+}
+
+/// The round of testing a scheduled test belongs to: scheduling after a failure starts the next
+/// round; moving a booked test keeps its round.
+pub fn round_after_scheduling(status: RequestStatus, round: i32) -> i32 {
+    if status == RequestStatus::Failed {
+        round + 1
+    } else {
+        round
+    }
+}
+
+/// A confirmed go-live date that PDP moves: a real date after today, different from the
+/// current one. The connection date rules are the organisation's; PDP sets this date itself.
+pub fn moved_go_live(
+    raw: &str,
+    current: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<NaiveDate, String> {
+    let date = parse_iso_date(raw).map_err(|e| date_message(&e, "New go-live date"))?;
+    if date <= today {
+        return Err(format!(
+            "The new go-live date must be after today, {}",
+            long_date(today)
+        ));
+    }
+    if Some(date) == current {
+        return Err(format!(
+            "The new go-live date must be different from the current one, {}",
+            long_date(date)
+        ));
+    }
+    Ok(date)
 }
 
 /// How a connection date compares with today, for the staff queue: requests whose test has not
@@ -168,26 +226,55 @@ pub enum Direction {
     Before(Cursor),
 }
 
-/// A status filter: one request status, or requests with a date change waiting for a decision.
+/// A status filter: one request status, or requests waiting for staff in some other way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StatusFilter {
     Status(RequestStatus),
+    /// A change of connection date waits for a decision.
     DateChangeWaiting,
+    /// The service manager says the problems are fixed and a re-test can be booked.
+    ReadyForRetest,
+    /// The service manager asked for a support session that is not booked yet.
+    SupportAsked,
+    /// A query about the request waits for an answer.
+    QueryOpen,
 }
 
 impl StatusFilter {
+    /// The filters other than a plain status, in the order the queue lists them.
+    pub const WAITING: [StatusFilter; 4] = [
+        Self::ReadyForRetest,
+        Self::SupportAsked,
+        Self::QueryOpen,
+        Self::DateChangeWaiting,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             Self::Status(s) => s.code(),
             Self::DateChangeWaiting => "date_change",
+            Self::ReadyForRetest => "ready_for_retest",
+            Self::SupportAsked => "support_asked",
+            Self::QueryOpen => "query_open",
+        }
+    }
+
+    /// The words staff read.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Status(s) => s.label(),
+            Self::DateChangeWaiting => "Date change waiting",
+            Self::ReadyForRetest => "Ready for re-test",
+            Self::SupportAsked => "Support session asked for",
+            Self::QueryOpen => "Open query",
         }
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        if raw == "date_change" {
-            return Some(Self::DateChangeWaiting);
-        }
-        RequestStatus::parse(raw).map(Self::Status)
+        Self::WAITING
+            .into_iter()
+            .find(|f| f.code() == raw)
+            .or_else(|| RequestStatus::parse(raw).map(Self::Status))
     }
 }
 
@@ -531,14 +618,19 @@ mod tests {
     fn actions_are_allowed_only_where_they_make_sense() {
         use RequestStatus::*;
         let table: &[(Action, &[RequestStatus])] = &[
-            (Action::ScheduleTest, &[Requested, TestScheduled]),
+            (Action::ScheduleTest, &[Requested, TestScheduled, Failed]),
             (Action::RecordPass, &[Requested, TestScheduled]),
             (Action::RecordFailure, &[Requested, TestScheduled]),
             (Action::ConfirmGoLive, &[Passed]),
+            (Action::MoveGoLive, &[GoLiveConfirmed]),
             (
                 Action::ChangeDate,
-                &[Requested, TestScheduled, Passed, GoLiveConfirmed],
+                &[Requested, TestScheduled, Failed, Passed, GoLiveConfirmed],
             ),
+            (Action::ReadyForRetest, &[Failed]),
+            (Action::AskSupport, &[Failed]),
+            (Action::ArrangeSupport, &[Failed, TestScheduled]),
+            (Action::Withdraw, &[Requested, TestScheduled, Failed]),
         ];
         for (action, allowed) in table {
             for status in RequestStatus::ALL {
@@ -563,6 +655,61 @@ mod tests {
             Action::RecordFailure.next(TestScheduled),
             (Failed, SchemeStatus::Failed)
         );
+        // A re-test runs on the same request; a withdrawal frees the scheme for a new one.
+        assert_eq!(
+            Action::ScheduleTest.next(Failed),
+            (TestScheduled, SchemeStatus::TestScheduled)
+        );
+        assert_eq!(
+            Action::ReadyForRetest.next(Failed),
+            (Failed, SchemeStatus::Failed)
+        );
+        assert_eq!(
+            Action::Withdraw.next(Failed),
+            (Withdrawn, SchemeStatus::NotRequested)
+        );
+        assert_eq!(Action::MoveGoLive.result(GoLiveConfirmed), GoLiveConfirmed);
+        // A request a later one replaced takes no action at all.
+        assert!(Action::ReadyForRetest.available(Failed, false));
+        assert!(!Action::ReadyForRetest.available(Failed, true));
+        assert!(!Action::Withdraw.available(Requested, true));
+    }
+
+    #[test]
+    fn a_moved_go_live_date_is_a_real_later_different_date() {
+        let today = d(2026, 11, 23);
+        let current = Some(d(2026, 12, 1));
+        assert_eq!(
+            moved_go_live("2026-12-08", current, today),
+            Ok(d(2026, 12, 8))
+        );
+        // Tomorrow is fine: PDP sets this date, not the 7-day rule.
+        assert_eq!(
+            moved_go_live("2026-11-24", current, today),
+            Ok(d(2026, 11, 24))
+        );
+        assert_eq!(
+            moved_go_live("", current, today).unwrap_err(),
+            "Enter the new go-live date"
+        );
+        assert!(moved_go_live("2026-02-30", current, today)
+            .unwrap_err()
+            .contains("real date"));
+        assert_eq!(
+            moved_go_live("2026-11-23", current, today).unwrap_err(),
+            "The new go-live date must be after today, 23 November 2026"
+        );
+        assert!(moved_go_live("2026-12-01", current, today)
+            .unwrap_err()
+            .contains("different from the current one"));
+    }
+
+    #[test]
+    fn scheduling_after_a_failure_starts_the_next_round() {
+        assert_eq!(round_after_scheduling(RequestStatus::Requested, 1), 1);
+        assert_eq!(round_after_scheduling(RequestStatus::TestScheduled, 2), 2);
+        assert_eq!(round_after_scheduling(RequestStatus::Failed, 1), 2);
+        assert_eq!(round_after_scheduling(RequestStatus::Failed, 2), 3);
     }
 
     #[test]

@@ -51,9 +51,17 @@ impl RequestStatus {
         Self::ALL.into_iter().find(|s| s.code() == code)
     }
 
-    /// The words people read: the same as the scheme's.
+    /// The words people read: the same as the scheme's, except that a withdrawn request says so.
     pub fn label(self) -> &'static str {
-        SchemeStatus::from(self).label()
+        self.shown_as().label()
+    }
+
+    /// The scheme status whose words and tag show this request's status.
+    pub fn shown_as(self) -> SchemeStatus {
+        match self {
+            Self::Withdrawn => SchemeStatus::Withdrawn,
+            other => SchemeStatus::from(other),
+        }
     }
 
     /// Still to be decided: the test has not passed yet (a failed request waits for a re-test).
@@ -140,9 +148,10 @@ impl SchemeStatus {
         }
     }
 
-    /// A vouching scheme from which a request can be sent: never requested, or failed.
+    /// A vouching scheme from which a request can be sent: never requested, or its request was
+    /// withdrawn. A failed request stays open for a re-test on the same request.
     pub fn may_request(self) -> bool {
-        matches!(self, Self::NotRequested | Self::Failed)
+        self == Self::NotRequested
     }
 }
 
@@ -224,6 +233,11 @@ mod tests {
             let s = SchemeStatus::from(r);
             if r == RequestStatus::Withdrawn {
                 assert_eq!(s, SchemeStatus::NotRequested);
+                assert_eq!(
+                    r.label(),
+                    "Withdrawn",
+                    "the request still says what happened"
+                );
             } else {
                 assert_eq!(s.code(), r.code());
                 assert_eq!(r.label(), s.label());

@@ -395,6 +395,7 @@ pub fn OfficialRuns(request_id: i64, can_run: bool, runs: Vec<RunSummary>) -> im
     let start = ServerAction::<StartOfficialRun>::new();
     view! {
         <h2 class="govuk-heading-m">"Connectivity test"</h2>
+        <p class="govuk-body">{crate::pages::process::OWN_CLIENT_NOTE}</p>
         {can_run.then(|| view! {
             <p class="govuk-body">"Send the synthetic find request to the organisation's live find endpoint. It passes when the endpoint answers 202 Accepted."</p>
             <ActionForm action=start>
@@ -402,7 +403,7 @@ pub fn OfficialRuns(request_id: i64, can_run: bool, runs: Vec<RunSummary>) -> im
                 <button type="submit" class="govuk-button govuk-button--secondary" data-prevent-double-click="true">"Run the connectivity test"</button>
             </ActionForm>
         })}
-        <RunList runs=runs caption="Tests run on this request" />
+        <crate::pages::process::RunTable runs=runs />
     }
 }
 

@@ -8,6 +8,7 @@ mod info;
 mod invitation;
 mod not_found;
 pub(crate) mod oat;
+pub(crate) mod process;
 pub(crate) mod review;
 mod schemes;
 mod sign_in;
@@ -23,7 +24,10 @@ pub use not_found::{
     ErrorPage, NotFound, SERVICE_PROBLEM_NOTHING_LOST, SERVICE_PROBLEM_TITLE,
     SERVICE_PROBLEM_TRY_AGAIN,
 };
-pub use oat::{OatStart, OatStep, Overview, RequestPage, RequestSent};
+pub use oat::{OatStart, OatStep, Overview, RequestSent};
+pub use process::{
+    NewQueryPage, QueriesPage, RequestActionPage, RequestPage, StaffQueriesPage, StaffQueryPage,
+};
 pub use review::{ChangeDatePage, StaffActionPage, StaffQueue, StaffRequestPage};
 pub use schemes::{AddSchemePage, StaffSchemePage, StaffSchemes, UploadSchemesPage};
 pub use sign_in::{SignInPage, SignedOut};

@@ -20,7 +20,7 @@ use crate::{
             SendRequest,
         },
     },
-    components::{status_tag_class, ErrorSummary, PageTitle, StatusTag, SuccessBanner},
+    components::{status_tag_class, ErrorSummary, PageTitle, SuccessBanner},
     domain::oat::{long_date, Answer, Question},
     forms::FormState,
 };
@@ -74,7 +74,14 @@ pub(crate) fn rows_html(rows: &[crate::api::oat::SchemeRow]) -> String {
         );
         match s.go_live {
             Some(d) => push_text(&mut out, &long_date(d)),
-            None => out.push_str("Not set"),
+            None => {
+                out.push_str("Not set");
+                if let Some(p) = &s.pending {
+                    out.push_str(r#"<span class="govuk-body-s govuk-!-display-block">"#);
+                    push_text(&mut out, p);
+                    out.push_str("</span>");
+                }
+            }
         }
         out.push_str(r#"</td><td class="govuk-table__cell">"#);
         if let Some((label, href)) = &s.next {
@@ -141,6 +148,8 @@ pub fn Overview() -> impl IntoView {
                                     <p class="govuk-body">"Once your vouching scheme has passed operational acceptance testing, you can add further pension providers and schemes for the programme to approve."</p>
                                     <a href="/organisation/schemes/add" role="button" draggable="false" class="govuk-button govuk-button--secondary">"Add a pension provider or scheme"</a>
                                 })}
+                                <h2 class="govuk-heading-m">"Queries"</h2>
+                                <p class="govuk-body">"If you are unsure of the expected timelines you can raise a query with the Pensions Dashboards Programme. "<a class="govuk-link" href="/queries">"See or raise queries"</a></p>
                                 <h2 class="govuk-heading-m">"Your live find endpoint"</h2>
                                 <p class="govuk-body">"Record the address find requests reach you at, and test it before operational acceptance testing."</p>
                                 <p class="govuk-body"><a class="govuk-link" href="/organisation/endpoint">"Record or test your live find endpoint"</a></p>
@@ -434,6 +443,7 @@ fn DatePage(
                 </div>
                 <button type="submit" class="govuk-button">"Continue"</button>
             </ActionForm>
+            <p class="govuk-body">"If you are unsure of the expected timelines you can "<a class="govuk-link" href="/queries/new">"raise a query"</a>"."</p>
         </div></div>
     }
 }
@@ -587,78 +597,10 @@ pub fn RequestSent() -> impl IntoView {
     }
 }
 
-/// A request: status, dates and everything that has happened to it, and what the service
-/// manager can do next (ask to change the date; send a re-test request after a failure).
-#[component]
-pub fn RequestPage() -> impl IntoView {
-    use crate::pages::review::Timeline;
-    let id = crate::pages::route_param("id");
-    let data = Resource::new(id, |id| async move {
-        (request_detail(id).await, take_flash().await.ok().flatten())
-    });
-    view! {
-        <Suspense fallback=|| ()>
-            {move || data.get().map(|(r, flash)| match r {
-                Err(e) => view! { <crate::pages::ErrorPage error=e /> }.into_any(),
-                Ok(r) => view! {
-                    <PageTitle text=format!("Request {}", r.reference) />
-                    {flash.map(|m| view! { <SuccessBanner message=m /> })}
-                    <a href="/organisation" class="govuk-back-link">"Back to your pension providers and schemes"</a>
-                    <span class="govuk-caption-l">{r.scheme_name.clone()}</span>
-                    <h1 class="govuk-heading-l">{format!("Request {}", r.reference)}</h1>
-                    {(!r.failure_reason.is_empty()).then(|| view! {
-                        <div class="govuk-warning-text">
-                            <span class="govuk-warning-text__icon" aria-hidden="true">"!"</span>
-                            <strong class="govuk-warning-text__text">
-                                <span class="govuk-visually-hidden">"Warning"</span>
-                                {format!("The connectivity test did not pass: {}", r.failure_reason)}
-                            </strong>
-                        </div>
-                    })}
-                    {r.can_retest.then(|| view! {
-                        <p class="govuk-body">"When you have fixed the problem, send a re-test request. You will answer the questions and choose a connection date again."</p>
-                        <a href=format!("/oat/{}", r.scheme_id) role="button" draggable="false" class="govuk-button" data-module="govuk-button">"Send a re-test request"</a>
-                    })}
-                    <dl class="govuk-summary-list">
-                        <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">"Status"</dt><dd class="govuk-summary-list__value"><StatusTag status=r.status /></dd></div>
-                        <div class="govuk-summary-list__row">
-                            <dt class="govuk-summary-list__key">"Connection date"</dt>
-                            <dd class="govuk-summary-list__value">{long_date(r.connection_date)}</dd>
-                            {r.can_change_date.then(|| view! {
-                                <dd class="govuk-summary-list__actions">
-                                    <a class="govuk-link" href=format!("/requests/{}/change-date", r.id)>"Change"<span class="govuk-visually-hidden">" connection date"</span></a>
-                                </dd>
-                            })}
-                        </div>
-                        <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">"Go-live date"</dt><dd class="govuk-summary-list__value">{r.go_live_date.map(long_date).unwrap_or_else(|| "Not set".into())}</dd></div>
-                        {r.test_at.clone().map(|t| view! {
-                            <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">"Connectivity test"</dt><dd class="govuk-summary-list__value">{t}{(!r.test_note.is_empty()).then(|| format!(". {}", r.test_note))}</dd></div>
-                        })}
-                        {r.support_at.clone().map(|t| view! {
-                            <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">"Support session"</dt><dd class="govuk-summary-list__value">{format!("{t}. How to join: {}", r.support_join)}</dd></div>
-                        })}
-                        {(!r.go_live_reason.is_empty()).then(|| view! {
-                            <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">"Why the go-live date differs"</dt><dd class="govuk-summary-list__value">{r.go_live_reason.clone()}</dd></div>
-                        })}
-                        {r.retest_of.clone().map(|(id, reference)| view! {
-                            <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">"Re-test of"</dt><dd class="govuk-summary-list__value"><a class="govuk-link" href=format!("/requests/{id}")>{reference}</a></dd></div>
-                        })}
-                        <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">"Sent by"</dt><dd class="govuk-summary-list__value">{format!("{} on {}", r.submitted_by, r.submitted_on)}</dd></div>
-                    </dl>
-                    {r.date_changes.iter().rev().find(|c| c.status == "pending").map(|c| view! {
-                        <div class="govuk-inset-text">{format!("You asked to change the connection date to {}. The Pensions Dashboards Programme has not decided yet.", long_date(c.new_date))}</div>
-                    })}
-                    <h2 class="govuk-heading-m">"What has happened"</h2>
-                    <Timeline entries=r.timeline.clone() />
-                }.into_any(),
-            })}
-        </Suspense>
-    }
-}
-
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
-    use super::{rows_html, StatusTag};
+    use super::rows_html;
+    use crate::components::StatusTag;
     use crate::{api::oat::SchemeRow, domain::oat::long_date, domain::status::SchemeStatus};
 
     use leptos::prelude::*;
@@ -676,7 +618,10 @@ mod tests {
                 </th>
                 <td class="govuk-table__cell">{format!("{} {}", s.regulator, s.regulator_number)}</td>
                 <td class="govuk-table__cell"><StatusTag status=s.status /></td>
-                <td class="govuk-table__cell">{s.go_live.map(long_date).unwrap_or_else(|| "Not set".into())}</td>
+                <td class="govuk-table__cell">
+                    {s.go_live.map(long_date).unwrap_or_else(|| "Not set".into())}
+                    {s.pending.filter(|_| s.go_live.is_none()).map(|p| view! { <span class="govuk-body-s govuk-!-display-block">{p}</span> })}
+                </td>
                 <td class="govuk-table__cell">
                     {s.next.map(|(label, href)| view! {
                         <a class="govuk-link" href=href>{label}<span class="govuk-visually-hidden">{format!(" for {name}")}</span></a>
@@ -712,6 +657,7 @@ mod tests {
             go_live: None,
             next: None,
             note: None,
+            pending: None,
         }
     }
 
@@ -732,6 +678,8 @@ mod tests {
         rows[10].name = r#"Smith & Sons "Trustees" <Ltd>"#.into();
         rows[10].regulator_number = String::new();
         rows[2].note = Some(String::new());
+        rows[3].pending = Some("Connection date asked for: 1 March 2027. <b>".into());
+        rows[4].pending = Some(String::new());
         let written = rows_html(&rows);
         assert_eq!(written, rendered(&rows));
         assert!(written.starts_with(concat!(

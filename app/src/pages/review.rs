@@ -10,8 +10,9 @@ use crate::{
         auth::{take_flash, take_form_state},
         oat::request_detail,
         review::{
-            staff_queue, staff_request, AskDateChange, ConfirmGoLive, DecideDateChange, QueuePage,
-            RecordFailure, RecordOutcome, ScheduleTest, StaffRequestView,
+            staff_queue, staff_request, ArrangeSupport, AskDateChange, ConfirmGoLive,
+            DecideDateChange, MoveGoLive, QueuePage, RecordFailure, RecordOutcome, ScheduleTest,
+            StaffRequestView,
         },
     },
     components::{ErrorSummary, PageTitle, Radios, StatusTag, SuccessBanner, TextInput, Textarea},
@@ -29,6 +30,7 @@ pub(crate) fn StaffNav() -> impl IntoView {
         <nav aria-label="Programme staff pages">
             <ul class="govuk-list govuk-list--inline portal-inline-list">
                 <li><a class="govuk-link" href="/staff">"OAT requests"</a></li>
+                <li><a class="govuk-link" href="/staff/queries">"Queries"</a></li>
                 <li><a class="govuk-link" href="/staff/schemes">"Schemes waiting for approval"</a></li>
                 <li><a class="govuk-link" href="/staff/organisations">"Organisations"</a></li>
                 <li><a class="govuk-link" href="/staff/audit">"Audit log"</a></li>
@@ -178,7 +180,7 @@ fn QueueView(page: QueuePage, flash: Option<String>) -> impl IntoView {
                                 </td>
                                 <td class="govuk-table__cell">
                                     <StatusTag status=r.status />
-                                    {r.date_change_waiting.then(|| view! { <span class="govuk-body-s govuk-!-display-block">"Date change waiting"</span> })}
+                                    {r.waiting.clone().into_iter().map(|w| view! { <span class="govuk-body-s govuk-!-display-block">{w}</span> }).collect_view()}
                                 </td>
                                 <td class="govuk-table__cell">{r.go_live_date.map(long_date).unwrap_or_else(|| "Not set".into())}</td>
                             </tr>
@@ -272,9 +274,12 @@ fn StaffRequestView(
         .map(|a| {
             let (label, secondary) = match a.as_str() {
                 "schedule" if r.status == RequestStatus::TestScheduled => ("Change the test date", true),
+                "schedule" if r.status == RequestStatus::Failed => ("Book the re-test", false),
                 "schedule" => ("Schedule the connectivity test", false),
                 "outcome" => ("Record the outcome", false),
                 "go-live" => ("Confirm the go-live date", false),
+                "move-go-live" => ("Move the go-live date", true),
+                "support" => ("Arrange a support session", true),
                 _ => ("Decide on the change of connection date", false),
             };
             let class = if secondary {
@@ -292,10 +297,23 @@ fn StaffRequestView(
         <a href="/staff" class="govuk-back-link">"Back to OAT requests"</a>
         <span class="govuk-caption-l">{format!("{}: {}", r.organisation, r.scheme)}</span>
         <h1 class="govuk-heading-l">{format!("Request {}", r.reference)}</h1>
+        {r.retest_asked.clone().map(|(when, note)| view! {
+            <div class="govuk-inset-text">
+                <strong>{format!("Ready for re-test since {when}.")}</strong>
+                {(!note.is_empty()).then(|| format!(" What they fixed: {note}"))}
+            </div>
+        })}
+        {r.support_asked.clone().map(|(when, text)| view! {
+            <div class="govuk-inset-text"><strong>{format!("Support session asked for on {when}:")}</strong>{format!(" {text}")}</div>
+        })}
+        {(r.status == RequestStatus::Withdrawn).then(|| view! {
+            <div class="govuk-inset-text">{format!("The organisation withdrew this request: {}", r.withdrawn_reason)}</div>
+        })}
         <div class="govuk-button-group">{actions}</div>
         <h2 class="govuk-heading-m">"Status and dates"</h2>
         <dl class="govuk-summary-list">
             {row("Status", view! { <StatusTag status=r.status /> })}
+            {row("Round of testing", r.test_round.to_string())}
             {row("Requested connection date", view! {
                 {long_date(r.connection_date)}
                 {r.urgency.clone().map(|u| view! { <strong class="govuk-tag govuk-tag--orange govuk-!-margin-left-2">{u}</strong> })}
@@ -309,6 +327,10 @@ fn StaffRequestView(
             {r.retest_of.clone().map(|(id, reference)| row("Re-test of", view! { <a class="govuk-link" href=format!("/staff/requests/{id}")>{reference}</a> }))}
         </dl>
         <crate::pages::connectivity::OfficialRuns request_id=r.id can_run=r.status.awaiting_outcome() runs=r.runs.clone() />
+        {(!r.queries.is_empty()).then(|| view! {
+            <h2 class="govuk-heading-m">"Queries"</h2>
+            <crate::pages::process::StaffQueries queries=r.queries.clone() />
+        })}
         <crate::pages::connectivity::LatestReadiness run=r.readiness.clone() />
         <h2 class="govuk-heading-m">"Organisation and request"</h2>
         <dl class="govuk-summary-list">
@@ -431,6 +453,8 @@ pub fn StaffActionPage() -> impl IntoView {
     let go_live = ServerAction::<ConfirmGoLive>::new();
     let failure = ServerAction::<RecordFailure>::new();
     let date_change = ServerAction::<DecideDateChange>::new();
+    let support = ServerAction::<ArrangeSupport>::new();
+    let move_go_live = ServerAction::<MoveGoLive>::new();
     let data = Resource::new(
         move || {
             (
@@ -440,7 +464,9 @@ pub fn StaffActionPage() -> impl IntoView {
                     + outcome.version().get()
                     + go_live.version().get()
                     + failure.version().get()
-                    + date_change.version().get(),
+                    + date_change.version().get()
+                    + support.version().get()
+                    + move_go_live.version().get(),
             )
         },
         |(id, which, _)| async move {
@@ -461,12 +487,14 @@ pub fn StaffActionPage() -> impl IntoView {
                     let available = match which.as_str() {
                         "schedule" => r.allowed.iter().any(|a| a == "schedule"),
                         "outcome" | "failure" => r.allowed.iter().any(|a| a == "outcome"),
-                        "go-live" => r.allowed.iter().any(|a| a == "go-live"),
-                        "date-change" => r.allowed.iter().any(|a| a == "date-change"),
+                        "go-live" | "move-go-live" | "support" | "date-change" => r.allowed.contains(&which),
                         _ => return view! { <crate::pages::NotFound /> }.into_any(),
                     };
                     let heading = match which.as_str() {
+                        "schedule" if r.status == RequestStatus::Failed => "Book the re-test",
                         "schedule" => "Schedule the connectivity test",
+                        "move-go-live" => "Move the go-live date",
+                        "support" => "Arrange a support session",
                         "outcome" => "Record the outcome of the connectivity test",
                         "failure" => "Why did the test fail?",
                         "go-live" => "Confirm the go-live date",
@@ -488,6 +516,8 @@ pub fn StaffActionPage() -> impl IntoView {
                             "outcome" => view! { <OutcomeForm r=r.clone() form=form.clone() action=outcome /> }.into_any(),
                             "failure" => view! { <FailureForm r=r.clone() form=form.clone() action=failure /> }.into_any(),
                             "go-live" => view! { <GoLiveForm r=r.clone() form=form.clone() action=go_live /> }.into_any(),
+                            "move-go-live" => view! { <MoveGoLiveForm r=r.clone() form=form.clone() action=move_go_live /> }.into_any(),
+                            "support" => view! { <SupportForm r=r.clone() form=form.clone() action=support /> }.into_any(),
                             _ => view! { <DateChangeForm r=r.clone() form=form.clone() action=date_change /> }.into_any(),
                         };
                         view! {
@@ -546,9 +576,11 @@ fn ScheduleForm(
     } else {
         form.value("note")
     };
+    let retest = r.status == RequestStatus::Failed;
     view! {
-        <h1 class="govuk-heading-l">"Schedule the connectivity test"</h1>
+        <h1 class="govuk-heading-l">{if retest { "Book the re-test" } else { "Schedule the connectivity test" }}</h1>
         <ChangedNotice form=form.clone() />
+        {retest.then(|| view! { <p class="govuk-body">{format!("Test {} failed: {}. This books test {} on the same request.", r.test_round, r.failure_reason, r.test_round + 1)}</p> })}
         <p class="govuk-body">{format!("The organisation asked to connect on {}. We will email its service managers the date and time.", long_date(r.connection_date))}</p>
         <ActionForm action=action attr:novalidate=true>
             <Guard r=r.clone() />
@@ -596,7 +628,7 @@ fn FailureForm(
     view! {
         <h1 class="govuk-heading-l">"Why did the test fail?"</h1>
         <ChangedNotice form=form.clone() />
-        <p class="govuk-body">"The service manager will see this and can send a re-test request once it is fixed."</p>
+        <p class="govuk-body">"The organisation's service managers are emailed the reason. Once they have resolved the issues they tell you they are ready for a re-test, on this request. Offer a support session here if they will need one; they can also ask for one."</p>
         <ActionForm action=action attr:novalidate=true>
             <Guard r=r.clone() />
             <Textarea id="reason" label="Reason" hint="Say what went wrong and how to fix it, for example: your endpoint answered 200; it must answer 202 Accepted" value=form.value("reason") error=form.error("reason") />
@@ -605,6 +637,49 @@ fn FailureForm(
             <TextInput id="support_time" label="Time (UK time)" hint="For example, 14:30 or 2:30pm" value=form.value("support_time") error=form.error("support_time") />
             <Textarea id="support_join" label="How to join" hint="For example, a video call link" rows=3 value=form.value("support_join") error=form.error("support_join") />
             <button type="submit" class="govuk-button govuk-button--warning" data-prevent-double-click="true">"Record the failure"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn SupportForm(
+    r: StaffRequestView,
+    form: FormState,
+    action: ServerAction<ArrangeSupport>,
+) -> impl IntoView {
+    view! {
+        <h1 class="govuk-heading-l">"Arrange a support session"</h1>
+        <ChangedNotice form=form.clone() />
+        {r.support_asked.clone().map(|(when, text)| view! {
+            <div class="govuk-inset-text">{format!("Asked for on {when}: {text}")}</div>
+        })}
+        <p class="govuk-body">"We will email the organisation's service managers the time and how to join."</p>
+        <ActionForm action=action attr:novalidate=true>
+            <Guard r=r.clone() />
+            <TextInput id="support_date" label="Date" input_type="date" value=form.value("support_date") error=form.error("support_date") />
+            <TextInput id="support_time" label="Time (UK time)" hint="For example, 14:30 or 2:30pm" value=form.value("support_time") error=form.error("support_time") />
+            <Textarea id="support_join" label="How to join" hint="For example, a video call link" rows=3 value=form.value("support_join") error=form.error("support_join") />
+            <button type="submit" class="govuk-button" data-prevent-double-click="true">"Book the support session"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn MoveGoLiveForm(
+    r: StaffRequestView,
+    form: FormState,
+    action: ServerAction<MoveGoLive>,
+) -> impl IntoView {
+    let current = r.go_live_date.map(long_date).unwrap_or_default();
+    view! {
+        <h1 class="govuk-heading-l">"Move the go-live date"</h1>
+        <ChangedNotice form=form.clone() />
+        <p class="govuk-body">{format!("The confirmed go-live date is {current}. The organisation's service managers are emailed the new date and your reason, and the scheme goes live on the new date.")}</p>
+        <ActionForm action=action attr:novalidate=true>
+            <Guard r=r.clone() />
+            <TextInput id="new_date" label="New go-live date" input_type="date" value=form.value("new_date") error=form.error("new_date") />
+            <Textarea id="reason" label="Why is it moving?" hint="The organisation sees this, for example: PDP's infrastructure is being updated that week" rows=3 value=form.value("reason") error=form.error("reason") />
+            <button type="submit" class="govuk-button" data-prevent-double-click="true">"Move the go-live date"</button>
         </ActionForm>
     }
 }

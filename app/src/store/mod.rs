@@ -17,6 +17,7 @@ pub mod invitations;
 pub mod oat;
 pub mod organisations;
 pub mod outbox;
+pub mod queries;
 pub mod review;
 pub mod schemes;
 pub mod sessions;

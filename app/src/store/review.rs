@@ -29,7 +29,15 @@ pub struct QueueRow {
     pub go_live_date: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
     pub date_change_waiting: bool,
+    pub retest_asked: bool,
+    pub support_asked: bool,
+    pub query_open: bool,
 }
+
+const DATE_CHANGE_WAITING: &str =
+    "EXISTS (SELECT 1 FROM date_change_requests c WHERE c.request_id = r.id AND c.status = 'pending')";
+const QUERY_OPEN: &str =
+    "EXISTS (SELECT 1 FROM queries qo WHERE qo.request_id = r.id AND qo.answered_at IS NULL)";
 
 /// A value bound into a query built at run time.
 enum Param {
@@ -57,10 +65,14 @@ pub async fn queue(
             let n = next(Param::Text(s.code().into()), &mut params);
             conditions.push(format!("r.status = {n}"));
         }
-        Some(StatusFilter::DateChangeWaiting) => conditions.push(
-            "EXISTS (SELECT 1 FROM date_change_requests c WHERE c.request_id = r.id AND c.status = 'pending')"
-                .into(),
-        ),
+        Some(StatusFilter::DateChangeWaiting) => conditions.push(DATE_CHANGE_WAITING.into()),
+        Some(StatusFilter::ReadyForRetest) => {
+            conditions.push("r.retest_asked_at IS NOT NULL".into())
+        }
+        Some(StatusFilter::SupportAsked) => {
+            conditions.push("r.support_asked_at IS NOT NULL".into())
+        }
+        Some(StatusFilter::QueryOpen) => conditions.push(QUERY_OPEN.into()),
         None => {}
     }
     if let Some(d) = filter.from {
@@ -137,8 +149,9 @@ pub async fn queue(
     let sql = format!(
         "{with_clause}SELECT r.id, r.reference, r.organisation_id, o.name AS organisation_name, s.name AS scheme_name, \
          r.status, r.connection_date, r.go_live_date, r.created_at, \
-         EXISTS (SELECT 1 FROM date_change_requests c WHERE c.request_id = r.id AND c.status = 'pending') \
-         AS date_change_waiting \
+         {DATE_CHANGE_WAITING} AS date_change_waiting, \
+         r.retest_asked_at IS NOT NULL AS retest_asked, r.support_asked_at IS NOT NULL AS support_asked, \
+         {QUERY_OPEN} AS query_open \
          FROM oat_requests r JOIN schemes s ON s.id = r.scheme_id \
          JOIN organisations o ON o.id = r.organisation_id \
          {where_clause} ORDER BY {order} LIMIT {lim}"
@@ -162,13 +175,22 @@ pub async fn queue(
     Ok((rows, more))
 }
 
-/// How many requests are in each status, and how many have a date change waiting.
-pub async fn counts(db: &Db) -> Result<(Vec<(String, i64)>, i64), StoreError> {
+/// How many requests are in each status, and how many wait for staff in each other way.
+pub async fn counts(db: &Db) -> Result<(Vec<(String, i64)>, Vec<(StatusFilter, i64)>), StoreError> {
     const BY_STATUS: &str = "SELECT status, COUNT(*) AS n FROM oat_requests GROUP BY status";
-    const WAITING: &str = "SELECT COUNT(*) FROM date_change_requests WHERE status = 'pending'";
+    const WAITING: &str = "SELECT \
+         (SELECT COUNT(*) FROM oat_requests WHERE retest_asked_at IS NOT NULL), \
+         (SELECT COUNT(*) FROM oat_requests WHERE support_asked_at IS NOT NULL), \
+         (SELECT COUNT(DISTINCT request_id) FROM queries WHERE answered_at IS NULL AND request_id IS NOT NULL), \
+         (SELECT COUNT(*) FROM date_change_requests WHERE status = 'pending')";
     let by_status: Vec<(String, i64)> =
         on_db!(db, pool => sqlx::query_as(BY_STATUS).fetch_all(pool).await)?;
-    let waiting: i64 = on_db!(db, pool => sqlx::query_scalar(WAITING).fetch_one(pool).await)?;
+    let (retest, support, queries, dates): (i64, i64, i64, i64) =
+        on_db!(db, pool => sqlx::query_as(WAITING).fetch_one(pool).await)?;
+    let waiting = StatusFilter::WAITING
+        .into_iter()
+        .zip([retest, support, queries, dates])
+        .collect();
     Ok((by_status, waiting))
 }
 
@@ -202,6 +224,18 @@ pub struct StaffRequest {
     pub retest_of_reference: Option<String>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
+    /// Which round of testing the request is in (1 until a re-test is booked).
+    pub test_round: i32,
+    /// When the service manager said they are ready for a re-test (cleared once it is booked).
+    pub retest_asked_at: Option<DateTime<Utc>>,
+    pub retest_note: String,
+    /// When the service manager asked for a support session (cleared once one is booked).
+    pub support_asked_at: Option<DateTime<Utc>>,
+    pub support_request: String,
+    pub withdrawn_reason: String,
+    /// A later request for the same scheme exists (a re-test sent as a new request, as the
+    /// portal once did): this one takes no more actions.
+    pub superseded: bool,
 }
 
 const STAFF_REQUEST_SQL: &str = "SELECT r.id, r.reference, r.organisation_id, o.name AS organisation_name, \
@@ -209,7 +243,9 @@ const STAFF_REQUEST_SQL: &str = "SELECT r.id, r.reference, r.organisation_id, o.
      u.name AS submitted_by_name, u.email AS submitted_by_email, r.crypto_deployed, r.connection_ready, \
      r.ready_for_live, r.connection_date, r.status, r.go_live_date, r.go_live_reason, r.test_at, r.test_note, \
      r.failure_reason, r.support_at, r.support_join, r.retest_of, p.reference AS retest_of_reference, \
-     r.version, r.created_at \
+     r.version, r.created_at, r.test_round, r.retest_asked_at, r.retest_note, r.support_asked_at, \
+     r.support_request, r.withdrawn_reason, \
+     EXISTS (SELECT 1 FROM oat_requests n WHERE n.scheme_id = r.scheme_id AND n.id > r.id) AS superseded \
      FROM oat_requests r JOIN schemes s ON s.id = r.scheme_id \
      JOIN organisations o ON o.id = r.organisation_id JOIN users u ON u.id = r.submitted_by \
      LEFT JOIN oat_requests p ON p.id = r.retest_of";
@@ -240,27 +276,46 @@ fn status_in(from: &[RequestStatus]) -> String {
 
 /// What an action changes besides the status.
 pub enum Change<'a> {
+    /// Books or moves the test; booking after a failure starts the next round.
     ScheduleTest {
         at: DateTime<Utc>,
         note: &'a str,
     },
     Pass,
+    /// A failed test; a support session offered with it replaces any asked for.
     Failure {
         reason: &'a str,
         support_at: Option<DateTime<Utc>>,
         support_join: &'a str,
     },
-    ConfirmGoLive {
+    /// A go-live date confirmed, or moved.
+    GoLive {
         date: NaiveDate,
         reason: &'a str,
     },
     /// An approved change of connection date (and of the go-live date, once confirmed).
     ConnectionDate(NaiveDate),
     Live,
+    /// The service manager is ready for a re-test.
+    RetestAsked {
+        note: &'a str,
+    },
+    /// The service manager asks for a support session.
+    SupportAsked {
+        request: &'a str,
+    },
+    /// Staff book a support session.
+    Support {
+        at: DateTime<Utc>,
+        join: &'a str,
+    },
+    Withdraw {
+        reason: &'a str,
+    },
 }
 
 /// Applies an action if the request is still at `version` and in one of `from`; false (and
-/// nothing changed) otherwise.
+/// nothing changed) otherwise. Every `SET` reads the row as it was before the update.
 pub async fn apply(
     tx: &mut Tx,
     id: i64,
@@ -272,41 +327,56 @@ pub async fn apply(
 ) -> Result<bool, StoreError> {
     let guard = format!("WHERE id = $1 AND version = $2 AND {}", status_in(from));
     let head = "UPDATE oat_requests SET status = $3, updated_at = $4, version = version + 1";
+    macro_rules! run {
+        ($set:expr $(, $bind:expr)*) => {{
+            let sql = format!("{head}{} {guard}", $set);
+            on_tx!(tx, conn => sqlx::query(&sql).bind(id).bind(version).bind(to.code()).bind(now)
+                $(.bind($bind))*.execute(&mut **conn).await.map(|r| r.rows_affected()))?
+        }};
+    }
     let n = match change {
-        Change::ScheduleTest { at, note } => {
-            let sql = format!("{head}, test_at = $5, test_note = $6 {guard}");
-            on_tx!(tx, conn => sqlx::query(&sql).bind(id).bind(version).bind(to.code()).bind(now)
-                .bind(at).bind(note).execute(&mut **conn).await.map(|r| r.rows_affected()))?
-        }
-        Change::Pass | Change::Live => {
-            let sql = format!("{head} {guard}");
-            on_tx!(tx, conn => sqlx::query(&sql).bind(id).bind(version).bind(to.code()).bind(now)
-                .execute(&mut **conn).await.map(|r| r.rows_affected()))?
-        }
+        Change::ScheduleTest { at, note } => run!(
+            ", test_at = $5, test_note = $6, retest_asked_at = NULL, \
+             test_round = test_round + CASE WHEN status = 'failed' THEN 1 ELSE 0 END",
+            at,
+            note
+        ),
+        Change::Pass | Change::Live => run!(""),
         Change::Failure {
             reason,
             support_at,
             support_join,
-        } => {
-            let sql =
-                format!("{head}, failure_reason = $5, support_at = $6, support_join = $7 {guard}");
-            on_tx!(tx, conn => sqlx::query(&sql).bind(id).bind(version).bind(to.code()).bind(now)
-                .bind(reason).bind(support_at).bind(support_join)
-                .execute(&mut **conn).await.map(|r| r.rows_affected()))?
+        } => run!(
+            ", failure_reason = $5, support_at = COALESCE($6, support_at), \
+             support_join = CASE WHEN $6 IS NULL THEN support_join ELSE $7 END, \
+             support_asked_at = CASE WHEN $6 IS NULL THEN support_asked_at ELSE NULL END",
+            reason,
+            support_at,
+            support_join
+        ),
+        Change::GoLive { date, reason } => {
+            run!(", go_live_date = $5, go_live_reason = $6", date, reason)
         }
-        Change::ConfirmGoLive { date, reason } => {
-            let sql = format!("{head}, go_live_date = $5, go_live_reason = $6 {guard}");
-            on_tx!(tx, conn => sqlx::query(&sql).bind(id).bind(version).bind(to.code()).bind(now)
-                .bind(date).bind(reason).execute(&mut **conn).await.map(|r| r.rows_affected()))?
+        Change::ConnectionDate(date) => run!(
+            ", connection_date = $5, \
+             go_live_date = CASE WHEN go_live_date IS NULL THEN NULL ELSE $5 END",
+            date
+        ),
+        Change::RetestAsked { note } => {
+            run!(", retest_asked_at = $4, retest_note = $5", note)
         }
-        Change::ConnectionDate(date) => {
-            let sql = format!(
-                "{head}, connection_date = $5, \
-                 go_live_date = CASE WHEN go_live_date IS NULL THEN NULL ELSE $5 END {guard}"
-            );
-            on_tx!(tx, conn => sqlx::query(&sql).bind(id).bind(version).bind(to.code()).bind(now)
-                .bind(date).execute(&mut **conn).await.map(|r| r.rows_affected()))?
+        Change::SupportAsked { request } => {
+            run!(", support_asked_at = $4, support_request = $5", request)
         }
+        Change::Support { at, join } => run!(
+            ", support_at = $5, support_join = $6, support_asked_at = NULL",
+            at,
+            join
+        ),
+        Change::Withdraw { reason } => run!(
+            ", withdrawn_reason = $5, retest_asked_at = NULL, support_asked_at = NULL",
+            reason
+        ),
     };
     Ok(n == 1)
 }
@@ -385,6 +455,13 @@ pub async fn decide_date_change(
     Ok(n == 1)
 }
 
+/// Active programme staff: who hears of withdrawals and queries.
+pub async fn staff_emails(db: &Db) -> Result<Vec<(String, String)>, StoreError> {
+    const SQL: &str = "SELECT u.name, u.email FROM users u JOIN user_roles r ON r.user_id = u.id \
+         WHERE u.organisation_id IS NULL AND u.active AND r.role = 'programme_staff' ORDER BY u.id";
+    Ok(on_db!(db, pool => sqlx::query_as(SQL).fetch_all(pool).await)?)
+}
+
 /// Active service managers of an organisation: who OAT emails go to.
 pub async fn service_manager_emails(
     db: &Db,
@@ -406,7 +483,16 @@ pub struct EmailSent {
 
 /// The idempotency key of an email about a request: `oat:42:passed:manager@example.org`.
 pub fn email_key(request_id: i64, what: &str, recipient: &str) -> String {
-    format!("oat:{request_id}:{what}:{}", recipient.to_lowercase())
+    format!(
+        "{}:{what}:{}",
+        email_prefix(request_id),
+        recipient.to_lowercase()
+    )
+}
+
+/// What every email key about a request starts with: the staff page lists them by it.
+pub fn email_prefix(request_id: i64) -> String {
+    format!("oat:{request_id}")
 }
 
 pub async fn emails_for(db: &Db, request_id: i64) -> Result<Vec<EmailSent>, StoreError> {

@@ -40,6 +40,9 @@ pub struct SchemeWithLatest {
     pub scheme: Scheme,
     pub latest_request_id: Option<i64>,
     pub latest_go_live_date: Option<NaiveDate>,
+    /// The newest request's connection date and booked test, shown until a go-live date is.
+    pub latest_connection_date: Option<NaiveDate>,
+    pub latest_test_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The newest request of each of the organisation's schemes, grouped once for the organisation
@@ -82,7 +85,9 @@ pub async fn list_with_latest_request(
                  'status', s.status, 'go_live_on', s.go_live_on, 'approval', s.approval, \
                  'requested_connection_on', s.requested_connection_on, \
                  'rejection_reason', s.rejection_reason), \
-                 'latest_request_id', r.id, 'latest_go_live_date', r.go_live_date)) {LATEST_JOIN}"
+                 'latest_request_id', r.id, 'latest_go_live_date', r.go_live_date, \
+                 'latest_connection_date', r.connection_date, \
+                 'latest_test_at', strftime('%Y-%m-%dT%H:%M:%SZ', r.test_at))) {LATEST_JOIN}"
         )
     });
     // The columns in the order `scheme_with_latest_from_pg` reads them.
@@ -90,7 +95,8 @@ pub async fn list_with_latest_request(
         format!(
             "SELECT s.id, s.organisation_id, s.name, s.regulator, s.regulator_number, \
              s.is_vouching, s.status, s.go_live_on, s.approval, s.requested_connection_on, \
-             s.rejection_reason, r.id AS latest_request_id, r.go_live_date AS latest_go_live_date \
+             s.rejection_reason, r.id AS latest_request_id, r.go_live_date AS latest_go_live_date, \
+             r.connection_date AS latest_connection_date, r.test_at AS latest_test_at \
              {LATEST_JOIN}"
         )
     });
@@ -144,6 +150,8 @@ fn scheme_with_latest_from_pg(
         },
         latest_request_id: row.try_get(11)?,
         latest_go_live_date: row.try_get(12)?,
+        latest_connection_date: row.try_get(13)?,
+        latest_test_at: row.try_get(14)?,
     })
 }
 

@@ -5,6 +5,7 @@
 //! server, dropped afterwards). The test command runs this binary once for each.
 
 mod accounts;
+mod after_sending;
 mod authz;
 mod connectivity;
 mod database;

@@ -260,7 +260,7 @@ async fn actions_are_refused_in_states_where_they_make_no_sense() {
     assert!(page.contains("You cannot do this now"), "explains");
     assert_eq!(request(&app, id).await.status.code(), "requested");
 
-    // Fail it; then every staff action is refused.
+    // Fail it; then every staff action but booking a re-test is refused.
     let r = act(
         &app,
         &s,
@@ -279,10 +279,6 @@ async fn actions_are_refused_in_states_where_they_make_no_sense() {
     let req = request(&app, id).await;
     assert_eq!((req.status.code(), req.version), ("failed", 2));
     for (path, form) in [
-        (
-            "/api/staff/requests/schedule",
-            vec![("test_date", "2026-11-26"), ("test_time", "10:00")],
-        ),
         ("/api/staff/requests/outcome", vec![("outcome", "passed")]),
         ("/api/staff/requests/go-live", vec![("which", "requested")]),
         ("/api/staff/requests/failure", vec![("reason", "again")]),
@@ -303,24 +299,18 @@ async fn actions_are_refused_in_states_where_they_make_no_sense() {
         "nothing applied"
     );
 
-    // The manager sees why, with the support session, and can send a re-test request.
+    // The manager sees why, with the support session, and is offered a re-test on this same
+    // request (re-tests are in after_sending.rs).
     let page = app.page_text(&m, &format!("/requests/{id}")).await;
     assert!(page.contains("Your endpoint answered 200; PDP expects 202"));
     assert!(page.contains("25 November 2026 at 10am") && page.contains("https://meet.example/oat"));
-    assert!(page.contains("Send a re-test request"));
-    let retest = send_request(&app, &m, "2026-12-02").await;
-    assert_ne!(retest, id);
-    let again = request(&app, retest).await;
-    assert_eq!(again.retest_of, Some(id));
-    assert_eq!(again.status.code(), "requested");
-    let page = app.page_text(&m, &format!("/requests/{retest}")).await;
-    assert!(page.contains("Re-test requested") && page.contains("Re-test of"));
-    assert!(outbox::recent(&app.db, 20)
-        .await
-        .unwrap()
-        .iter()
-        .any(|e| e.subject.contains("did not pass")
-            && e.body_text.contains("https://meet.example/oat")));
+    assert!(page.contains("Tell PDP you are ready for a re-test"));
+    assert!(!page.contains("Send a re-test request"));
+    assert!(outbox::recent(&app.db, 20).await.unwrap().iter().any(|e| e
+        .subject
+        .contains("did not pass")
+        && e.body_text.contains("https://meet.example/oat")
+        && e.body_text.contains("ready for a re-test")));
 }
 
 #[tokio::test]

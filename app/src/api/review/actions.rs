@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::error::AppError;
 
 /// Books (or moves) the connectivity test: a date and time in the UK and an optional note.
+/// Booked after a failure, it is the next round of testing on the same request.
 #[server(prefix = "/api", endpoint = "staff/requests/schedule")]
 pub async fn schedule_test(
     id: String,
@@ -15,11 +16,8 @@ pub async fn schedule_test(
     note: Option<String>,
 ) -> Result<(), AppError> {
     use super::ssr::*;
-    let staff = require_staff()?;
-    let services = services()?;
-    let r = load(&services, parse_id(&id)?).await?;
-    let version = parse_version(&version)?;
-    let form_page = format!("{}/schedule", page_of(r.id));
+    use crate::domain::review::round_after_scheduling;
+    let Opened(staff, services, r, version, form_page) = open(&id, &version, "schedule").await?;
     let (date_raw, time_raw, note_raw) = (
         test_date.unwrap_or_default(),
         test_time.unwrap_or_default(),
@@ -30,71 +28,73 @@ pub async fn schedule_test(
         .with_value("test_time", time_raw.trim())
         .with_value("note", note_raw.trim());
     let now = services.clock.now();
-    let when = match parse_date_time(&date_raw, &time_raw, "test") {
-        Ok(local) => match london_to_utc(local) {
-            Some(at) if at > now => Some(at),
-            Some(_) => {
-                form = form.with_error("test_date", "The test must be in the future");
-                None
-            }
-            None => {
-                form = form.with_error(
-                    "test_time",
-                    "That time does not exist in the UK on that date, because the clocks go forward: enter another time",
-                );
-                None
-            }
-        },
-        Err(e) => {
-            form = form.with_error(&format!("test_{}", e.field), e.message);
-            None
-        }
-    };
-    let note = match parse_text(&note_raw, MAX_TEXT, "Note") {
-        Ok(n) => n.unwrap_or_default(),
-        Err(e) => {
-            form = form.with_error("note", e);
-            String::new()
-        }
-    };
+    let when = form.check_any(future_uk_time(&date_raw, &time_raw, "test", "test", now));
+    let note = form
+        .check("note", optional_text(&note_raw, "Note"))
+        .unwrap_or_default();
     let Some(at) = when.filter(|_| !form.has_errors()) else {
         return back_to_form("schedule", &form, &form_page).await;
     };
+    let round = round_after_scheduling(r.status, r.test_round);
+    let moved = r.status == RequestStatus::TestScheduled;
     let when_text = london_long(at);
     let link = request_link(&services, r.id);
     let reference = r.reference.clone().unwrap_or_default();
     let letter = |name: &str| {
-        Letter::new(
-            format!("Your connectivity test is booked ({reference})"),
-            name,
-        )
-        .para(format!(
-            "We have booked the connectivity test for {}. It is the last step of operational acceptance testing.",
-            r.scheme_name
-        ))
-        .facts(&[
-            ("Reference", reference.clone()),
-            ("Test", when_text.clone()),
-            ("Note", note.clone()),
-        ])
-        .para("At that time we will send a synthetic find request to your live find endpoint. Your endpoint must acknowledge it with HTTP 202 Accepted. Make sure your live cryptographic material is deployed and your endpoint is running.")
-        .link("Follow your request", link.clone())
+        let subject = if moved {
+            format!("Your connectivity test has moved ({reference})")
+        } else if round > 1 {
+            format!("Your re-test is booked ({reference})")
+        } else {
+            format!("Your connectivity test is booked ({reference})")
+        };
+        Letter::new(subject, name)
+            .para(if round > 1 {
+                format!(
+                    "We have booked test {round} of {}, the re-test after the last one failed.",
+                    r.scheme_name
+                )
+            } else {
+                format!(
+                    "We have booked the connectivity test for {}. It is the last step of operational acceptance testing.",
+                    r.scheme_name
+                )
+            })
+            .facts(&[
+                ("Reference", reference.clone()),
+                ("Test", when_text.clone()),
+                ("Note", note.clone()),
+            ])
+            .para("At that time we will send a synthetic find request to your live find endpoint. Your endpoint must acknowledge it with HTTP 202 Accepted. Make sure your live cryptographic material is deployed and your endpoint is running.")
+            .link("Follow your request", link.clone())
     };
+    let title = if moved {
+        format!("Connectivity test {round} moved")
+    } else {
+        format!("Connectivity test {round} scheduled")
+    };
+    let what = format!("test-{round}-scheduled-v{version}");
     let step = Step {
         action: Action::ScheduleTest,
         change: Change::ScheduleTest { at, note: &note },
         go_live: None,
         form: "schedule",
+        form_page: &form_page,
         audit: AuditAction::OatTestScheduled,
-        title: "Connectivity test scheduled",
-        detail: &format!("Test booked for {when_text}"),
-        email: Some((&format!("test-scheduled-v{version}"), &letter)),
+        title: &title,
+        detail: &format!("Test {round} booked for {when_text}"),
+        notices: vec![Notice::managers(&what, &letter)],
     };
     if !apply_action(&services, &staff, &r, version, step).await? {
         return Ok(());
     }
-    tracing::info!(request_id = r.id, "connectivity test scheduled");
-    finish(&r, &format!("Connectivity test scheduled for {when_text}")).await
+    tracing::info!(request_id = r.id, round, "connectivity test scheduled");
+    let message = if round > 1 {
+        format!("Re-test (test {round}) scheduled for {when_text}")
+    } else {
+        format!("Connectivity test scheduled for {when_text}")
+    };
+    finish(&r, &message).await
 }
 
 #[cfg(feature = "ssr")]
@@ -118,11 +118,7 @@ pub async fn record_outcome(
     outcome: Option<String>,
 ) -> Result<(), AppError> {
     use super::ssr::*;
-    let staff = require_staff()?;
-    let services = services()?;
-    let r = load(&services, parse_id(&id)?).await?;
-    let version = parse_version(&version)?;
-    let form_page = format!("{}/outcome", page_of(r.id));
+    let Opened(staff, services, r, version, form_page) = open(&id, &version, "outcome").await?;
     match outcome.as_deref().map(str::trim) {
         Some("passed") => {}
         Some("failed") => {
@@ -153,15 +149,17 @@ pub async fn record_outcome(
         .para("Next: we will email you to confirm the date your vouching scheme goes live. You can now add further pension providers and schemes in the portal.")
         .link("See your request", link.clone())
     };
+    let title = format!("Connectivity test {} passed", r.test_round);
     let step = Step {
         action: Action::RecordPass,
         change: Change::Pass,
         go_live: None,
         form: "outcome",
+        form_page: &form_page,
         audit: AuditAction::OatPassed,
-        title: "Connectivity test passed",
+        title: &title,
         detail: "Your endpoint acknowledged the synthetic find request with 202 Accepted",
-        email: Some(("passed", &letter)),
+        notices: vec![Notice::managers("passed", &letter)],
     };
     if !apply_action(&services, &staff, &r, version, step).await? {
         return Ok(());
@@ -182,11 +180,7 @@ pub async fn confirm_go_live(
     reason: Option<String>,
 ) -> Result<(), AppError> {
     use super::ssr::*;
-    let staff = require_staff()?;
-    let services = services()?;
-    let r = load(&services, parse_id(&id)?).await?;
-    let version = parse_version(&version)?;
-    let form_page = format!("{}/go-live", page_of(r.id));
+    let Opened(staff, services, r, version, form_page) = open(&id, &version, "go-live").await?;
     let (other_raw, reason_raw) = (other_date.unwrap_or_default(), reason.unwrap_or_default());
     let mut form = FormState::default()
         .with_value("which", which.as_deref().unwrap_or("").trim())
@@ -241,16 +235,17 @@ pub async fn confirm_go_live(
     };
     let step = Step {
         action: Action::ConfirmGoLive,
-        change: Change::ConfirmGoLive {
+        change: Change::GoLive {
             date,
             reason: &reason_text,
         },
         go_live: Some(date),
         form: "go-live",
+        form_page: &form_page,
         audit: AuditAction::GoLiveDateConfirmed,
         title: "Go-live date confirmed",
         detail: &detail,
-        email: Some(("go-live-confirmed", &letter)),
+        notices: vec![Notice::managers("go-live-confirmed", &letter)],
     };
     if !apply_action(&services, &staff, &r, version, step).await? {
         return Ok(());
@@ -259,8 +254,9 @@ pub async fn confirm_go_live(
     finish(&r, &format!("Go-live date confirmed: {}", long_date(date))).await
 }
 
-/// Records a failed test: a reason (required) and optionally a support session (date, time and
-/// how to join). The service manager can then send a re-test request.
+/// Records a failed test: a reason (required) and optionally a support session offered (date,
+/// time and how to join). The request stays open: the service manager tells PDP when they are
+/// ready for a re-test, or asks for a support session, on the same request.
 #[server(prefix = "/api", endpoint = "staff/requests/failure")]
 pub async fn record_failure(
     id: String,
@@ -271,11 +267,7 @@ pub async fn record_failure(
     support_join: Option<String>,
 ) -> Result<(), AppError> {
     use super::ssr::*;
-    let staff = require_staff()?;
-    let services = services()?;
-    let r = load(&services, parse_id(&id)?).await?;
-    let version = parse_version(&version)?;
-    let form_page = format!("{}/failure", page_of(r.id));
+    let Opened(staff, services, r, version, form_page) = open(&id, &version, "failure").await?;
     let (reason_raw, sd, st, sj) = (
         reason.unwrap_or_default(),
         support_date.unwrap_or_default(),
@@ -287,82 +279,47 @@ pub async fn record_failure(
         .with_value("support_date", sd.trim())
         .with_value("support_time", st.trim())
         .with_value("support_join", sj.trim());
-    let reason = match parse_text(&reason_raw, MAX_TEXT, "Reason") {
-        Ok(Some(t)) => t,
-        Ok(None) => {
-            form = form.with_error("reason", "Enter why the test failed");
-            String::new()
-        }
-        Err(e) => {
-            form = form.with_error("reason", e);
-            String::new()
-        }
-    };
-    let join = match parse_text(&sj, MAX_TEXT, "How to join") {
-        Ok(t) => t.unwrap_or_default(),
-        Err(e) => {
-            form = form.with_error("support_join", e);
-            String::new()
-        }
-    };
-    let now = services.clock.now();
-    let any_support = !(sd.trim().is_empty() && st.trim().is_empty() && join.is_empty());
-    let support_at = if any_support {
-        match parse_date_time(&sd, &st, "support session") {
-            Ok(local) => match london_to_utc(local) {
-                Some(at) if at > now => Some(at),
-                Some(_) => {
-                    form = form
-                        .with_error("support_date", "The support session must be in the future");
-                    None
-                }
-                None => {
-                    form = form.with_error(
-                        "support_time",
-                        "That time does not exist in the UK on that date, because the clocks go forward: enter another time",
-                    );
-                    None
-                }
-            },
-            Err(e) => {
-                form = form.with_error(&format!("support_{}", e.field), e.message);
-                None
-            }
-        }
+    let reason = form
+        .check(
+            "reason",
+            required_text(&reason_raw, "Reason", "Enter why the test failed"),
+        )
+        .unwrap_or_default();
+    let any_support = [&sd, &st, &sj].iter().any(|v| !v.trim().is_empty());
+    let support = if any_support {
+        support_session(&mut form, &sd, &st, &sj, services.clock.now())
     } else {
         None
     };
-    if any_support && join.is_empty() && !form.has_errors() {
-        form = form.with_error(
-            "support_join",
-            "Enter how to join the support session, for example a video call link",
-        );
-    }
     if form.has_errors() {
         return back_to_form("failure", &form, &form_page).await;
     }
+    let (support_at, join) = support.unzip();
+    let join = join.unwrap_or_default();
+    let round = r.test_round;
     let reference = r.reference.clone().unwrap_or_default();
     let link = request_link(&services, r.id);
     let support_text = support_at.map(london_long).unwrap_or_default();
     let letter = |name: &str| {
-        let mut l = Letter::new(
+        let l = Letter::new(
             format!("Operational acceptance testing did not pass ({reference})"),
             name,
         )
         .para(format!(
-            "The connectivity test for {} did not pass.",
+            "The connectivity test for {} did not pass (test {round}).",
             r.scheme_name
         ))
         .facts(&[("Reference", reference.clone()), ("Why", reason.clone())]);
-        if !support_text.is_empty() {
-            l = l
-                .para("We have arranged a support session to help you fix this.")
+        let l = if support_text.is_empty() {
+            l.para("If you need more details on why the test failed, ask us for a support session from your request page and we will arrange one with you.")
+        } else {
+            l.para("We have arranged a support session to help you with this.")
                 .facts(&[
                     ("When", support_text.clone()),
                     ("How to join", join.clone()),
-                ]);
-        }
-        l.para("When you have fixed the problem, send a re-test request from your request page: you will answer the questions and choose a connection date again.")
+                ])
+        };
+        l.para("Once you have resolved the issues, tell us from your request page that you are ready for a re-test, and we will run the test again. Your request and connection date stay as they are.")
             .link("See your request", link.clone())
     };
     let detail = if support_text.is_empty() {
@@ -370,6 +327,8 @@ pub async fn record_failure(
     } else {
         format!("{reason}. Support session {support_text}")
     };
+    let title = format!("Connectivity test {round} failed");
+    let what = format!("test-{round}-failed");
     let step = Step {
         action: Action::RecordFailure,
         change: Change::Failure {
@@ -379,16 +338,185 @@ pub async fn record_failure(
         },
         go_live: None,
         form: "failure",
+        form_page: &form_page,
         audit: AuditAction::OatFailed,
-        title: "Connectivity test failed",
+        title: &title,
         detail: &detail,
-        email: Some(("failed", &letter)),
+        notices: vec![Notice::managers(&what, &letter)],
     };
     if !apply_action(&services, &staff, &r, version, step).await? {
         return Ok(());
     }
-    tracing::info!(request_id = r.id, "OAT failed");
+    tracing::info!(request_id = r.id, round, "OAT failed");
     finish(&r, "Outcome recorded: the test failed").await
+}
+
+/// A support session's date, time (UK) and how to join, all needed; errors go on `form`.
+#[cfg(feature = "ssr")]
+fn support_session(
+    form: &mut crate::forms::FormState,
+    date: &str,
+    time: &str,
+    join: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<(chrono::DateTime<chrono::Utc>, String)> {
+    use super::ssr::*;
+    let at = form.check_any(future_uk_time(
+        date,
+        time,
+        "support session",
+        "support",
+        now,
+    ));
+    let join = form.check(
+        "support_join",
+        required_text(
+            join,
+            "How to join",
+            "Enter how to join the support session, for example a video call link",
+        ),
+    );
+    at.zip(join)
+}
+
+/// Books a support session (one the service manager asked for, or one staff offer) and emails
+/// the organisation when and how to join.
+#[server(prefix = "/api", endpoint = "staff/requests/support")]
+pub async fn arrange_support(
+    id: String,
+    version: String,
+    support_date: Option<String>,
+    support_time: Option<String>,
+    support_join: Option<String>,
+) -> Result<(), AppError> {
+    use super::ssr::*;
+    let Opened(staff, services, r, version, form_page) = open(&id, &version, "support").await?;
+    let (sd, st, sj) = (
+        support_date.unwrap_or_default(),
+        support_time.unwrap_or_default(),
+        support_join.unwrap_or_default(),
+    );
+    let mut form = FormState::default()
+        .with_value("support_date", sd.trim())
+        .with_value("support_time", st.trim())
+        .with_value("support_join", sj.trim());
+    let Some((at, join)) = support_session(&mut form, &sd, &st, &sj, services.clock.now()) else {
+        return back_to_form("support", &form, &form_page).await;
+    };
+    let when = london_long(at);
+    let reference = r.reference.clone().unwrap_or_default();
+    let link = request_link(&services, r.id);
+    let letter = |name: &str| {
+        Letter::new(
+            format!("Your support session is booked ({reference})"),
+            name,
+        )
+        .para(format!(
+            "We have arranged a support session about the connectivity test for {}.",
+            r.scheme_name
+        ))
+        .facts(&[
+            ("Reference", reference.clone()),
+            ("When", when.clone()),
+            ("How to join", join.clone()),
+        ])
+        .link("See your request", link.clone())
+    };
+    let what = format!("support-v{version}");
+    let step = Step {
+        action: Action::ArrangeSupport,
+        change: Change::Support { at, join: &join },
+        go_live: r.go_live_date,
+        form: "support",
+        form_page: &form_page,
+        audit: AuditAction::SupportArranged,
+        title: "Support session arranged",
+        detail: &format!("{when}. How to join: {join}"),
+        notices: vec![Notice::managers(&what, &letter)],
+    };
+    if !apply_action(&services, &staff, &r, version, step).await? {
+        return Ok(());
+    }
+    tracing::info!(request_id = r.id, "support session arranged");
+    finish(&r, &format!("Support session arranged for {when}")).await
+}
+
+/// Moves a confirmed go-live date (PDP's own decision, for example while its infrastructure is
+/// updated), with a reason the organisation sees; the go-live job follows the new date.
+#[server(prefix = "/api", endpoint = "staff/requests/move-go-live")]
+pub async fn move_go_live(
+    id: String,
+    version: String,
+    new_date: Option<String>,
+    reason: Option<String>,
+) -> Result<(), AppError> {
+    use super::ssr::*;
+    let Opened(staff, services, r, version, form_page) =
+        open(&id, &version, "move-go-live").await?;
+    let (date_raw, reason_raw) = (new_date.unwrap_or_default(), reason.unwrap_or_default());
+    let mut form = FormState::default()
+        .with_value("new_date", date_raw.trim())
+        .with_value("reason", reason_raw.trim());
+    let today = london_today(services.clock.now());
+    let date = form.check(
+        "new_date",
+        crate::domain::review::moved_go_live(&date_raw, r.go_live_date, today),
+    );
+    let reason = form.check(
+        "reason",
+        required_text(
+            &reason_raw,
+            "Reason",
+            "Enter why the go-live date is moving",
+        ),
+    );
+    let (Some(date), Some(reason)) = (date, reason) else {
+        return back_to_form("move-go-live", &form, &form_page).await;
+    };
+    let was = r.go_live_date.map(long_date).unwrap_or_default();
+    let reference = r.reference.clone().unwrap_or_default();
+    let link = request_link(&services, r.id);
+    let letter = |name: &str| {
+        Letter::new(
+            format!(
+                "Your go-live date has moved to {} ({reference})",
+                long_date(date)
+            ),
+            name,
+        )
+        .para(format!(
+            "The Pensions Dashboards Programme has moved the go-live date of {}.",
+            r.scheme_name
+        ))
+        .facts(&[
+            ("Reference", reference.clone()),
+            ("New go-live date", long_date(date)),
+            ("Was", was.clone()),
+            ("Why", reason.clone()),
+        ])
+        .link("See your request", link.clone())
+    };
+    let what = format!("go-live-moved-v{version}");
+    let detail = format!("From {was} to {}: {reason}", long_date(date));
+    let step = Step {
+        action: Action::MoveGoLive,
+        change: Change::GoLive {
+            date,
+            reason: &reason,
+        },
+        go_live: Some(date),
+        form: "move-go-live",
+        form_page: &form_page,
+        audit: AuditAction::GoLiveDateMoved,
+        title: "Go-live date moved",
+        detail: &detail,
+        notices: vec![Notice::managers(&what, &letter)],
+    };
+    if !apply_action(&services, &staff, &r, version, step).await? {
+        return Ok(());
+    }
+    tracing::info!(request_id = r.id, %date, "go-live date moved");
+    finish(&r, &format!("Go-live date moved to {}", long_date(date))).await
 }
 
 /// Approves or rejects a change of connection date a service manager asked for. Approval checks
@@ -402,19 +530,15 @@ pub async fn decide_date_change(
     reason: Option<String>,
 ) -> Result<(), AppError> {
     use super::ssr::*;
-    let staff = require_staff()?;
-    let services = services()?;
-    let r = load(&services, parse_id(&id)?).await?;
-    let version = parse_version(&version)?;
+    let Opened(staff, services, r, version, form_page) = open(&id, &version, "date-change").await?;
     let change_id = parse_id(&change)?;
-    let form_page = format!("{}/date-change", page_of(r.id));
     let changes = review::date_changes(&services.db, r.id)
         .await
         .context("loading date changes")?;
     let Some(c) = changes.into_iter().find(|c| c.id == change_id) else {
         return Err(AppError::not_found());
     };
-    if c.status != "pending" {
+    if c.status != "pending" || r.superseded {
         return changed_under_us(&services, r.id, "date-change", &form_page).await;
     }
     let reason_raw = reason.unwrap_or_default();
@@ -547,7 +671,7 @@ pub async fn decide_date_change(
         action,
         title,
         &detail,
-        Some((&key, &letter)),
+        &[Notice::managers(&key, &letter)],
     )
     .await?;
     tx.commit().await.context("commit")?;

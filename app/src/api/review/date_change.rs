@@ -22,7 +22,7 @@ pub async fn ask_date_change(
     let status = r.status;
     let form_page = format!("/requests/{}/change-date", r.id);
     let back = format!("/requests/{}", r.id);
-    if !Action::ChangeDate.allowed(status) {
+    if !Action::ChangeDate.available(status, r.superseded) {
         leptos_axum::redirect(&back);
         return Ok(());
     }
@@ -101,7 +101,7 @@ pub async fn ask_date_change(
         AuditAction::DateChangeRequested,
         "Change of connection date requested",
         &format!("New date {new_date}: {reason}"),
-        Some((&key, &letter)),
+        &[Notice::managers(&key, &letter)],
     )
     .await?;
     tx.commit().await.context("commit")?;

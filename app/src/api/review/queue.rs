@@ -22,14 +22,15 @@ pub struct QueueItem {
     /// "Due in 3 days", "Overdue by 2 days": requests that have not passed and are near or past
     /// their date.
     pub urgency: Option<String>,
-    pub date_change_waiting: bool,
+    /// What waits for staff besides the status: "Ready for re-test", "Open query" and so on.
+    pub waiting: Vec<String>,
 }
 
 /// One page of the queue, with the filters as understood and links to the pages either side.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct QueuePage {
     pub items: Vec<QueueItem>,
-    /// Status code, label, count; then "date_change" with the number waiting.
+    /// Status code, label, count; then each other thing staff wait on ("ready_for_retest", ...).
     pub counts: Vec<(String, String, i64)>,
     pub total: i64,
     /// The query string of the filters (no page), for links and the CSV download.
@@ -82,11 +83,19 @@ pub struct StaffRequestView {
     pub support_join: String,
     pub retest_of: Option<(i64, String)>,
     pub version: i32,
+    /// The round of testing (1 until a re-test is booked).
+    pub test_round: i32,
+    /// When the service manager said they are ready for a re-test, and their note.
+    pub retest_asked: Option<(String, String)>,
+    /// When the service manager asked for a support session, and what they need.
+    pub support_asked: Option<(String, String)>,
+    pub withdrawn_reason: String,
+    pub queries: Vec<crate::api::queries::QueryView>,
     pub timeline: Vec<TimelineEntry>,
     pub emails: Vec<EmailLine>,
     pub date_changes: Vec<DateChangeView>,
     pub pending_change: Option<DateChangeView>,
-    /// Action codes allowed now: schedule, outcome, go-live, date-change.
+    /// Action codes allowed now: schedule, outcome, go-live, move-go-live, support, date-change.
     pub allowed: Vec<String>,
     /// The earliest and latest go-live dates staff may confirm other than the requested one.
     pub earliest_go_live: NaiveDate,
@@ -168,14 +177,24 @@ pub async fn staff_queue(
         })
         .collect();
     let total = counts.iter().map(|(_, _, n)| n).sum();
-    counts.push((
-        StatusFilter::DateChangeWaiting.code().to_string(),
-        "Date change waiting".to_string(),
-        waiting,
-    ));
+    counts.extend(
+        waiting
+            .into_iter()
+            .map(|(f, n)| (f.code().to_string(), f.label().to_string(), n)),
+    );
     let items = rows
         .into_iter()
         .map(|r| QueueItem {
+            waiting: [
+                (r.retest_asked, StatusFilter::ReadyForRetest),
+                (r.support_asked, StatusFilter::SupportAsked),
+                (r.query_open, StatusFilter::QueryOpen),
+                (r.date_change_waiting, StatusFilter::DateChangeWaiting),
+            ]
+            .into_iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, f)| f.label().to_string())
+            .collect(),
             urgency: urgency(r.status, r.connection_date, today).words(),
             id: r.id,
             reference: r.reference.unwrap_or_default(),
@@ -184,7 +203,6 @@ pub async fn staff_queue(
             status: r.status,
             connection_date: r.connection_date,
             go_live_date: r.go_live_date,
-            date_change_waiting: r.date_change_waiting,
         })
         .collect();
     Ok(QueuePage {
@@ -249,19 +267,25 @@ pub async fn staff_request(id: String) -> Result<StaffRequestView, AppError> {
     let rule = DateRule::new(today, r.technical_connection_on);
     let changes: Vec<DateChangeView> = changes.into_iter().map(super::date_change_view).collect();
     let pending_change = changes.iter().find(|c| c.status == "pending").cloned();
-    let mut allowed = Vec::new();
-    if Action::ScheduleTest.allowed(status) {
-        allowed.push("schedule".to_string());
-    }
-    if Action::RecordPass.allowed(status) {
-        allowed.push("outcome".to_string());
-    }
-    if Action::ConfirmGoLive.allowed(status) {
-        allowed.push("go-live".to_string());
-    }
-    if pending_change.is_some() && Action::ChangeDate.allowed(status) {
-        allowed.push("date-change".to_string());
-    }
+    let available = |a: Action| a.available(status, r.superseded);
+    let allowed = [
+        ("schedule", available(Action::ScheduleTest)),
+        ("outcome", available(Action::RecordPass)),
+        ("go-live", available(Action::ConfirmGoLive)),
+        ("move-go-live", available(Action::MoveGoLive)),
+        ("support", available(Action::ArrangeSupport)),
+        (
+            "date-change",
+            pending_change.is_some() && available(Action::ChangeDate),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, ok)| *ok)
+    .map(|(code, _)| code.to_string())
+    .collect();
+    let raised = crate::store::queries::for_request(&services.db, r.id)
+        .await
+        .context("loading queries")?;
     let local_test = r
         .test_at
         .map(|t| t.with_timezone(&chrono_tz::Europe::London).naive_local());
@@ -303,6 +327,14 @@ pub async fn staff_request(id: String) -> Result<StaffRequestView, AppError> {
             .retest_of
             .map(|id| (id, r.retest_of_reference.clone().unwrap_or_default())),
         version: r.version,
+        test_round: r.test_round,
+        retest_asked: asked(r.retest_asked_at, &r.retest_note),
+        support_asked: asked(r.support_asked_at, &r.support_request),
+        withdrawn_reason: r.withdrawn_reason.clone(),
+        queries: raised
+            .into_iter()
+            .map(crate::api::queries::ssr::view)
+            .collect(),
         timeline: timeline(events),
         emails: emails
             .into_iter()
