@@ -271,7 +271,7 @@ pub fn RequestActionPage(which: &'static str) -> impl IntoView {
                                 <p class="govuk-body">"If you need more details on why the test failed, we will arrange a support session with you. We will email you the time and how to join."</p>
                                 <ActionForm action=support attr:novalidate=true>
                                     {guard}
-                                    <Textarea id="request" label="What do you need, and when are you free?" hint="For example: we do not understand why the endpoint's answer was refused; we are free on weekday mornings" rows=4 value=form.value("request") error=form.error("request") />
+                                    <Textarea id="needs" label="What do you need, and when are you free?" hint="For example: we do not understand why the endpoint's answer was refused; we are free on weekday mornings" rows=4 value=form.value("needs") error=form.error("needs") />
                                     <button type="submit" class="govuk-button" data-prevent-double-click="true">"Ask for a support session"</button>
                                 </ActionForm>
                             }.into_any(),

@@ -373,10 +373,21 @@ pub async fn apply(
             at,
             join
         ),
-        Change::Withdraw { reason } => run!(
-            ", withdrawn_reason = $5, retest_asked_at = NULL, support_asked_at = NULL",
-            reason
-        ),
+        Change::Withdraw { reason } => {
+            let n = run!(
+                ", withdrawn_reason = $5, retest_asked_at = NULL, support_asked_at = NULL",
+                reason
+            );
+            if n == 1 {
+                // A change of date asked for on a withdrawn request no longer waits for anyone.
+                const CLOSE: &str = "UPDATE date_change_requests SET status = 'rejected', \
+                     decided_at = $2, decision_reason = 'The request was withdrawn' \
+                     WHERE request_id = $1 AND status = 'pending'";
+                on_tx!(tx, conn => sqlx::query(CLOSE).bind(id).bind(now)
+                    .execute(&mut **conn).await.map(|_| ()))?;
+            }
+            n
+        }
     };
     Ok(n == 1)
 }

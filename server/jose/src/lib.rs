@@ -327,7 +327,7 @@ impl Signer {
         let jwk = serde_json::to_value(public_jwk(alg, &kid, public))?;
         let mut header = Header::new(alg.algorithm());
         header.kid = Some(kid.clone());
-        let header_b64 = format!("{}.", URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?));
+        let header_b64 = header_part(&header)?;
         Ok(Self {
             alg,
             kid,
@@ -381,6 +381,14 @@ impl Signer {
     pub fn public_jwk(&self) -> Value {
         self.jwk.clone()
     }
+}
+
+/// `base64url(header) + "."`: the start of every token a key signs.
+fn header_part(header: &Header) -> Result<String, JoseError> {
+    Ok(format!(
+        "{}.",
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(header)?)
+    ))
 }
 
 fn public_jwk(alg: Alg, kid: &str, public: PublicParams) -> Jwk {
@@ -900,6 +908,7 @@ mod tests {
             let mut impostor = Signer::generate(alg).unwrap();
             impostor.kid = real.kid().to_owned();
             impostor.header.kid = Some(real.kid().to_owned());
+            impostor.header_b64 = header_part(&impostor.header).unwrap();
             let token = impostor.sign(&claims()).unwrap();
             assert_eq!(
                 verifier_for(&[real]).verify(&token, NOW, AUD, 30),

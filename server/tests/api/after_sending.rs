@@ -258,7 +258,7 @@ async fn a_support_session_is_asked_for_then_booked_and_the_organisation_emailed
         &app,
         &m,
         "/api/oat/support",
-        &[("id", &ids), ("version", &v), ("request", "  ")],
+        &[("id", &ids), ("version", &v), ("needs", "  ")],
     )
     .await;
     assert_eq!(to, format!("/requests/{id}/support"));
@@ -274,7 +274,7 @@ async fn a_support_session_is_asked_for_then_booked_and_the_organisation_emailed
             ("id", &ids),
             ("version", &v),
             (
-                "request",
+                "needs",
                 "Why was our token refused? Free on weekday mornings",
             ),
         ],
@@ -496,6 +496,22 @@ async fn a_request_is_withdrawn_with_a_reason_and_a_new_one_can_be_sent() {
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
+    // A change of date waiting for a decision is closed by the withdrawal.
+    post(
+        &app,
+        &m,
+        "/api/oat/date-change",
+        &[
+            ("id", &ids),
+            ("new_date", "2026-12-09"),
+            ("reason", "Infrastructure update"),
+        ],
+    )
+    .await;
+    assert!(app
+        .page_text(&s, "/staff?status=date_change")
+        .await
+        .contains("OAT-2026-000001"));
     post(
         &app,
         &m,
@@ -507,6 +523,13 @@ async fn a_request_is_withdrawn_with_a_reason_and_a_new_one_can_be_sent() {
         ],
     )
     .await;
+    let changes = review::date_changes(&app.db, id).await.unwrap();
+    assert_eq!(changes[0].status, "rejected");
+    assert_eq!(changes[0].decision_reason, "The request was withdrawn");
+    assert!(!app
+        .page_text(&s, "/staff?status=date_change")
+        .await
+        .contains("OAT-2026-000001"));
     let r = request(&app, id).await;
     assert_eq!(r.status.code(), "withdrawn");
     assert_eq!(r.withdrawn_reason, "Our supplier is changing");
@@ -728,7 +751,7 @@ async fn every_email_of_the_loop_goes_to_the_right_people_with_reference_and_lin
         &app,
         &m,
         "/api/oat/support",
-        &[("id", &ids), ("version", &v), ("request", "Please explain")],
+        &[("id", &ids), ("version", &v), ("needs", "Please explain")],
     )
     .await;
     let v = version(&app, id).await;

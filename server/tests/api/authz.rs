@@ -116,6 +116,36 @@ const ALLOW: &[(&str, &str, &[Who])] = &[
         "id=999999&new_date=2026-12-08&reason=x",
         SERVICE_MANAGERS,
     ),
+    (
+        "/api/staff/requests/support",
+        "id=999999&version=1",
+        STAFF_AND_ADMIN,
+    ),
+    (
+        "/api/staff/requests/move-go-live",
+        "id=999999&version=1",
+        STAFF_AND_ADMIN,
+    ),
+    (
+        "/api/oat/ready-for-retest",
+        "id=999999&version=1",
+        SERVICE_MANAGERS,
+    ),
+    ("/api/oat/support", "id=999999&version=1", SERVICE_MANAGERS),
+    (
+        "/api/oat/withdraw",
+        "id=999999&version=1&reason=x",
+        SERVICE_MANAGERS,
+    ),
+    ("/api/queries", "", ORGANISATION_USERS),
+    ("/api/queries/raise", "question=", SERVICE_MANAGERS),
+    ("/api/staff/queries", "", STAFF_AND_ADMIN),
+    ("/api/staff/query", "id=999999", STAFF_AND_ADMIN),
+    (
+        "/api/staff/queries/answer",
+        "id=999999&answer=x",
+        STAFF_AND_ADMIN,
+    ),
     ("/api/staff/organisation", "id=1", STAFF_AND_ADMIN),
     ("/api/schemes/add-view", "", ORGANISATION_USERS),
     (

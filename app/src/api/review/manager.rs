@@ -110,18 +110,18 @@ pub async fn ready_for_retest(
 pub async fn ask_support(
     id: String,
     version: String,
-    request: Option<String>,
+    needs: Option<String>,
 ) -> Result<(), AppError> {
     use super::ssr::*;
     use open::*;
     let OwnRequest(user, services, r, version, form_page) =
         open_own(&id, &version, "support").await?;
     let field = TextField {
-        name: "request",
+        name: "needs",
         label: "What you need",
         missing: Some("Enter what you need from the support session and when you are free"),
     };
-    let Some(text) = read_text_form(request, field, "support", &form_page).await? else {
+    let Some(text) = read_text_form(needs, field, "support", &form_page).await? else {
         return Ok(());
     };
     let reference = r.reference.clone().unwrap_or_default();

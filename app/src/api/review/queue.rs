@@ -273,7 +273,12 @@ pub async fn staff_request(id: String) -> Result<StaffRequestView, AppError> {
         ("outcome", available(Action::RecordPass)),
         ("go-live", available(Action::ConfirmGoLive)),
         ("move-go-live", available(Action::MoveGoLive)),
-        ("support", available(Action::ArrangeSupport)),
+        // A session is offered with a failure, or booked when the organisation asks for one.
+        (
+            "support",
+            available(Action::ArrangeSupport)
+                && (status == RequestStatus::Failed || r.support_asked_at.is_some()),
+        ),
         (
             "date-change",
             pending_change.is_some() && available(Action::ChangeDate),
