@@ -220,7 +220,7 @@ fn guard(
         CurrentUser::is_admin
     } else if area("/staff") {
         CurrentUser::is_staff
-    } else if area("/organisation") || area("/oat") || area("/requests") {
+    } else if area("/organisation") || area("/oat") || area("/requests") || area("/queries") {
         |u| u.organisation_id.is_some()
     } else {
         return None;

@@ -41,7 +41,13 @@ pub struct QueryLists {
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
     use super::QueryView;
-    use crate::store::queries::Query;
+    use crate::api::admin::ssr::event;
+    use crate::error::{AppError, Context};
+    use crate::store::{
+        audit::{self, AuditAction},
+        oat,
+        queries::Query,
+    };
 
     pub fn view(q: Query) -> QueryView {
         QueryView {
@@ -62,6 +68,39 @@ pub(crate) mod ssr {
                 )
             }),
         }
+    }
+
+    /// A query raised or answered: who, where, the message, and the audit row's detail.
+    pub struct Step<'a> {
+        pub action: AuditAction,
+        pub actor: i64,
+        pub organisation_id: i64,
+        pub request_id: Option<i64>,
+        pub text: &'a str,
+        pub detail: String,
+    }
+
+    /// The request's timeline entry (titled as the audit action reads) when the query is about
+    /// one, and the audit row, in the step's transaction.
+    pub async fn record(
+        tx: &mut crate::store::Tx,
+        now: chrono::DateTime<chrono::Utc>,
+        step: Step<'_>,
+    ) -> Result<(), AppError> {
+        if let Some(request_id) = step.request_id {
+            let title = step.action.label();
+            oat::add_event(tx, request_id, now, Some(step.actor), title, step.text)
+                .await
+                .context("timeline")?;
+        }
+        let row = event(
+            step.action,
+            step.actor,
+            None,
+            Some(step.organisation_id),
+            step.detail,
+        );
+        audit::record(tx, now, &row).await.context("audit")
     }
 
     /// What an email key about a query starts with: the request's prefix when it is about one
@@ -127,11 +166,7 @@ pub async fn raise_query(
         Some(r) => format!("/queries/new?request={}", r.id),
         None => "/queries/new".to_string(),
     };
-    let field = TextField {
-        name: "question",
-        label: "Your query",
-        missing: Some("Enter your query"),
-    };
+    let field = TextField::required("question", "Your query", "Enter your query");
     let Some(question) = read_text_form(question, field, "query", &form_page).await? else {
         return Ok(());
     };
@@ -160,24 +195,15 @@ pub async fn raise_query(
     )
     .await
     .context("recording the query")?;
-    if let Some(r) = &request {
-        oat::add_event(&mut tx, r.id, now, Some(user.id), "Query raised", &question)
-            .await
-            .context("timeline")?;
-    }
-    audit::record(
-        &mut tx,
-        now,
-        &event(
-            AuditAction::QueryRaised,
-            user.id,
-            None,
-            Some(org),
-            format!("Query {id} ({about}): {question}"),
-        ),
-    )
-    .await
-    .context("audit")?;
+    let step = ssr::Step {
+        action: AuditAction::QueryRaised,
+        actor: user.id,
+        organisation_id: org,
+        request_id: request.as_ref().map(|r| r.id),
+        text: &question,
+        detail: format!("Query {id} ({about}): {question}"),
+    };
+    ssr::record(&mut tx, now, step).await?;
     let staff_page = format!("{}/staff/queries/{id}", services.public_origin);
     let letter = |name: &str| {
         Letter::new(format!("New query: {about}"), name)
@@ -256,11 +282,7 @@ pub async fn answer_query(id: String, answer: Option<String>) -> Result<(), AppE
         .context("loading a query")?
         .ok_or_else(AppError::not_found)?;
     let form_page = format!("/staff/queries/{}", q.id);
-    let field = TextField {
-        name: "answer",
-        label: "Answer",
-        missing: Some("Enter your answer to the query"),
-    };
+    let field = TextField::required("answer", "Answer", "Enter your answer to the query");
     let Some(answer) = read_text_form(answer, field, "answer", &form_page).await? else {
         return Ok(());
     };
@@ -277,31 +299,15 @@ pub async fn answer_query(id: String, answer: Option<String>) -> Result<(), AppE
         );
         return back_to_form("answer", &form, &form_page).await;
     }
-    if let Some(request_id) = q.request_id {
-        oat::add_event(
-            &mut tx,
-            request_id,
-            now,
-            Some(staff.id),
-            "Query answered",
-            &answer,
-        )
-        .await
-        .context("timeline")?;
-    }
-    audit::record(
-        &mut tx,
-        now,
-        &event(
-            AuditAction::QueryAnswered,
-            staff.id,
-            None,
-            Some(q.organisation_id),
-            format!("Query {}: {answer}", q.id),
-        ),
-    )
-    .await
-    .context("audit")?;
+    let step = ssr::Step {
+        action: AuditAction::QueryAnswered,
+        actor: staff.id,
+        organisation_id: q.organisation_id,
+        request_id: q.request_id,
+        text: &answer,
+        detail: format!("Query {}: {answer}", q.id),
+    };
+    ssr::record(&mut tx, now, step).await?;
     let link = match q.request_id {
         Some(id) => request_link(&services, id),
         None => format!("{}/queries", services.public_origin),

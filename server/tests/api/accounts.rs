@@ -579,8 +579,11 @@ async fn areas_are_kept_to_their_users() {
     let anonymous = client();
     for path in [
         "/organisation",
+        "/queries",
+        "/queries/new",
         "/staff",
         "/staff/audit",
+        "/staff/queries",
         "/admin/organisations",
     ] {
         let r = anonymous.get(app.url(path)).send().await.unwrap();
@@ -591,6 +594,7 @@ async fn areas_are_kept_to_their_users() {
     for path in [
         "/staff",
         "/staff/audit",
+        "/staff/queries",
         "/admin/organisations",
         "/admin/users/1",
     ] {

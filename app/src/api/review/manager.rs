@@ -57,11 +57,7 @@ pub async fn ready_for_retest(
     use open::*;
     let OwnRequest(user, services, r, version, form_page) =
         open_own(&id, &version, "ready-for-retest").await?;
-    let field = TextField {
-        name: "note",
-        label: "What you fixed",
-        missing: None,
-    };
+    let field = TextField::optional("note", "What you fixed");
     let Some(note) = read_text_form(note, field, "ready-for-retest", &form_page).await? else {
         return Ok(());
     };
@@ -116,11 +112,11 @@ pub async fn ask_support(
     use open::*;
     let OwnRequest(user, services, r, version, form_page) =
         open_own(&id, &version, "support").await?;
-    let field = TextField {
-        name: "needs",
-        label: "What you need",
-        missing: Some("Enter what you need from the support session and when you are free"),
-    };
+    let field = TextField::required(
+        "needs",
+        "What you need",
+        "Enter what you need from the support session and when you are free",
+    );
     let Some(text) = read_text_form(needs, field, "support", &form_page).await? else {
         return Ok(());
     };
@@ -169,11 +165,11 @@ pub async fn withdraw(id: String, version: String, reason: Option<String>) -> Re
     use open::*;
     let OwnRequest(user, services, r, version, form_page) =
         open_own(&id, &version, "withdraw").await?;
-    let field = TextField {
-        name: "reason",
-        label: "Reason",
-        missing: Some("Enter why you are withdrawing the request"),
-    };
+    let field = TextField::required(
+        "reason",
+        "Reason",
+        "Enter why you are withdrawing the request",
+    );
     let Some(reason) = read_text_form(reason, field, "withdraw", &form_page).await? else {
         return Ok(());
     };

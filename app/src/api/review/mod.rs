@@ -165,6 +165,25 @@ pub(crate) mod ssr {
         pub missing: Option<&'a str>,
     }
 
+    impl<'a> TextField<'a> {
+        pub fn required(name: &'a str, label: &'a str, missing: &'a str) -> Self {
+            let missing = Some(missing);
+            Self {
+                name,
+                label,
+                missing,
+            }
+        }
+
+        pub fn optional(name: &'a str, label: &'a str) -> Self {
+            Self {
+                name,
+                label,
+                missing: None,
+            }
+        }
+    }
+
     /// Reads a form of one free-text field. `Ok(None)`: it was wrong, and the user has been
     /// sent back to `page` with what they typed and why.
     pub async fn read_text_form(
