@@ -5,7 +5,9 @@
 #   .ci/bench_ab.sh OLD_BINARY NEW_BINARY [ROUNDS]
 # (A binary copied away from its target folder serves its stylesheet without the hash: the same
 # for both, so the comparison holds.)
-# The data comes from `portal-tools bench-seed`: the one beside NEW, or BENCH_TOOLS.
+# The data comes from `portal-tools bench-seed`: the one beside NEW, or BENCH_TOOLS (for an OLD
+# binary with fewer migrations, its own `bench-seed`). Each binary serves its own copy of the
+# seeded database, so one that migrates its copy forward leaves the other's as it was.
 set -euo pipefail
 OLD="$1" NEW="$2" ROUNDS="${3:-3}"
 # shellcheck source=.ci/lib.sh
@@ -22,9 +24,14 @@ TMP="$(mktemp -d)"
 trap 'kill "${PID:-}" 2>/dev/null; rm -rf "$TMP"' EXIT
 DATABASE_URL="sqlite://$TMP/ab.db" RUST_LOG=warn "$TOOLS" bench-seed --organisations 4 --schemes 50 \
   --password "$PASSWORD" >/dev/null
+for label in old new; do
+  for part in "" -wal -shm; do
+    if [ -f "$TMP/ab.db$part" ]; then cp "$TMP/ab.db$part" "$TMP/$label.db$part"; fi
+  done
+done
 run() {
   local label="$1" bin="$2"
-  DATABASE_URL="sqlite://$TMP/ab.db" PORTAL_LISTEN="127.0.0.1:$PORT" PORTAL_SIGN_IN_BURST=1000 \
+  DATABASE_URL="sqlite://$TMP/$label.db" PORTAL_LISTEN="127.0.0.1:$PORT" PORTAL_SIGN_IN_BURST=1000 \
     PORTAL_READINESS_CHECKS=false LEPTOS_SITE_ROOT="$ROOT/target/site" RUST_LOG=warn "$bin" >"$TMP/$label.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
