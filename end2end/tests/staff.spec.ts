@@ -149,6 +149,17 @@ test('after a failure: a support session, ready for a re-test, a second round th
   await expect(page.getByRole('main')).toContainText('Connectivity test 1 failed');
   await expect(page.getByRole('main')).toContainText('Connectivity test 2 passed');
 
+  // PDP moves the confirmed go-live date, with a reason the organisation sees.
+  await page.getByRole('button', { name: 'Move the go-live date' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Move the go-live date');
+  await page.getByRole('button', { name: 'Move the go-live date' }).click();
+  await expect(page.locator('.govuk-error-summary')).toContainText('Enter the new go-live date');
+  await axe();
+  await page.getByLabel('New go-live date').fill(inDays(30));
+  await page.getByLabel('Why is it moving?').fill('PDP infrastructure is being updated that week');
+  await page.getByRole('button', { name: 'Move the go-live date' }).click();
+  await expect(page.getByRole('alert')).toContainText('Go-live date moved to');
+
   // The manager's page numbers the rounds too.
   await switchUser(page, js, manager, MANAGER_PASSWORD);
   const done = page.getByRole('row', { name: new RegExp(`Scheme ${suffix}`) });
@@ -156,6 +167,7 @@ test('after a failure: a support session, ready for a re-test, a second round th
   await done.getByRole('link', { name: /View request/ }).click();
   await expect(page.getByRole('main')).toContainText('Connectivity test 1 failed');
   await expect(page.getByRole('main')).toContainText('Connectivity test 2 passed');
+  await expect(page.getByRole('main')).toContainText('PDP infrastructure is being updated that week');
   await axe();
 });
 
