@@ -171,11 +171,15 @@ pub async fn raise_query(
         return Ok(());
     };
     let now = services.clock.now();
-    let organisation = crate::store::organisations::get(&services.db, org)
-        .await
-        .context("loading the organisation")?
-        .map(|o| o.name.to_string())
-        .unwrap_or_default();
+    // A request carries its organisation's name; only a query without one looks it up.
+    let organisation = match &request {
+        Some(r) => r.organisation_name.clone(),
+        None => crate::store::organisations::get(&services.db, org)
+            .await
+            .context("loading the organisation")?
+            .map(|o| o.name.to_string())
+            .unwrap_or_default(),
+    };
     let reference = request
         .as_ref()
         .and_then(|r| r.reference.clone())

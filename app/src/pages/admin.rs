@@ -8,7 +8,7 @@ use crate::{
             list_organisations, organisation_detail, roles_field, user_detail, AddVouchingScheme,
             ChangeRoles, CreateOrganisation, InviteUser, SetUserActive, UserItem,
         },
-        auth::{take_flash, take_form_state},
+        auth::take_flash,
     },
     components::{ErrorSummary, PageTitle, SuccessBanner, TextInput},
     domain::{OrganisationKind, Role},
@@ -93,11 +93,7 @@ pub fn AdminOrganisations() -> impl IntoView {
         move || create.version().get(),
         |_| async {
             let orgs = list_organisations().await;
-            let form = take_form_state("create-organisation".into())
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
+            let form = crate::pages::form_state("create-organisation").await;
             (orgs, form)
         },
     );
@@ -196,16 +192,8 @@ pub fn AdminOrganisation() -> impl IntoView {
         move || (id(), invite.version().get(), vouching.version().get()),
         |(id, _, _)| async move {
             let detail = organisation_detail(id).await;
-            let mut form = take_form_state("invite".into())
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
-            let scheme_form = take_form_state("vouching".into())
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
+            let mut form = crate::pages::form_state("invite").await;
+            let scheme_form = crate::pages::form_state("vouching").await;
             form.errors.extend(scheme_form.errors.clone());
             let flash = take_flash().await.ok().flatten();
             (detail, form, scheme_form, flash)
@@ -321,11 +309,7 @@ pub fn AdminUser() -> impl IntoView {
         move || (id(), roles.version().get(), active.version().get()),
         |(id, _, _)| async move {
             let user = user_detail(id).await;
-            let form = take_form_state("roles".into())
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
+            let form = crate::pages::form_state("roles").await;
             let flash = take_flash().await.ok().flatten();
             (user, form, flash)
         },

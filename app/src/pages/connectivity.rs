@@ -7,7 +7,7 @@ use crate::error::AppError;
 
 use crate::{
     api::{
-        auth::{take_flash, take_form_state},
+        auth::take_flash,
         connectivity::{
             endpoint_page, readiness_checks, run_details, run_is_open, AttemptView, PrefillFailure,
             Readiness, RunInfo, RunSummary, SaveEndpoint, StartDryRun, StartOfficialRun,
@@ -106,11 +106,7 @@ pub fn EndpointPageView() -> impl IntoView {
         move || (save.version().get(), dry.version().get()),
         |_| async move {
             let page = endpoint_page().await;
-            let form = take_form_state("endpoint".into())
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
+            let form = crate::pages::form_state("endpoint").await;
             let flash = take_flash().await.ok().flatten();
             (page, form, flash)
         },

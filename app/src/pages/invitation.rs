@@ -1,10 +1,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    api::{
-        auth::take_form_state,
-        invitations::{check_invitation, AcceptInvitation},
-    },
+    api::invitations::{check_invitation, AcceptInvitation},
     components::{ErrorSummary, PageTitle, TextInput},
 };
 
@@ -17,11 +14,7 @@ pub fn InvitationPage() -> impl IntoView {
         move || (token(), action.version().get()),
         |(token, _)| async move {
             let email = check_invitation(token).await.ok().flatten();
-            let form = take_form_state("invitation".into())
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
+            let form = crate::pages::form_state("invitation").await;
             (email, form)
         },
     );

@@ -51,3 +51,13 @@ pub(crate) fn route_param(
     );
     move || value.get()
 }
+
+/// What was typed into a form and what was wrong with it, kept for the page the form went back
+/// to; empty when there is none (or it cannot be read).
+pub(crate) async fn form_state(form: &str) -> crate::forms::FormState {
+    crate::api::auth::take_form_state(form.to_string())
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}

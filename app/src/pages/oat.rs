@@ -14,7 +14,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::{
-        auth::{take_flash, take_form_state},
+        auth::take_flash,
         oat::{
             oat_journey, oat_overview, request_detail, AnswerQuestion, Journey, SaveConnectionDate,
             SendRequest,
@@ -243,11 +243,7 @@ pub fn OatStep() -> impl IntoView {
         },
         |(scheme, step, _, _)| async move {
             let journey = oat_journey(scheme).await;
-            let form = take_form_state(step)
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
+            let form = crate::pages::form_state(&step).await;
             (journey, form)
         },
     );

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::{
-        auth::{take_flash, take_form_state},
+        auth::take_flash,
         connectivity::RunSummary,
         oat::{request_detail, RequestView},
         queries::{
@@ -17,19 +17,11 @@ use crate::{
     },
     components::{ErrorSummary, PageTitle, StatusTag, SuccessBanner, Textarea},
     domain::{oat::long_date, status::RequestStatus},
+    pages::review::row,
 };
 
 /// The sentence both sides read beside the runs of the connectivity test.
 pub const OWN_CLIENT_NOTE: &str = "These tests are sent from this portal's own test client, with its own certificate and signing key, not PDP's.";
-
-fn summary_row(key: &'static str, value: impl IntoView + 'static) -> impl IntoView {
-    view! {
-        <div class="govuk-summary-list__row">
-            <dt class="govuk-summary-list__key">{key}</dt>
-            <dd class="govuk-summary-list__value">{value}</dd>
-        </div>
-    }
-}
 
 /// A request: status, dates and everything that has happened to it, and what the service
 /// manager can do next.
@@ -104,7 +96,7 @@ fn RequestBody(r: RequestView, flash: Option<String>) -> impl IntoView {
             </div>
         })}
         <dl class="govuk-summary-list">
-            {summary_row("Status", view! { <StatusTag status=r.status /> })}
+            {row("Status", view! { <StatusTag status=r.status /> })}
             <div class="govuk-summary-list__row">
                 <dt class="govuk-summary-list__key">"Connection date"</dt>
                 <dd class="govuk-summary-list__value">{long_date(r.connection_date)}</dd>
@@ -114,12 +106,12 @@ fn RequestBody(r: RequestView, flash: Option<String>) -> impl IntoView {
                     </dd>
                 })}
             </div>
-            {summary_row("Go-live date", r.go_live_date.map(long_date).unwrap_or_else(|| "Not set yet".into()))}
-            {(!r.go_live_reason.is_empty()).then(|| summary_row("Why the go-live date differs or moved", r.go_live_reason.clone()))}
-            {r.test_at.clone().map(|t| summary_row("Connectivity test", format!("Test {}: {t}{}", r.test_round, if r.test_note.is_empty() { String::new() } else { format!(". {}", r.test_note) })))}
-            {r.support_at.clone().map(|t| summary_row("Support session", format!("{t}. How to join: {}", r.support_join)))}
-            {r.retest_of.clone().map(|(id, reference)| summary_row("Re-test of", view! { <a class="govuk-link" href=format!("/requests/{id}")>{reference}</a> }))}
-            {summary_row("Sent by", format!("{} on {}", r.submitted_by, r.submitted_on))}
+            {row("Go-live date", r.go_live_date.map(long_date).unwrap_or_else(|| "Not set yet".into()))}
+            {(!r.go_live_reason.is_empty()).then(|| row("Why the go-live date differs or moved", r.go_live_reason.clone()))}
+            {r.test_at.clone().map(|t| row("Connectivity test", format!("Test {}: {t}{}", r.test_round, if r.test_note.is_empty() { String::new() } else { format!(". {}", r.test_note) })))}
+            {r.support_at.clone().map(|t| row("Support session", format!("{t}. How to join: {}", r.support_join)))}
+            {r.retest_of.clone().map(|(id, reference)| row("Re-test of", view! { <a class="govuk-link" href=format!("/requests/{id}")>{reference}</a> }))}
+            {row("Sent by", format!("{} on {}", r.submitted_by, r.submitted_on))}
         </dl>
         {r.date_changes.iter().rev().find(|c| c.status == "pending").map(|c| view! {
             <div class="govuk-inset-text">{format!("You asked to change the connection date to {}. The Pensions Dashboards Programme has not decided yet.", long_date(c.new_date))}</div>
@@ -225,11 +217,7 @@ pub fn RequestActionPage(which: &'static str) -> impl IntoView {
         },
         move |(id, _)| async move {
             let r = request_detail(id).await;
-            let form = take_form_state(which.to_string())
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
+            let form = crate::pages::form_state(which).await;
             (r, form)
         },
     );
@@ -347,11 +335,7 @@ pub fn NewQueryPage() -> impl IntoView {
         move || (query.with(|q| q.get("request")), action.version().get()),
         |(request, _)| async move {
             let q = organisation_queries(request).await;
-            let form = take_form_state("query".into())
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
+            let form = crate::pages::form_state("query").await;
             (q, form)
         },
     );
@@ -464,11 +448,7 @@ pub fn StaffQueryPage() -> impl IntoView {
         move || (id(), action.version().get()),
         |(id, _)| async move {
             let q = staff_query(id).await;
-            let form = take_form_state("answer".into())
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
+            let form = crate::pages::form_state("answer").await;
             (q, form)
         },
     );
@@ -487,13 +467,13 @@ pub fn StaffQueryPage() -> impl IntoView {
                             <span class="govuk-caption-l">{q.organisation.clone()}</span>
                             <h1 class="govuk-heading-l">{heading}</h1>
                             <dl class="govuk-summary-list">
-                                {summary_row("About", match q.request.clone() {
+                                {row("About", match q.request.clone() {
                                     Some((id, reference)) => view! { <a class="govuk-link" href=format!("/staff/requests/{id}")>{reference}</a> }.into_any(),
                                     None => view! { <span>"The organisation (no request yet)"</span> }.into_any(),
                                 })}
-                                {summary_row("Asked", format!("{} by {}", q.asked_on, q.asked_by))}
-                                {summary_row("Query", q.question.clone())}
-                                {q.answer.clone().map(|(by, on, text)| summary_row("Answer", format!("{text} ({by}, {on})")))}
+                                {row("Asked", format!("{} by {}", q.asked_on, q.asked_by))}
+                                {row("Query", q.question.clone())}
+                                {q.answer.clone().map(|(by, on, text)| row("Answer", format!("{text} ({by}, {on})")))}
                             </dl>
                             {q.answer.is_none().then(|| view! {
                                 <ActionForm action=action attr:novalidate=true>

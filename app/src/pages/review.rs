@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::{
         admin::SetTechnicalConnectionDate,
-        auth::{take_flash, take_form_state},
+        auth::take_flash,
         oat::request_detail,
         review::{
             staff_queue, staff_request, ArrangeSupport, AskDateChange, ConfirmGoLive,
@@ -211,7 +211,8 @@ fn QueueView(page: QueuePage, flash: Option<String>) -> impl IntoView {
     }
 }
 
-fn row(key: &'static str, value: impl IntoView + 'static) -> impl IntoView {
+/// One row of a summary list: a key and its value.
+pub(crate) fn row(key: &'static str, value: impl IntoView + 'static) -> impl IntoView {
     view! {
         <div class="govuk-summary-list__row">
             <dt class="govuk-summary-list__key">{key}</dt>
@@ -229,11 +230,7 @@ pub fn StaffRequestPage() -> impl IntoView {
         move || (id(), tc.version().get()),
         |(id, _)| async move {
             let r = staff_request(id).await;
-            let form = take_form_state("technical-connection".into())
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
+            let form = crate::pages::form_state("technical-connection").await;
             let flash = take_flash().await.ok().flatten();
             (r, form, flash)
         },
@@ -471,11 +468,7 @@ pub fn StaffActionPage() -> impl IntoView {
         },
         |(id, which, _)| async move {
             let r = staff_request(id).await;
-            let form = take_form_state(which.clone())
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
+            let form = crate::pages::form_state(&which).await;
             (r, which, form)
         },
     );
@@ -772,11 +765,7 @@ pub fn ChangeDatePage() -> impl IntoView {
         move || (id(), action.version().get()),
         |(id, _)| async move {
             let r = request_detail(id).await;
-            let form = take_form_state("change-date".into())
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
+            let form = crate::pages::form_state("change-date").await;
             (r, form)
         },
     );

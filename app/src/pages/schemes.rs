@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{
-        auth::{take_flash, take_form_state},
+        auth::take_flash,
         schemes::{
             add_schemes_view, pending_schemes, submitted_scheme, take_upload_report, AddScheme,
             AddSchemesInfo, DecideScheme, SchemeForStaff, UploadReport,
@@ -52,11 +52,7 @@ pub fn AddSchemePage() -> impl IntoView {
         move || action.version().get(),
         |_| async move {
             let view = add_schemes_view().await;
-            let form = take_form_state("add-scheme".into())
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
+            let form = crate::pages::form_state("add-scheme").await;
             (view, form)
         },
     );
@@ -354,11 +350,7 @@ pub fn StaffSchemePage() -> impl IntoView {
         move || (id(), action.version().get()),
         |(id, _)| async move {
             let s = submitted_scheme(id).await;
-            let form = take_form_state("decide-scheme".into())
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
+            let form = crate::pages::form_state("decide-scheme").await;
             let flash = take_flash().await.ok().flatten();
             (s, form, flash)
         },

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    api::auth::{take_form_state, SignIn},
+    api::auth::SignIn,
     components::{ErrorSummary, PageTitle, TextInput},
     forms::FormState,
 };
@@ -15,13 +15,7 @@ pub fn SignInPage() -> impl IntoView {
     let next = move || query.with(|q| q.get("next")).unwrap_or_default();
     let form = Resource::new(
         move || action.version().get(),
-        |_| async {
-            take_form_state("sign-in".into())
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default()
-        },
+        |_| async { crate::pages::form_state("sign-in").await },
     );
     view! {
         <Suspense fallback=|| ()>

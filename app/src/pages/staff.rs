@@ -12,7 +12,7 @@ use crate::{
 use crate::{
     api::{
         admin::SetTechnicalConnectionDate,
-        auth::{take_flash, take_form_state},
+        auth::take_flash,
         staff::{staff_organisation, staff_organisations},
     },
     components::{SuccessBanner, TextInput},
@@ -228,11 +228,7 @@ pub fn StaffOrganisation() -> impl IntoView {
         move || (id(), action.version().get()),
         |(id, _)| async move {
             let org = staff_organisation(id).await;
-            let form = take_form_state("technical-connection".into())
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
+            let form = crate::pages::form_state("technical-connection").await;
             let flash = take_flash().await.ok().flatten();
             (org, form, flash)
         },

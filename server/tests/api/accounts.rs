@@ -6,16 +6,9 @@ use app::store::{audit::AuditAction, outbox};
 use reqwest::{header, StatusCode};
 
 use crate::helpers::{
-    client, spawn_app, spawn_app_with, spawn_app_with_clock, ADMIN, CONTACT, MANAGER,
+    client, location, spawn_app, spawn_app_with, spawn_app_with_clock, ADMIN, CONTACT, MANAGER,
     OTHER_MANAGER, PASSWORD, STAFF,
 };
-
-fn location(r: &reqwest::Response) -> String {
-    r.headers()
-        .get(header::LOCATION)
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default()
-}
 
 fn session_cookie(r: &reqwest::Response) -> Option<String> {
     r.headers()

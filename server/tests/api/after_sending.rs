@@ -7,17 +7,9 @@ use chrono::{TimeZone, Utc};
 use reqwest::StatusCode;
 
 use crate::helpers::{
-    spawn_app, spawn_app_with_clock, TestApp, CONTACT, MANAGER, OTHER_MANAGER, STAFF,
+    location, spawn_app, spawn_app_with_clock, TestApp, CONTACT, MANAGER, OTHER_MANAGER, STAFF,
 };
 use crate::review::{demo_scheme, request, send_request};
-
-fn location(r: &reqwest::Response) -> String {
-    r.headers()
-        .get(reqwest::header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
-}
 
 /// Posts a form and expects the redirect it answers with; returns where it goes.
 async fn post(app: &TestApp, c: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> String {

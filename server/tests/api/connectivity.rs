@@ -23,7 +23,7 @@ use server::connectivity::{
 };
 use simulator::{Answer, RunningSimulator, ServerTls, SimulatorOptions};
 
-use crate::helpers::{spawn_app_with, spawn_app_with_clock, TestApp, MANAGER, STAFF};
+use crate::helpers::{location, spawn_app_with, spawn_app_with_clock, TestApp, MANAGER, STAFF};
 
 /// A test world: a CA for servers, a CA for the portal's client certificate, a signing key and
 /// a JWKS server publishing it.
@@ -381,14 +381,6 @@ async fn finished_run(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the run at {location} did not finish");
-}
-
-fn location(r: &reqwest::Response) -> String {
-    r.headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
 }
 
 #[tokio::test]

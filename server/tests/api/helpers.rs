@@ -364,3 +364,11 @@ pub fn title_of(html: &str) -> &str {
 pub async fn panicking_handler() -> &'static str {
     panic!("secret internal detail: table organisations is on fire")
 }
+
+/// Where a redirect goes (empty when the response is not one).
+pub fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get(reqwest::header::LOCATION)
+        .map(|v| v.to_str().expect("a Location header in ASCII").to_string())
+        .unwrap_or_default()
+}

@@ -1,16 +1,11 @@
 //! The OAT request journey, on the running app, on both databases.
 
 use app::store::{audit::AuditAction, oat, outbox, schemes};
-use reqwest::{header, StatusCode};
+use reqwest::StatusCode;
 
-use crate::helpers::{client, spawn_app, spawn_app_with, TestApp, CONTACT, MANAGER, OTHER_MANAGER};
-
-fn location(r: &reqwest::Response) -> String {
-    r.headers()
-        .get(header::LOCATION)
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default()
-}
+use crate::helpers::{
+    client, location, spawn_app, spawn_app_with, TestApp, CONTACT, MANAGER, OTHER_MANAGER,
+};
 
 /// The fixed clock says 23 November 2026 (London), so the earliest date is 30 November.
 const EARLIEST: &str = "2026-11-30";

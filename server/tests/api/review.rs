@@ -6,17 +6,12 @@ use app::store::{audit::AuditAction, oat, outbox, review, schemes};
 use chrono::{TimeZone, Utc};
 use reqwest::{header, StatusCode};
 
-use crate::helpers::{spawn_app, spawn_app_with, spawn_app_with_clock, TestApp, MANAGER, STAFF};
+use crate::helpers::{
+    location, spawn_app, spawn_app_with, spawn_app_with_clock, TestApp, MANAGER, STAFF,
+};
 
 /// A form's fields.
 type Form<'a> = Vec<(&'a str, &'a str)>;
-
-fn location(r: &reqwest::Response) -> String {
-    r.headers()
-        .get(header::LOCATION)
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default()
-}
 
 pub(crate) async fn demo_scheme(app: &TestApp) -> i64 {
     schemes::list_for_organisation(&app.db, 1).await.unwrap()[0].id

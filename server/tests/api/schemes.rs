@@ -4,18 +4,11 @@
 
 use app::store::{audit::AuditAction, outbox, schemes};
 use chrono::{NaiveDate, TimeZone, Utc};
-use reqwest::{header, multipart, StatusCode};
+use reqwest::{multipart, StatusCode};
 
 use crate::helpers::{
-    spawn_app, spawn_app_with_clock, TestApp, CONTACT, MANAGER, OTHER_MANAGER, STAFF,
+    location, spawn_app, spawn_app_with_clock, TestApp, CONTACT, MANAGER, OTHER_MANAGER, STAFF,
 };
-
-fn location(r: &reqwest::Response) -> String {
-    r.headers()
-        .get(header::LOCATION)
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default()
-}
 
 /// The demo organisation's vouching scheme passes OAT (as staff's outcome would make it).
 async fn vouching_passes(app: &TestApp) {

@@ -545,13 +545,9 @@ pub async fn decide_date_change(
     let mut form = FormState::default()
         .with_value("decision", decision.as_deref().unwrap_or("").trim())
         .with_value("reason", reason_raw.trim());
-    let reason_text = match parse_text(&reason_raw, MAX_TEXT, "Reason") {
-        Ok(t) => t.unwrap_or_default(),
-        Err(e) => {
-            form = form.with_error("reason", e);
-            String::new()
-        }
-    };
+    let reason_text = form
+        .check("reason", optional_text(&reason_raw, "Reason"))
+        .unwrap_or_default();
     let now = services.clock.now();
     let approved = match decision.as_deref().map(str::trim) {
         Some("approve") => {

@@ -49,17 +49,10 @@ pub async fn ask_date_change(
             None
         }
     };
-    let reason = match parse_text(&reason_raw, MAX_TEXT, "Reason") {
-        Ok(Some(t)) => t,
-        Ok(None) => {
-            form = form.with_error("reason", "Enter why you need to change the connection date");
-            String::new()
-        }
-        Err(e) => {
-            form = form.with_error("reason", e);
-            String::new()
-        }
-    };
+    let missing = "Enter why you need to change the connection date";
+    let reason = form
+        .check("reason", required_text(&reason_raw, "Reason", missing))
+        .unwrap_or_default();
     let Some(date) = date.filter(|_| !form.has_errors()) else {
         return back_to_form("change-date", &form, &form_page).await;
     };

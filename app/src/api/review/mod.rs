@@ -167,11 +167,10 @@ pub(crate) mod ssr {
 
     impl<'a> TextField<'a> {
         pub fn required(name: &'a str, label: &'a str, missing: &'a str) -> Self {
-            let missing = Some(missing);
             Self {
                 name,
                 label,
-                missing,
+                missing: Some(missing),
             }
         }
 
