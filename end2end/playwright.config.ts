@@ -2,7 +2,8 @@ import { defineConfig } from '@playwright/test';
 
 // The portal under test: the dev build of the server binary, on its own port, with a fresh
 // database (made by .ci/test.sh) in demo mode. Every test runs twice: hydrated, and with
-// JavaScript off (the no-JS project skips files named *.js-only.spec.ts).
+// JavaScript off (the no-JS project skips files named *.js-only.spec.ts); files named
+// *.after.spec.ts run, both ways, once the rest have finished.
 const port = Number(process.env.E2E_PORT ?? 3111);
 const baseURL = `http://127.0.0.1:${port}`;
 export const demoPassword = 'e2e demo password 7';
@@ -34,8 +35,12 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: 'js', use: { javaScriptEnabled: true } },
-    { name: 'nojs', use: { javaScriptEnabled: false }, testIgnore: /.*\.js-only\.spec\.ts/ },
+    { name: 'js', use: { javaScriptEnabled: true }, testIgnore: /.*\.after\.spec\.ts/ },
+    { name: 'nojs', use: { javaScriptEnabled: false }, testIgnore: [/.*\.js-only\.spec\.ts/, /.*\.after\.spec\.ts/] },
+    // Tests that start a second portal on the shared database (a clock moved forward, the
+    // second factor required) run once everything else is done, so no other test meets it.
+    { name: 'after-js', use: { javaScriptEnabled: true }, testMatch: /.*\.after\.spec\.ts/, dependencies: ['js', 'nojs'] },
+    { name: 'after-nojs', use: { javaScriptEnabled: false }, testMatch: /.*\.after\.spec\.ts/, dependencies: ['js', 'nojs'] },
   ],
   webServer: {
     command: process.env.PORTAL_BIN ?? '../target/debug/portal',

@@ -48,6 +48,17 @@ impl Clock for SystemClock {
     }
 }
 
+/// The system clock moved by a fixed amount: for trying date-driven jobs (going live) by hand or in
+/// the browser tests. The server accepts an offset only outside production mode.
+#[derive(Debug, Clone, Copy)]
+pub struct OffsetClock(pub chrono::Duration);
+
+impl Clock for OffsetClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.0
+    }
+}
+
 /// A clock that stays where it is put until moved.
 #[derive(Debug, Clone)]
 pub struct FixedClock(Arc<RwLock<DateTime<Utc>>>);

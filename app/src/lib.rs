@@ -117,6 +117,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/privacy") view=pages::Privacy ssr=SsrMode::Async />
                     <Route path=path!("/sign-in") view=pages::SignInPage ssr=SsrMode::Async />
                     <Route path=path!("/signed-out") view=pages::SignedOut ssr=SsrMode::Async />
+                    <Route path=path!("/sign-in/code") view=pages::SignInCodePage ssr=SsrMode::Async />
+                    <Route path=path!("/account/second-factor") view=pages::SecondFactorPage ssr=SsrMode::Async />
+                    <Route path=path!("/account/second-factor/recovery-codes") view=pages::RecoveryCodesPage ssr=SsrMode::Async />
+                    <Route path=path!("/account/second-factor/confirm") view=pages::ConfirmIdentityPage ssr=SsrMode::Async />
                     <Route path=path!("/invitation/:token") view=pages::InvitationPage ssr=SsrMode::Async />
                     <Route path=path!("/organisation") view=pages::Overview ssr=SsrMode::Async />
                     <Route path=path!("/organisation/account") view=pages::OrganisationHome ssr=SsrMode::Async />

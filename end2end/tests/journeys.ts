@@ -35,6 +35,17 @@ export async function newOrganisationManager(page: Page, js: boolean | undefined
   await page.getByLabel('Service manager').check();
   await page.getByRole('button', { name: 'Send invitation' }).click();
   await expect(page.getByRole('alert')).toContainText(`Invitation sent to ${email}`);
+  await acceptInvitation(page, js, email, 'violet kettle marathon');
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password').fill('violet kettle marathon');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your pension providers and schemes');
+  return suffix;
+}
+
+/// As the admin who just invited `email` (demo mode shows sent emails), signs out, opens the
+/// invitation link and sets `password`; leaves the page on "Sign in".
+export async function acceptInvitation(page: Page, js: boolean | undefined, email: string, password: string) {
   await page.goto('/staff/emails');
   const body = await page.locator('.govuk-summary-card', { hasText: email }).locator('pre').innerText();
   const link = body.split('\n').find((l) => l.includes('/invitation/'))!.trim();
@@ -42,14 +53,9 @@ export async function newOrganisationManager(page: Page, js: boolean | undefined
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('You have been signed out');
   await page.goto(new URL(link).pathname);
   await settled(page, js);
-  await page.getByLabel('Password').fill('violet kettle marathon');
+  await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Set password' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Sign in');
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password').fill('violet kettle marathon');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your pension providers and schemes');
-  return suffix;
 }
 
 export async function answerYes(page: Page, question: string) {

@@ -67,8 +67,9 @@ pub async fn request_meta(
 }
 
 /// Refuses state-changing requests that do not come from the portal's own pages:
-/// `Sec-Fetch-Site` must be `same-origin` (or `none`, typed by the user); without it, `Origin`
-/// must be the portal's public origin; with neither, the request is refused.
+/// `Sec-Fetch-Site` must be `same-origin` (`none`, a navigation the user started themselves, is
+/// never a form of ours); without it, `Origin` must be the portal's public origin; with neither,
+/// the request is refused.
 pub async fn csrf_guard(
     State(state): State<AppState>,
     request: Request,
@@ -79,7 +80,10 @@ pub async fn csrf_guard(
         Method::GET | Method::HEAD | Method::OPTIONS
     );
     if !safe && !same_origin(&request, &state.config.public_origin) {
-        tracing::warn!(path = %request.uri().path(), "refused a cross-site request");
+        tracing::warn!(
+            path = %crate::middleware::loggable_path(request.uri().path()),
+            "refused a cross-site request"
+        );
         let mut response = page(
             &state,
             StatusCode::FORBIDDEN,
@@ -99,7 +103,7 @@ pub async fn csrf_guard(
 fn same_origin(request: &Request, public_origin: &str) -> bool {
     let headers = request.headers();
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        return matches!(site, "same-origin" | "none");
+        return site == "same-origin";
     }
     match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         Some(origin) => origin.eq_ignore_ascii_case(public_origin),
@@ -126,6 +130,7 @@ impl SignInLimiter {
 
     /// Takes a token; or says how long until one is free.
     pub fn check(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
+        let ip = bucket_of(ip);
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         if buckets.len() > 100_000 {
             let (burst, every) = (self.burst, self.refill_every.as_secs_f64());
@@ -143,6 +148,21 @@ impl SignInLimiter {
         } else {
             Err(self.refill_every.mul_f64(1.0 - *tokens))
         }
+    }
+}
+
+/// Whose bucket an address draws from: an IPv4 address its own; an IPv6 address its /64, since
+/// one client is usually given a whole /64 and could otherwise take a fresh burst from each
+/// address in it.
+fn bucket_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(std::net::Ipv6Addr::from(
+                u128::from(v6) & !((1u128 << 64) - 1),
+            )),
+        },
     }
 }
 
@@ -194,6 +214,25 @@ pub async fn authenticate(
         None => None,
     };
     let path = request.uri().path().to_string();
+    if let Some(u) = user.as_ref() {
+        if state.services.auth.staff_second_factor
+            && u.must_set_up_second_factor()
+            && !open_before_second_factor(&path)
+        {
+            tracing::info!(user_id = u.id, path = %crate::middleware::loggable_path(&path), "second factor to set up first");
+            return if request.method() == Method::GET {
+                Redirect::to(app::api::auth::SET_UP_PAGE).into_response()
+            } else {
+                page(
+                    &state,
+                    StatusCode::FORBIDDEN,
+                    "Set up your second factor first",
+                    "<p class=\"govuk-body\">Programme staff and admins sign in with a password and a code from an authenticator app.</p>\
+                     <p class=\"govuk-body\"><a class=\"govuk-link\" href=\"/account/second-factor\">Set up your second factor</a></p>",
+                )
+            };
+        }
+    }
     if let Some(refusal) = guard(
         &state,
         &path,
@@ -207,6 +246,28 @@ pub async fn authenticate(
     next.run(request).await
 }
 
+/// What programme staff who signed in with their password alone may reach: setting up the
+/// second factor, signing out, and the pages anyone may read.
+fn open_before_second_factor(path: &str) -> bool {
+    const PREFIXES: [&str; 4] = [
+        "/account/second-factor",
+        "/api/account/second-factor/",
+        "/api/auth/",
+        "/api/forms/",
+    ];
+    const PAGES: [&str; 8] = [
+        "/",
+        "/sign-in",
+        "/signed-out",
+        "/help",
+        "/accessibility",
+        "/cookies",
+        "/privacy",
+        "/sign-in/code",
+    ];
+    PAGES.contains(&path) || PREFIXES.iter().any(|p| path.starts_with(p))
+}
+
 /// Which signed-in areas need what.
 fn guard(
     state: &AppState,
@@ -216,7 +277,9 @@ fn guard(
     user: Option<&CurrentUser>,
 ) -> Option<Response<Body>> {
     let area = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
-    let allowed: fn(&CurrentUser) -> bool = if area("/admin") {
+    let allowed: fn(&CurrentUser) -> bool = if area("/account") {
+        |_| true
+    } else if area("/admin") {
         CurrentUser::is_admin
     } else if area("/staff") {
         CurrentUser::is_staff
@@ -285,6 +348,25 @@ mod tests {
             "a bad last entry is not replaced by a forged earlier one"
         );
         assert_eq!(client_ip(&request(None), true), Some(peer));
+    }
+
+    #[test]
+    fn an_ipv6_client_has_one_bucket_for_its_whole_64() {
+        let limiter = SignInLimiter::new(2, Duration::from_secs(60));
+        let t0 = Instant::now();
+        let addr = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(limiter.check(addr("2001:db8:1:2::1"), t0).is_ok());
+        assert!(limiter.check(addr("2001:db8:1:2::ffff"), t0).is_ok());
+        // A third address in the same /64 finds the bucket empty.
+        assert!(limiter
+            .check(addr("2001:db8:1:2:abcd:ef01:2345:6789"), t0)
+            .is_err());
+        // The next /64 is someone else.
+        assert!(limiter.check(addr("2001:db8:1:3::1"), t0).is_ok());
+        // An IPv4-mapped address counts as the IPv4 address.
+        assert!(limiter.check(addr("192.0.2.9"), t0).is_ok());
+        assert!(limiter.check(addr("::ffff:192.0.2.9"), t0).is_ok());
+        assert!(limiter.check(addr("192.0.2.9"), t0).is_err());
     }
 
     #[test]

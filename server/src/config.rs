@@ -47,6 +47,13 @@ pub enum Mode {
     Production,
 }
 
+/// Whether programme staff and admins must sign in with a second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Requirement {
+    Required,
+    Optional,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     /// Human-readable lines (the default in dev mode).
@@ -73,9 +80,10 @@ pub struct Settings {
     #[arg(long, env = "PORTAL_LISTEN", default_value = "127.0.0.1:3000")]
     pub listen: SocketAddr,
 
-    /// dev or production. Production refuses demo data and plain-http public URLs.
-    #[arg(long, env = "PORTAL_MODE", value_enum, default_value_t = Mode::Dev)]
-    pub mode: Mode,
+    /// dev or production. Production refuses demo data and plain-http public URLs. May be left
+    /// out (meaning dev) only when the portal listens on a loopback address.
+    #[arg(long, env = "PORTAL_MODE", value_enum)]
+    pub mode: Option<Mode>,
 
     /// The address users reach the portal at, e.g. https://connect.example.org. Defaults to http://<listen>.
     #[arg(long, env = "PORTAL_PUBLIC_URL")]
@@ -96,6 +104,22 @@ pub struct Settings {
     /// Seed demonstration data and print the demo sign-ins. Refused in production mode.
     #[arg(long, env = "PORTAL_DEMO")]
     pub demo: bool,
+
+    /// Whether programme staff and admins must sign in with a code from an authenticator app:
+    /// required (the default, and always in production) or optional (the default in demo mode,
+    /// whose shared fictional accounts are for trying the portal).
+    #[arg(long, env = "PORTAL_STAFF_SECOND_FACTOR", value_enum)]
+    pub staff_second_factor: Option<Requirement>,
+
+    /// Run the portal's clock this many days ahead (or behind, if negative), to try what happens
+    /// on a later date, such as a scheme going live. Refused in production mode.
+    #[arg(
+        long,
+        env = "PORTAL_CLOCK_OFFSET_DAYS",
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
+    pub clock_offset_days: i64,
 
     /// Folder holding the built site (pkg/ with CSS, JS and WASM, and the public assets).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
@@ -135,7 +159,8 @@ pub struct Settings {
     #[arg(long, env = "PORTAL_SESSION_MAX_HOURS", default_value_t = 12)]
     pub session_max_hours: u64,
 
-    /// Take the client address from the last X-Forwarded-For entry (only behind a proxy that sets it).
+    /// Take the client address from the last X-Forwarded-For entry, and log the proxy's X-Request-ID beside
+    /// the portal's own (only behind a proxy that sets them).
     #[arg(long, env = "PORTAL_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
 
@@ -278,6 +303,12 @@ pub struct Config {
     pub secure_cookies: bool,
     pub log_format: LogFormat,
     pub demo: bool,
+    /// Staff may read the bodies of sent emails at /staff/emails (demo mode only).
+    pub show_emails: bool,
+    /// Programme staff and admins must sign in with a second factor.
+    pub staff_second_factor: bool,
+    /// Days the portal's clock runs ahead of the system clock (0 outside dev and demo use).
+    pub clock_offset_days: i64,
     pub site_root: PathBuf,
     pub hash_file: Option<PathBuf>,
     pub body_limit: usize,
@@ -328,6 +359,12 @@ pub enum ConfigError {
     PublicUrl(String),
     #[error("demo mode cannot run in production mode: unset PORTAL_DEMO or use PORTAL_MODE=dev")]
     DemoInProduction,
+    #[error("the portal listens on {0}, which other machines can reach: choose a mode, PORTAL_MODE=production (or PORTAL_MODE=dev for a development machine)")]
+    ChooseMode(SocketAddr),
+    #[error("production mode requires a second factor for programme staff: unset PORTAL_STAFF_SECOND_FACTOR")]
+    OptionalSecondFactorInProduction,
+    #[error("PORTAL_CLOCK_OFFSET_DAYS cannot be used in production mode")]
+    ClockOffsetInProduction,
     #[error("production mode needs an https PORTAL_PUBLIC_URL (got {0:?}); set PORTAL_ALLOW_INSECURE_PUBLIC_URL=true only if TLS is handled in front of the portal")]
     InsecurePublicUrl(String),
     #[error("PORTAL_BODY_LIMIT must be between 1024 and 16777216 bytes, got {0}")]
@@ -360,9 +397,20 @@ impl Config {
             None => format!("http://{}", s.listen),
         };
         let https = public_origin.starts_with("https://");
-        if s.mode == Mode::Production {
+        let mode = match s.mode {
+            Some(mode) => mode,
+            None if s.listen.ip().is_loopback() => Mode::Dev,
+            None => return Err(ConfigError::ChooseMode(s.listen)),
+        };
+        if mode == Mode::Production {
             if s.demo {
                 return Err(ConfigError::DemoInProduction);
+            }
+            if s.clock_offset_days != 0 {
+                return Err(ConfigError::ClockOffsetInProduction);
+            }
+            if s.staff_second_factor == Some(Requirement::Optional) {
+                return Err(ConfigError::OptionalSecondFactorInProduction);
             }
             if !https && !s.allow_insecure_public_url {
                 return Err(ConfigError::InsecurePublicUrl(public_origin));
@@ -437,7 +485,7 @@ impl Config {
             .signing_alg
             .parse::<jose::Alg>()
             .map_err(|_| ConfigError::SigningAlg(s.signing_alg.clone()))?;
-        let mut policy = match s.mode {
+        let mut policy = match mode {
             Mode::Dev => app::domain::endpoint::AddressPolicy::dev(),
             Mode::Production => app::domain::endpoint::AddressPolicy::default(),
         };
@@ -481,7 +529,7 @@ impl Config {
                 client_ca: s.client_ca.clone(),
                 signing_key: s.signing_key.clone(),
                 signing_alg,
-                generate_missing: s.mode == Mode::Dev,
+                generate_missing: mode == Mode::Dev,
             },
             issuer,
             impersonating_pdp: s.impersonate_pdp_issuer,
@@ -503,7 +551,7 @@ impl Config {
             Switch::On => true,
             Switch::Off => false,
         };
-        let log_format = s.log_format.unwrap_or(match s.mode {
+        let log_format = s.log_format.unwrap_or(match mode {
             Mode::Dev => LogFormat::Pretty,
             Mode::Production => LogFormat::Json,
         });
@@ -511,11 +559,18 @@ impl Config {
             database_url: s.database_url,
             backend,
             listen: s.listen,
-            mode: s.mode,
+            mode,
+            // Email bodies hold invitation links: shown to staff only with fictional accounts.
+            show_emails: s.demo,
+            staff_second_factor: match s.staff_second_factor {
+                Some(r) => r == Requirement::Required,
+                None => !s.demo,
+            },
             public_origin,
             secure_cookies,
             log_format,
             demo: s.demo,
+            clock_offset_days: s.clock_offset_days,
             site_root: s.site_root,
             hash_file: s.hash_file,
             body_limit: s.body_limit,
@@ -550,6 +605,13 @@ impl Config {
             // Tests that need the readiness checks turn them on.
             readiness_checks: app::domain::connectivity::ReadinessMode::Off,
             ..cli.settings
+        })
+        .map(|config| Self {
+            // Test accounts are fictional, as in demo mode; the tests of the second factor
+            // require it.
+            show_emails: true,
+            staff_second_factor: false,
+            ..config
         })
     }
 
@@ -661,6 +723,76 @@ mod tests {
         ]))
         .unwrap_err();
         assert_eq!(err, ConfigError::DemoInProduction);
+    }
+
+    #[test]
+    fn without_a_mode_only_loopback_is_served_and_email_bodies_are_for_demo_mode_only() {
+        let err = Config::from_settings(settings(&["--listen", "0.0.0.0:3000"])).unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::ChooseMode("0.0.0.0:3000".parse().unwrap())
+        );
+        assert!(err.to_string().contains("PORTAL_MODE=production"), "{err}");
+        let err = Config::from_settings(settings(&["--listen", "192.0.2.10:80"])).unwrap_err();
+        assert!(matches!(err, ConfigError::ChooseMode(_)));
+        let chosen =
+            Config::from_settings(settings(&["--listen", "0.0.0.0:3000", "--mode", "dev"]))
+                .unwrap();
+        assert_eq!(chosen.mode, Mode::Dev);
+        let v6 = Config::from_settings(settings(&["--listen", "[::1]:3000"])).unwrap();
+        assert_eq!(v6.mode, Mode::Dev);
+        assert!(
+            !v6.show_emails,
+            "dev mode: real people's invitation links stay hidden"
+        );
+        let demo = Config::from_settings(settings(&["--demo"])).unwrap();
+        assert!(demo.show_emails);
+    }
+
+    #[test]
+    fn staff_need_a_second_factor_except_in_demo_mode_and_always_in_production() {
+        assert!(
+            Config::from_settings(settings(&[]))
+                .unwrap()
+                .staff_second_factor
+        );
+        assert!(
+            !Config::from_settings(settings(&["--demo"]))
+                .unwrap()
+                .staff_second_factor
+        );
+        let demo_required = ["--demo", "--staff-second-factor", "required"];
+        assert!(
+            Config::from_settings(settings(&demo_required))
+                .unwrap()
+                .staff_second_factor
+        );
+        let err = Config::from_settings(settings(&[
+            "--mode",
+            "production",
+            "--staff-second-factor",
+            "optional",
+            "--public-url",
+            "https://connect.example.org",
+        ]))
+        .unwrap_err();
+        assert_eq!(err, ConfigError::OptionalSecondFactorInProduction);
+    }
+
+    #[test]
+    fn only_dev_and_demo_may_move_the_clock() {
+        let production = Config::from_settings(settings(&[
+            "--mode",
+            "production",
+            "--clock-offset-days",
+            "40",
+            "--public-url",
+            "https://connect.example.org",
+        ]))
+        .unwrap_err();
+        assert_eq!(production, ConfigError::ClockOffsetInProduction);
+        let dev = Config::from_settings(settings(&["--clock-offset-days", "-3"])).unwrap();
+        assert_eq!(dev.clock_offset_days, -3);
     }
 
     #[test]

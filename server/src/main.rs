@@ -2,7 +2,7 @@
 
 use std::{process::ExitCode, sync::Arc};
 
-use app::clock::SystemClock;
+use app::clock::{Clock, OffsetClock, SystemClock};
 use server::{
     config::{parse_command_line, Cli, Command, Config},
     startup::{shutdown_signal, Application},
@@ -78,7 +78,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let demo = config.demo;
             let mode = config.mode;
             let backend = config.backend;
-            let application = Application::build(config, Arc::new(SystemClock)).await?;
+            let clock: Arc<dyn Clock> = match config.clock_offset_days {
+                0 => Arc::new(SystemClock),
+                days => {
+                    tracing::warn!(days, "the portal's clock is moved from the system clock");
+                    Arc::new(OffsetClock(chrono::Duration::days(days)))
+                }
+            };
+            let application = Application::build(config, clock).await?;
             let addr = application.local_addr()?;
             tracing::info!(%addr, ?mode, backend = backend.name(), demo, "portal listening");
             // A plain line on stdout for scripts and people: where to point the browser.

@@ -82,8 +82,16 @@ pub async fn immutable_assets(request: Request, next: Next) -> Response<Body> {
     response
 }
 
+/// A path as it may be written to logs: the secret in an invitation link is replaced.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/invitation/") {
+        Some(rest) if !rest.is_empty() => std::borrow::Cow::Borrowed("/invitation/[redacted]"),
+        _ => std::borrow::Cow::Borrowed(path),
+    }
+}
+
 /// Opens one span per request carrying the request id, method and path (never the query string,
-/// which may hold tokens).
+/// which may hold tokens, and never an invitation's token: see [`loggable_path`]).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RequestSpan;
 
@@ -94,11 +102,16 @@ impl<B> MakeSpan<B> for RequestSpan {
             .get::<RequestId>()
             .and_then(|id| id.header_value().to_str().ok())
             .unwrap_or("-");
+        let upstream = request
+            .extensions()
+            .get::<UpstreamRequestId>()
+            .map(|id| id.0.as_str());
         tracing::info_span!(
             "request",
             request_id = %request_id,
+            upstream_request_id = upstream,
             method = %request.method(),
-            path = %request.uri().path(),
+            path = %loggable_path(request.uri().path()),
         )
     }
 }
@@ -114,22 +127,30 @@ pub fn log_response<B>(response: &axum::http::Response<B>, latency: Duration, _s
     }
 }
 
-/// Keeps an incoming `X-Request-ID` only when it looks like an id (1 to 64 letters, digits,
-/// dots, dashes or underscores); otherwise drops it so a fresh one is made. A client cannot put
-/// arbitrary text into logs and audit rows this way.
-pub async fn sanitize_request_id(mut request: Request, next: Next) -> Response<Body> {
-    let ok = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            !v.is_empty()
+/// The id a trusted proxy gave the request (kept beside the portal's own, never instead of it).
+#[derive(Clone, Debug)]
+pub struct UpstreamRequestId(pub String);
+
+/// Every request gets the portal's own id (made by the next layer), so a client cannot choose the
+/// id that logs and audit rows carry. Behind a trusted proxy (`PORTAL_TRUST_FORWARDED_FOR`) a
+/// well-formed incoming `X-Request-ID` (1 to 64 letters, digits, dots, dashes or underscores) is
+/// kept as the upstream id, to match the proxy's logs with ours.
+pub async fn request_ids(
+    State(trust_proxy): State<bool>,
+    mut request: Request,
+    next: Next,
+) -> Response<Body> {
+    if let Some(incoming) = request.headers_mut().remove("x-request-id") {
+        let upstream = incoming.to_str().ok().filter(|v| {
+            trust_proxy
+                && !v.is_empty()
                 && v.len() <= 64
                 && v.chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         });
-    if ok == Some(false) {
-        request.headers_mut().remove("x-request-id");
+        if let Some(id) = upstream.map(str::to_string) {
+            request.extensions_mut().insert(UpstreamRequestId(id));
+        }
     }
     next.run(request).await
 }

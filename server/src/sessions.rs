@@ -158,6 +158,7 @@ mod tests {
             epoch: 1,
             authenticated_at: now,
             last_seen: now,
+            second_factor: true,
         };
         record
             .data

@@ -271,10 +271,11 @@ impl Application {
             auth: Arc::new(AuthSettings {
                 idle_timeout: config.session_idle,
                 absolute_timeout: config.session_max,
+                staff_second_factor: config.staff_second_factor,
                 ..AuthSettings::default()
             }),
             public_origin: config.public_origin.clone().into(),
-            show_emails: config.mode == Mode::Dev,
+            show_emails: config.show_emails,
             caches: Default::default(),
             connectivity: Default::default(),
         };
@@ -560,7 +561,10 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
             header::AUTHORIZATION,
         ]))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .layer(from_fn(middleware::sanitize_request_id))
+        .layer(from_fn_with_state(
+            config.trust_forwarded_for,
+            middleware::request_ids,
+        ))
 }
 
 /// The public keys that verify the portal's test user tokens.

@@ -27,6 +27,8 @@ pub struct UserItem {
     pub active: bool,
     pub invited: bool,
     pub roles: Vec<Role>,
+    /// Has set up a second factor.
+    pub second_factor: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -93,6 +95,7 @@ pub(crate) mod ssr {
             active: u.active,
             invited: u.invited,
             roles: u.roles,
+            second_factor: u.second_factor,
         }
     }
 

@@ -7,10 +7,13 @@ use crate::error::AppError;
 use crate::{auth::CurrentUser, forms::FormState};
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     pub use crate::error::{AppError, Context};
     pub use crate::{
-        auth::{current_user, request_meta, safe_next_path, services, session::SessionError},
+        auth::{
+            current_user, request_meta, safe_next_path, services,
+            session::{PendingSignIn, SessionError},
+        },
         domain::EmailAddress,
         store::{
             audit::{self, AuditAction, NewAuditEvent},
@@ -178,6 +181,52 @@ pub async fn sign_in(
         return fail("wrong password").await;
     }
 
+    let enrolled = users::second_factor(&services.db, creds.id)
+        .await
+        .context("loading the second factor")?
+        .is_some_and(|f| f.totp_secret.is_some());
+    if enrolled {
+        // The password was right: the count of failures starts again, but nobody is signed in
+        // until the code page has a code (see `second_factor::sign_in_code`).
+        let mut tx = services.db.begin_write().await.context("begin")?;
+        users::record_success(&mut tx, creds.id)
+            .await
+            .context("recording success")?;
+        tx.commit().await.context("commit")?;
+        let pending = PendingSignIn {
+            user_id: creds.id,
+            epoch: creds.session_epoch,
+            started_at: now,
+            wrong_codes: 0,
+            next,
+        };
+        session
+            .begin_second_step(&pending)
+            .await
+            .map_err(session_error)?;
+        tracing::info!(user_id = creds.id, "password accepted; asking for a code");
+        leptos_axum::redirect(CODE_PAGE);
+        return Ok(());
+    }
+    complete_sign_in(&services, &session, &creds, false, "", next.as_deref()).await
+}
+
+/// Where a user with a second factor gives their code after the password.
+pub const CODE_PAGE: &str = "/sign-in/code";
+
+/// Signs the user in (password alone, or password and a code), audits it and sends them on.
+#[cfg(feature = "ssr")]
+pub async fn complete_sign_in(
+    services: &crate::services::Services,
+    session: &crate::auth::session::PortalSession,
+    creds: &crate::store::users::Credentials,
+    second_factor: bool,
+    detail: &str,
+    next: Option<&str>,
+) -> Result<(), AppError> {
+    use self::ssr::{audit, event, session_error, users, AuditAction, Context};
+    let now = services.clock.now();
+    let org = creds.organisation_id;
     let mut tx = services.db.begin_write().await.context("begin")?;
     users::record_success(&mut tx, creds.id)
         .await
@@ -190,25 +239,39 @@ pub async fn sign_in(
             Some(creds.id),
             Some(creds.id),
             org,
-            "",
+            detail,
         ),
     )
     .await
     .context("audit")?;
     tx.commit().await.context("commit")?;
     session
-        .sign_in(creds.id, creds.session_epoch, now)
+        .sign_in(creds.id, creds.session_epoch, now, second_factor)
         .await
         .map_err(session_error)?;
-    let home = users::find_for_session(&services.db, creds.id)
+    let user = users::find_for_session(&services.db, creds.id)
         .await
-        .context("loading the user")?
-        .map(|u| u.current.home_path())
-        .unwrap_or("/");
-    tracing::info!(user_id = creds.id, "signed in");
-    leptos_axum::redirect(next.as_deref().unwrap_or(home));
+        .context("loading the user")?;
+    let home = match &user {
+        // Staff who must set up a second factor go straight to it.
+        Some(u) if services.auth.staff_second_factor && u.current.is_staff() && !second_factor => {
+            SET_UP_PAGE
+        }
+        Some(u) => u.current.home_path(),
+        None => "/",
+    };
+    tracing::info!(user_id = creds.id, second_factor, "signed in");
+    let go_to = if home == SET_UP_PAGE {
+        home
+    } else {
+        next.unwrap_or(home)
+    };
+    leptos_axum::redirect(go_to);
     Ok(())
 }
+
+/// Where a user sets up (or changes) their second factor.
+pub const SET_UP_PAGE: &str = "/account/second-factor";
 
 /// Signs out: the session is deleted on the server and the cookie cleared.
 #[server(prefix = "/api", endpoint = "auth/sign-out")]

@@ -115,7 +115,10 @@ pub mod ssr {
             require_user, services, CurrentUser,
         },
         domain::{
-            connectivity::{dry_run_allowed, FindEndpointUrl, ReadinessCheck, ReadinessMode},
+            connectivity::{
+                dry_run_allowed, endpoint_change_allowed, FindEndpointUrl, ReadinessCheck,
+                ReadinessMode, ENDPOINT_CHANGES_PER_HOUR,
+            },
             status::RequestStatus,
             Role,
         },
@@ -131,6 +134,8 @@ pub mod ssr {
     use super::RunSummary;
 
     pub const ENDPOINT_PAGE: &str = "/organisation/endpoint";
+    /// How long saving an endpoint waits for its name to resolve.
+    pub const LOOKUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
     /// Readiness results are reused for this long for the same URL.
     pub const READINESS_FRESH_MINUTES: i64 = 15;
     /// A failed readiness result is shown for this long before the checks run again.
@@ -185,14 +190,53 @@ pub mod ssr {
 
     pub use crate::auth::session::request_session as session;
 
-    /// Queues a run and wakes the worker.
+    /// What must hold before a run is queued, decided under the organisation's lock in the
+    /// transaction that queues it, so parallel requests cannot all pass before one writes.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Gate {
+        /// Staff's official test (the caller has checked the request).
+        Always,
+        /// A readiness check: at most one queued or running for the organisation.
+        OneOpen,
+        /// A dry run: one open at a time, within the hourly limit and gap.
+        DryRunLimit,
+    }
+
+    /// What [`queue`] did.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Queued {
+        New(i64),
+        /// The organisation's open run of that kind, which it must wait for.
+        Open(i64),
+        /// Refused by the dry-run limit until then.
+        Wait(chrono::DateTime<chrono::Utc>),
+    }
+
+    /// Queues a run (when its gate allows) and wakes the worker.
     pub async fn queue(
         services: &Services,
         run: &NewRun<'_>,
+        gate: Gate,
         audit_action: Option<(AuditAction, &CurrentUser)>,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<Queued, StoreError> {
         let now = services.clock.now();
         let mut tx = services.db.begin_write().await?;
+        if gate != Gate::Always {
+            runs::lock_organisation(&mut tx, run.organisation_id).await?;
+            if let Some(open) = runs::open_run(&mut tx, run.organisation_id, run.kind).await? {
+                tx.rollback().await;
+                return Ok(Queued::Open(open));
+            }
+        }
+        if gate == Gate::DryRunLimit {
+            let since = now - chrono::Duration::hours(1);
+            let starts =
+                runs::starts_since_locked(&mut tx, run.organisation_id, run.kind, since).await?;
+            if let Err(at) = dry_run_allowed(&starts, now) {
+                tx.rollback().await;
+                return Ok(Queued::Wait(at));
+            }
+        }
         let id = runs::insert(&mut tx, run, now).await?;
         if let Some((action, user)) = audit_action {
             let meta = request_meta();
@@ -219,7 +263,7 @@ pub mod ssr {
             organisation = run.organisation_id,
             "connectivity run queued"
         );
-        Ok(id)
+        Ok(Queued::New(id))
     }
 
     /// The organisation's readiness result for its current endpoint, queuing a check when there
@@ -259,7 +303,7 @@ pub mod ssr {
         let row = match fresh {
             Some(r) => r,
             None => {
-                let id = queue(
+                let id = match queue(
                     services,
                     &NewRun {
                         organisation_id: org,
@@ -269,10 +313,20 @@ pub mod ssr {
                         profile: &services.connectivity.profile,
                         requested_by: None,
                     },
+                    Gate::OneOpen,
                     None,
                 )
                 .await
-                .context("queuing readiness checks")?;
+                .context("queuing readiness checks")?
+                {
+                    Queued::New(id) | Queued::Open(id) => id,
+                    Queued::Wait(_) => {
+                        return Err(AppError::internal(
+                            "queuing readiness checks",
+                            "unexpected wait",
+                        ))
+                    }
+                };
                 runs::get(&services.db, id)
                     .await
                     .context("loading readiness")?
@@ -280,6 +334,16 @@ pub mod ssr {
             }
         };
         let row = settle(services, row).await.context("loading readiness")?;
+        if row.target_url != url {
+            // The check of an earlier endpoint is still going; this one is queued after it.
+            return Ok(super::Readiness {
+                mode,
+                url: Some(url),
+                status: Some("queued".to_string()),
+                checks: Vec::new(),
+                checked: None,
+            });
+        }
         Ok(super::Readiness {
             mode,
             url: Some(url),
@@ -350,12 +414,16 @@ pub async fn save_endpoint(url: String) -> Result<(), AppError> {
         }
     };
     // The SSRF guard's save-time half: every address the name resolves to now. A name that
-    // does not resolve yet is kept (the readiness checks will say so).
-    if let Ok(addrs) = tokio::net::lookup_host((parsed.host(), parsed.port())).await {
+    // does not resolve yet, or not within LOOKUP_TIMEOUT, is kept (the readiness checks and the
+    // guard at connection time will say). The message never names the address: it could map
+    // the network the portal runs in.
+    let lookup = tokio::net::lookup_host((parsed.host(), parsed.port()));
+    if let Ok(Ok(addrs)) = tokio::time::timeout(LOOKUP_TIMEOUT, lookup).await {
         let ips: Vec<std::net::IpAddr> = addrs.map(|a| a.ip()).collect();
         if let Err((ip, why)) = services.connectivity.policy.check_all(&ips) {
+            tracing::info!(organisation = org, %ip, ?why, "endpoint refused: address not allowed");
             let message = format!(
-                "Enter an endpoint on the public internet: {} resolves to {ip}, {why}",
+                "Enter an endpoint on the public internet: {} resolves to an address that is not allowed",
                 parsed.host()
             );
             return session
@@ -371,6 +439,23 @@ pub async fn save_endpoint(url: String) -> Result<(), AppError> {
         let now = services.clock.now();
         let meta = request_meta();
         let mut tx = services.db.begin_write().await.context("begin")?;
+        runs::lock_organisation(&mut tx, org)
+            .await
+            .context("locking the organisation")?;
+        let changes = runs::endpoint_changes_since(&mut tx, org, now - chrono::Duration::hours(1))
+            .await
+            .context("loading endpoint changes")?;
+        if let Err(at) = endpoint_change_allowed(&changes, now) {
+            tx.rollback().await;
+            let message = format!(
+                "You have changed your endpoint {ENDPOINT_CHANGES_PER_HOUR} times in the last hour. You can change it again at {}.",
+                crate::clock::london_long(at)
+            );
+            return session
+                .back_to_form("endpoint", &form.with_error("url", message), ENDPOINT_PAGE)
+                .await
+                .context("session");
+        }
         runs::set_endpoint(&mut tx, org, parsed.as_str(), now)
             .await
             .context("saving the endpoint")?;
@@ -423,27 +508,7 @@ pub async fn start_dry_run() -> Result<(), AppError> {
             .await
             .context("session");
     };
-    let recent = runs::recent(&services.db, org, RunKind::DryRun, 1)
-        .await
-        .context("loading dry runs")?;
-    if let Some(open) = recent.iter().find(|r| r.is_open()) {
-        leptos_axum::redirect(&run_page(open.id));
-        return Ok(());
-    }
-    let now = services.clock.now();
-    let starts = dry_run_starts(&services, org, now).await?;
-    if let Err(at) = dry_run_allowed(&starts, now) {
-        let when = crate::clock::london_long(at);
-        let form = FormState::default().with_error(
-            "test",
-            format!("You have tested your endpoint several times recently. You can test it again at {when}."),
-        );
-        return session
-            .back_to_form("endpoint", &form, ENDPOINT_PAGE)
-            .await
-            .context("session");
-    }
-    let id = queue(
+    let queued = queue(
         &services,
         &NewRun {
             organisation_id: org,
@@ -453,12 +518,28 @@ pub async fn start_dry_run() -> Result<(), AppError> {
             profile: &services.connectivity.profile,
             requested_by: Some(user.id),
         },
+        Gate::DryRunLimit,
         Some((AuditAction::DryRunStarted, &user)),
     )
     .await
     .context("queuing a dry run")?;
-    leptos_axum::redirect(&run_page(id));
-    Ok(())
+    match queued {
+        Queued::New(id) | Queued::Open(id) => {
+            leptos_axum::redirect(&run_page(id));
+            Ok(())
+        }
+        Queued::Wait(at) => {
+            let when = crate::clock::london_long(at);
+            let form = FormState::default().with_error(
+                "test",
+                format!("You have tested your endpoint several times recently. You can test it again at {when}."),
+            );
+            session
+                .back_to_form("endpoint", &form, ENDPOINT_PAGE)
+                .await
+                .context("session")
+        }
+    }
 }
 
 /// Programme staff start the official connectivity test of an OAT request.
@@ -502,7 +583,7 @@ pub async fn start_official_run(id: String) -> Result<(), AppError> {
         leptos_axum::redirect(&run_page(open.id));
         return Ok(());
     }
-    let run = queue(
+    let (Queued::New(run) | Queued::Open(run)) = queue(
         &services,
         &NewRun {
             organisation_id: r.organisation_id,
@@ -512,10 +593,14 @@ pub async fn start_official_run(id: String) -> Result<(), AppError> {
             profile: &services.connectivity.profile,
             requested_by: Some(staff.id),
         },
+        Gate::Always,
         Some((AuditAction::OfficialTestStarted, &staff)),
     )
     .await
-    .context("queuing the test")?;
+    .context("queuing the test")?
+    else {
+        return Err(AppError::internal("queuing the test", "unexpected wait"));
+    };
     leptos_axum::redirect(&run_page(run));
     Ok(())
 }

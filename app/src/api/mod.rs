@@ -9,4 +9,5 @@ pub mod oat;
 pub mod queries;
 pub mod review;
 pub mod schemes;
+pub mod second_factor;
 pub mod staff;

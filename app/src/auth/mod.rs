@@ -22,6 +22,12 @@ pub struct CurrentUser {
     pub organisation_id: Option<i64>,
     pub organisation_name: Option<String>,
     pub roles: Vec<Role>,
+    /// The user has set up a second factor.
+    #[serde(default)]
+    pub second_factor_enrolled: bool,
+    /// This session was signed in with the second factor (not with the password alone).
+    #[serde(default)]
+    pub second_factor_passed: bool,
 }
 
 impl CurrentUser {
@@ -36,6 +42,12 @@ impl CurrentUser {
 
     pub fn is_admin(&self) -> bool {
         self.has_role(Role::ProgrammeAdmin)
+    }
+
+    /// Programme staff and admins must sign in with a second factor; until they have set one
+    /// up, signing in with the password reaches only the page that sets it up.
+    pub fn must_set_up_second_factor(&self) -> bool {
+        self.is_staff() && !self.second_factor_passed
     }
 
     /// Where this user starts after signing in.
@@ -94,6 +106,8 @@ mod tests {
             organisation_id: Some(1),
             organisation_name: Some("Org".into()),
             roles: vec![Role::ServiceManager],
+            second_factor_enrolled: false,
+            second_factor_passed: false,
         };
         assert_eq!(user.home_path(), "/organisation");
         user.roles = vec![Role::ProgrammeStaff];

@@ -20,6 +20,10 @@ use crate::{
 
 const USER_KEY: &str = "user";
 const FLASH_KEY: &str = "flash";
+const PENDING_KEY: &str = "pending_sign_in";
+const ENROLMENT_KEY: &str = "second_factor_enrolment";
+/// A half-finished sign-in (password right, code not yet given) lasts this long.
+pub const PENDING_MINUTES: i64 = 5;
 
 /// Where the session store leaves the user it read with the session, as they are in the
 /// database at that moment. The store drops it again whenever it saves the session, so it only
@@ -44,6 +48,8 @@ pub struct AuthSettings {
     pub lock_after_failures: i32,
     /// How long a locked account stays locked.
     pub lock_duration: Duration,
+    /// Programme staff and admins must sign in with a second factor (production always).
+    pub staff_second_factor: bool,
 }
 
 impl Default for AuthSettings {
@@ -53,6 +59,7 @@ impl Default for AuthSettings {
             absolute_timeout: Duration::from_secs(12 * 60 * 60),
             lock_after_failures: 10,
             lock_duration: Duration::from_secs(15 * 60),
+            staff_second_factor: true,
         }
     }
 }
@@ -63,6 +70,19 @@ pub struct SessionUser {
     pub epoch: i64,
     pub authenticated_at: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
+    /// Signed in with a second factor, not with the password alone.
+    #[serde(default)]
+    pub second_factor: bool,
+}
+
+/// Password accepted, code not yet: the user is not signed in until they give one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingSignIn {
+    pub user_id: i64,
+    pub epoch: i64,
+    pub started_at: DateTime<Utc>,
+    pub wrong_codes: u32,
+    pub next: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +118,7 @@ impl PortalSession {
         user_id: i64,
         epoch: i64,
         now: DateTime<Utc>,
+        second_factor: bool,
     ) -> Result<(), SessionError> {
         self.0.clear().await;
         self.0.cycle_id().await?;
@@ -109,9 +130,38 @@ impl PortalSession {
                     epoch,
                     authenticated_at: now,
                     last_seen: now,
+                    second_factor,
                 },
             )
             .await?;
+        Ok(())
+    }
+
+    /// After the password of a user with a second factor: a new session id that signs nobody
+    /// in yet, holding who is half-way through.
+    pub async fn begin_second_step(&self, pending: &PendingSignIn) -> Result<(), SessionError> {
+        self.0.clear().await;
+        self.0.cycle_id().await?;
+        self.0.insert(PENDING_KEY, pending).await?;
+        Ok(())
+    }
+
+    pub async fn pending_sign_in(&self) -> Result<Option<PendingSignIn>, SessionError> {
+        Ok(self.0.get::<PendingSignIn>(PENDING_KEY).await?)
+    }
+
+    pub async fn set_pending_sign_in(&self, pending: &PendingSignIn) -> Result<(), SessionError> {
+        self.0.insert(PENDING_KEY, pending).await?;
+        Ok(())
+    }
+
+    /// The secret being set up (shown as a QR code until a code from it is confirmed).
+    pub async fn enrolment_secret(&self) -> Result<Option<String>, SessionError> {
+        Ok(self.0.get::<String>(ENROLMENT_KEY).await?)
+    }
+
+    pub async fn set_enrolment_secret(&self, secret_base32: &str) -> Result<(), SessionError> {
+        self.0.insert(ENROLMENT_KEY, secret_base32).await?;
         Ok(())
     }
 
@@ -199,8 +249,14 @@ pub async fn resolve(
         Some(who) => Some(who),
         None => users::find_for_session(&services.db, su.user_id).await?,
     };
+    // A password-only session of a user who has a second factor is not theirs to keep.
     let valid = match &user {
-        Some(u) => u.active && u.session_epoch == su.epoch && !too_old,
+        Some(u) => {
+            u.active
+                && u.session_epoch == su.epoch
+                && !too_old
+                && (su.second_factor || !u.current.second_factor_enrolled)
+        }
         None => false,
     };
     if !valid {
@@ -216,5 +272,8 @@ pub async fn resolve(
         su.last_seen = now;
         session.0.insert(USER_KEY, &su).await?;
     }
-    Ok(user.map(|u| u.current))
+    Ok(user.map(|u| CurrentUser {
+        second_factor_passed: su.second_factor,
+        ..u.current
+    }))
 }

@@ -50,6 +50,12 @@ pub fn TextInput(
     #[prop(into, default = "text".into())] input_type: String,
     #[prop(into, optional)] autocomplete: Option<String>,
     #[prop(optional)] spellcheck_off: bool,
+    /// The keyboard a phone shows ("numeric" for codes).
+    #[prop(into, optional)]
+    inputmode: Option<String>,
+    /// A narrower input, for short answers such as a 6-digit code (a GOV.UK width class).
+    #[prop(into, optional)]
+    width: Option<String>,
 ) -> impl IntoView {
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
@@ -66,10 +72,11 @@ pub fn TextInput(
     } else {
         "govuk-form-group"
     };
-    let input_class = if error.is_some() {
-        "govuk-input govuk-input--error"
-    } else {
-        "govuk-input"
+    let input_class = match (error.is_some(), width) {
+        (false, None) => "govuk-input".to_string(),
+        (true, None) => "govuk-input govuk-input--error".to_string(),
+        (false, Some(w)) => format!("govuk-input {w}"),
+        (true, Some(w)) => format!("govuk-input govuk-input--error {w}"),
     };
     view! {
         <div class=group_class>
@@ -95,6 +102,7 @@ pub fn TextInput(
                 // setting `value` would wipe whatever was typed or autofilled before it ran.
                 value=value
                 autocomplete=autocomplete
+                inputmode=inputmode
                 spellcheck=spellcheck_off.then_some("false")
                 aria-describedby=(!described.is_empty()).then_some(described)
             />

@@ -52,6 +52,11 @@ pub fn Layout(children: Children) -> impl IntoView {
                                                                 </a>
                                                             </li>
                                                             <li class="govuk-service-navigation__item">
+                                                                <a class="govuk-service-navigation__link" href="/account/second-factor">
+                                                                    "Second factor"
+                                                                </a>
+                                                            </li>
+                                                            <li class="govuk-service-navigation__item">
                                                                 <span class="govuk-body-s govuk-!-margin-bottom-0">"Signed in as "{user.name.clone()}</span>
                                                             </li>
                                                             <li class="govuk-service-navigation__item">

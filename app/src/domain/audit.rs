@@ -40,10 +40,16 @@ pub enum AuditAction {
     GoLiveDateMoved,
     QueryRaised,
     QueryAnswered,
+    SecondFactorSet,
+    SecondFactorPassed,
+    SecondFactorFailed,
+    RecoveryCodeUsed,
+    SecondFactorRemoved,
+    SecondFactorReset,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 34] = [
+    pub const ALL: [AuditAction; 40] = [
         Self::SignInSucceeded,
         Self::SignInFailed,
         Self::AccountLocked,
@@ -78,6 +84,12 @@ impl AuditAction {
         Self::GoLiveDateMoved,
         Self::QueryRaised,
         Self::QueryAnswered,
+        Self::SecondFactorSet,
+        Self::SecondFactorPassed,
+        Self::SecondFactorFailed,
+        Self::RecoveryCodeUsed,
+        Self::SecondFactorRemoved,
+        Self::SecondFactorReset,
     ];
 
     /// The code kept in the database.
@@ -117,6 +129,12 @@ impl AuditAction {
             Self::GoLiveDateMoved => "go_live_date_moved",
             Self::QueryRaised => "query_raised",
             Self::QueryAnswered => "query_answered",
+            Self::SecondFactorSet => "second_factor_set",
+            Self::SecondFactorPassed => "second_factor_passed",
+            Self::SecondFactorFailed => "second_factor_failed",
+            Self::RecoveryCodeUsed => "recovery_code_used",
+            Self::SecondFactorRemoved => "second_factor_removed",
+            Self::SecondFactorReset => "second_factor_reset",
         }
     }
 
@@ -161,6 +179,12 @@ impl AuditAction {
             Self::GoLiveDateMoved => "Go-live date moved",
             Self::QueryRaised => "Query raised",
             Self::QueryAnswered => "Query answered",
+            Self::SecondFactorSet => "Second factor set up",
+            Self::SecondFactorPassed => "Second factor code accepted",
+            Self::SecondFactorFailed => "Second factor code refused",
+            Self::RecoveryCodeUsed => "Recovery code used",
+            Self::SecondFactorRemoved => "Second factor removed",
+            Self::SecondFactorReset => "Second factor reset by an admin",
         }
     }
 }

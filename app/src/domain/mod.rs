@@ -8,6 +8,8 @@ pub mod oat;
 mod organisation;
 pub mod review;
 pub mod schemes;
+#[cfg(feature = "ssr")]
+pub mod second_factor;
 pub mod status;
 
 pub use account::{

@@ -9,6 +9,7 @@ use crate::{
             ChangeRoles, CreateOrganisation, InviteUser, SetUserActive, UserItem,
         },
         auth::take_flash,
+        second_factor::ResetSecondFactor,
     },
     components::{ErrorSummary, PageTitle, SuccessBanner, TextInput},
     domain::{OrganisationKind, Role},
@@ -305,9 +306,17 @@ pub fn AdminUser() -> impl IntoView {
     let id = crate::pages::route_param("id");
     let roles = ServerAction::<ChangeRoles>::new();
     let active = ServerAction::<SetUserActive>::new();
+    let reset = ServerAction::<ResetSecondFactor>::new();
     let data = Resource::new(
-        move || (id(), roles.version().get(), active.version().get()),
-        |(id, _, _)| async move {
+        move || {
+            (
+                id(),
+                roles.version().get(),
+                active.version().get(),
+                reset.version().get(),
+            )
+        },
+        |(id, _, _, _)| async move {
             let user = user_detail(id).await;
             let form = crate::pages::form_state("roles").await;
             let flash = take_flash().await.ok().flatten();
@@ -349,6 +358,10 @@ pub fn AdminUser() -> impl IntoView {
                                         <dt class="govuk-summary-list__key">"Status"</dt>
                                         <dd class="govuk-summary-list__value"><StatusTag active=user.active invited=user.invited /></dd>
                                     </div>
+                                    <div class="govuk-summary-list__row">
+                                        <dt class="govuk-summary-list__key">"Second factor"</dt>
+                                        <dd class="govuk-summary-list__value">{if user.second_factor { "Set up" } else { "Not set up" }}</dd>
+                                    </div>
                                 </dl>
                                 <h2 class="govuk-heading-m">"Change roles"</h2>
                                 <ActionForm action=roles attr:novalidate=true>
@@ -369,6 +382,16 @@ pub fn AdminUser() -> impl IntoView {
                                     <input type="hidden" name="active" value=next />
                                     <button type="submit" class=button_class>{button}</button>
                                 </ActionForm>
+                                {user.second_factor.then(|| view! {
+                                    <h2 class="govuk-heading-m">"Reset second factor"</h2>
+                                    <p class="govuk-body">
+                                        "If this user has lost their phone and their recovery codes, reset their second factor. They are signed out everywhere, emailed, and set up a new one when they next sign in."
+                                    </p>
+                                    <ActionForm action=reset>
+                                        <input type="hidden" name="user" value=user.id.to_string() />
+                                        <button type="submit" class="govuk-button govuk-button--warning">"Reset second factor"</button>
+                                    </ActionForm>
+                                })}
                             }
                                 .into_any()
                         }

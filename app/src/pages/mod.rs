@@ -11,6 +11,7 @@ pub(crate) mod oat;
 pub(crate) mod process;
 pub(crate) mod review;
 mod schemes;
+mod second_factor;
 mod sign_in;
 mod staff;
 
@@ -30,6 +31,7 @@ pub use process::{
 };
 pub use review::{ChangeDatePage, StaffActionPage, StaffQueue, StaffRequestPage};
 pub use schemes::{AddSchemePage, StaffSchemePage, StaffSchemes, UploadSchemesPage};
+pub use second_factor::{ConfirmIdentityPage, RecoveryCodesPage, SecondFactorPage, SignInCodePage};
 pub use sign_in::{SignInPage, SignedOut};
 pub use staff::{AuditLog, Emails, StaffOrganisation, StaffOrganisations};
 

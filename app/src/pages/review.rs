@@ -26,6 +26,11 @@ use crate::{
 /// Links to the other staff pages.
 #[component]
 pub(crate) fn StaffNav() -> impl IntoView {
+    // Sent emails are listed only where the portal shows them (demo mode: fictional people).
+    #[cfg(feature = "ssr")]
+    let show_emails = crate::auth::services().is_ok_and(|s| s.show_emails);
+    #[cfg(not(feature = "ssr"))]
+    let show_emails = false;
     view! {
         <nav aria-label="Programme staff pages">
             <ul class="govuk-list govuk-list--inline portal-inline-list">
@@ -34,7 +39,7 @@ pub(crate) fn StaffNav() -> impl IntoView {
                 <li><a class="govuk-link" href="/staff/schemes">"Schemes waiting for approval"</a></li>
                 <li><a class="govuk-link" href="/staff/organisations">"Organisations"</a></li>
                 <li><a class="govuk-link" href="/staff/audit">"Audit log"</a></li>
-                <li><a class="govuk-link" href="/staff/emails">"Emails"</a></li>
+                {show_emails.then(|| view! { <li><a class="govuk-link" href="/staff/emails">"Emails"</a></li> })}
             </ul>
         </nav>
     }

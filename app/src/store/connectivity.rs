@@ -165,6 +165,10 @@ pub async fn recent(
     )
 }
 
+const STARTS_SINCE: &str =
+    "SELECT created_at FROM connectivity_runs WHERE organisation_id = $1 AND kind = $2 \
+     AND created_at >= $3 ORDER BY id";
+
 /// When the organisation's runs of one kind since `since` were queued (for the rate limit).
 pub async fn starts_since(
     db: &Db,
@@ -172,12 +176,62 @@ pub async fn starts_since(
     kind: RunKind,
     since: DateTime<Utc>,
 ) -> Result<Vec<DateTime<Utc>>, StoreError> {
-    const SQL: &str =
-        "SELECT created_at FROM connectivity_runs WHERE organisation_id = $1 AND kind = $2 \
-         AND created_at >= $3 ORDER BY id";
     Ok(
-        on_db!(db, pool => sqlx::query_scalar(SQL).bind(organisation_id).bind(kind.as_str()).bind(since).fetch_all(pool).await)?,
+        on_db!(db, pool => sqlx::query_scalar(STARTS_SINCE).bind(organisation_id).bind(kind.as_str()).bind(since).fetch_all(pool).await)?,
     )
+}
+
+/// Holds the organisation's row until the transaction ends, so that decisions about its runs and
+/// its endpoint (one open readiness check, the dry-run and endpoint-change limits) are taken one
+/// at a time and parallel requests cannot all pass a check before any of them writes. SQLite has
+/// one writer anyway; on Postgres this takes the row lock.
+pub async fn lock_organisation(tx: &mut Tx, organisation_id: i64) -> Result<(), StoreError> {
+    const SQL: &str = "UPDATE organisations SET name = name WHERE id = $1";
+    on_tx!(tx, conn => sqlx::query(SQL).bind(organisation_id).execute(&mut **conn).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// The organisation's queued or running run of one kind, inside a transaction that holds
+/// [`lock_organisation`].
+pub async fn open_run(
+    tx: &mut Tx,
+    organisation_id: i64,
+    kind: RunKind,
+) -> Result<Option<i64>, StoreError> {
+    const SQL: &str = "SELECT id FROM connectivity_runs WHERE organisation_id = $1 AND kind = $2 \
+         AND status IN ('queued', 'running') ORDER BY id DESC LIMIT 1";
+    Ok(
+        on_tx!(tx, conn => sqlx::query_scalar(SQL).bind(organisation_id).bind(kind.as_str()).fetch_optional(&mut **conn).await)?,
+    )
+}
+
+/// [`starts_since`] inside a transaction that holds [`lock_organisation`].
+pub async fn starts_since_locked(
+    tx: &mut Tx,
+    organisation_id: i64,
+    kind: RunKind,
+    since: DateTime<Utc>,
+) -> Result<Vec<DateTime<Utc>>, StoreError> {
+    Ok(
+        on_tx!(tx, conn => sqlx::query_scalar(STARTS_SINCE).bind(organisation_id).bind(kind.as_str()).bind(since).fetch_all(&mut **conn).await)?,
+    )
+}
+
+/// When the organisation's endpoint was changed since `since` (for the limit on changes), inside
+/// a transaction that holds [`lock_organisation`].
+pub async fn endpoint_changes_since(
+    tx: &mut Tx,
+    organisation_id: i64,
+    since: DateTime<Utc>,
+) -> Result<Vec<DateTime<Utc>>, StoreError> {
+    const SQL: &str = "SELECT occurred_at FROM audit_events WHERE organisation_id = $1 \
+         AND action = $2 AND occurred_at >= $3 ORDER BY id";
+    Ok(on_tx!(tx, conn => sqlx::query_scalar(SQL)
+        .bind(organisation_id)
+        .bind(crate::store::audit::AuditAction::FindEndpointChanged.code())
+        .bind(since)
+        .fetch_all(&mut **conn)
+        .await)?)
 }
 
 /// The official runs for one OAT request, newest first.
@@ -195,10 +249,12 @@ pub async fn attempts(db: &Db, run_id: i64) -> Result<Vec<AttemptRow>, StoreErro
     Ok(on_db!(db, pool => sqlx::query_as(&sql).bind(run_id).fetch_all(pool).await)?)
 }
 
-/// Queued runs, oldest first (the worker claims each before running it).
+/// Queued runs, staff's official tests first, then oldest first (the worker claims each before
+/// running it): no number of organisations' own checks can hold up a test staff are waiting for.
 pub async fn queued(db: &Db, limit: i64) -> Result<Vec<RunRow>, StoreError> {
     let sql = format!(
-        "SELECT {RUN_COLUMNS} FROM connectivity_runs WHERE status = 'queued' ORDER BY id LIMIT $1"
+        "SELECT {RUN_COLUMNS} FROM connectivity_runs WHERE status = 'queued' \
+         ORDER BY CASE kind WHEN 'official' THEN 0 ELSE 1 END, id LIMIT $1"
     );
     Ok(on_db!(db, pool => sqlx::query_as(&sql).bind(limit).fetch_all(pool).await)?)
 }

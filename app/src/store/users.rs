@@ -34,6 +34,8 @@ pub struct UserSummary {
     pub active: bool,
     pub invited: bool,
     pub roles: Vec<Role>,
+    /// Has set up a second factor.
+    pub second_factor: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -45,6 +47,7 @@ struct SummaryRow {
     email: String,
     active: bool,
     password_hash: Option<String>,
+    second_factor: bool,
 }
 
 /// What each request needs to decide whether a session is still good.
@@ -57,7 +60,8 @@ pub struct SessionLookup {
 
 const SUMMARY_SQL: &str =
     "SELECT u.id, u.organisation_id, o.name AS organisation_name, u.name, u.email, \
-     u.active, u.password_hash FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id";
+     u.active, u.password_hash, (u.totp_secret IS NOT NULL) AS second_factor \
+     FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id";
 
 async fn roles_of(db: &Db, user_id: i64) -> Result<Vec<Role>, StoreError> {
     const SQL: &str = "SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role";
@@ -84,6 +88,7 @@ async fn summarise(db: &Db, row: SummaryRow) -> Result<UserSummary, StoreError> 
         email: row.email,
         active: row.active,
         invited: row.password_hash.is_none(),
+        second_factor: row.second_factor,
     })
 }
 
@@ -91,7 +96,7 @@ async fn summarise(db: &Db, row: SummaryRow) -> Result<UserSummary, StoreError> 
 /// `user_roles r` (the sessions table reads them with its own row).
 pub(crate) const LOOKUP_COLUMNS: &str =
     "u.id AS user_id, u.organisation_id, o.name AS organisation_name, u.name AS user_name, \
-     u.email, u.active, u.session_epoch, r.role";
+     u.email, u.active, u.session_epoch, (u.totp_secret IS NOT NULL) AS totp_enrolled, r.role";
 
 /// One row of a user lookup: a row per role, or one row without a role. Every column can be
 /// null, because the sessions table reads them through a left join.
@@ -104,6 +109,7 @@ pub(crate) struct LookupRow {
     email: Option<String>,
     active: Option<bool>,
     session_epoch: Option<i64>,
+    totp_enrolled: Option<bool>,
     role: Option<String>,
 }
 
@@ -124,6 +130,7 @@ pub(crate) fn lookup_from_rows(rows: Vec<LookupRow>) -> Result<Option<SessionLoo
         email: Some(email),
         active: Some(active),
         session_epoch: Some(session_epoch),
+        totp_enrolled,
         ..
     }) = rows.into_iter().next()
     else {
@@ -139,6 +146,8 @@ pub(crate) fn lookup_from_rows(rows: Vec<LookupRow>) -> Result<Option<SessionLoo
             email,
             organisation_id,
             organisation_name,
+            second_factor_enrolled: totp_enrolled.unwrap_or(false),
+            second_factor_passed: false,
         },
     }))
 }
@@ -291,5 +300,86 @@ pub async fn record_failure(
 pub async fn record_success(tx: &mut Tx, user_id: i64) -> Result<(), StoreError> {
     const SQL: &str = "UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = $1";
     on_tx!(tx, conn => sqlx::query(SQL).bind(user_id).execute(&mut **conn).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// A user's second factor as sign-in checks it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SecondFactor {
+    pub totp_secret: Option<String>,
+    pub totp_last_step: Option<i64>,
+    pub totp_enrolled_at: Option<DateTime<Utc>>,
+}
+
+pub async fn second_factor(db: &Db, id: i64) -> Result<Option<SecondFactor>, StoreError> {
+    const SQL: &str =
+        "SELECT totp_secret, totp_last_step, totp_enrolled_at FROM users WHERE id = $1";
+    Ok(on_db!(db, pool => sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)?)
+}
+
+/// Records `step` as the last accepted one, unless that step (or a later one) was already used:
+/// false then, and the code must be refused. One statement, so two requests with the same code
+/// cannot both pass.
+pub async fn accept_step(tx: &mut Tx, id: i64, step: i64) -> Result<bool, StoreError> {
+    const SQL: &str = "UPDATE users SET totp_last_step = $1 WHERE id = $2 \
+         AND totp_secret IS NOT NULL AND (totp_last_step IS NULL OR totp_last_step < $1)";
+    let n = on_tx!(tx, conn => sqlx::query(SQL).bind(step).bind(id).execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Marks an unused recovery code of the user's as used: false when there is none with that hash.
+pub async fn use_recovery_code(
+    tx: &mut Tx,
+    id: i64,
+    code_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    const SQL: &str = "UPDATE recovery_codes SET used_at = $1 \
+         WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL";
+    let n = on_tx!(tx, conn => sqlx::query(SQL).bind(now).bind(id).bind(code_hash).execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+    Ok(n >= 1)
+}
+
+/// Unused recovery codes the user has left.
+pub async fn recovery_codes_left(db: &Db, id: i64) -> Result<i64, StoreError> {
+    const SQL: &str = "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL";
+    Ok(on_db!(db, pool => sqlx::query_scalar(SQL).bind(id).fetch_one(pool).await)?)
+}
+
+/// Sets up a confirmed second factor: the secret, the step its confirming code used, and new
+/// recovery codes (any earlier ones are deleted). Ends every other session of the user (the
+/// caller signs the current one in again with the new epoch, returned).
+pub async fn enrol_second_factor(
+    tx: &mut Tx,
+    id: i64,
+    secret_base32: &str,
+    step: i64,
+    recovery_hashes: &[String],
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    const SET: &str = "UPDATE users SET totp_secret = $1, totp_last_step = $2, \
+         totp_enrolled_at = $3, session_epoch = session_epoch + 1 WHERE id = $4 RETURNING session_epoch";
+    let epoch: i64 = on_tx!(tx, conn => sqlx::query_scalar(SET).bind(secret_base32).bind(step).bind(now).bind(id).fetch_one(&mut **conn).await)?;
+    replace_recovery_codes(tx, id, recovery_hashes).await?;
+    Ok(epoch)
+}
+
+/// Removes the user's second factor and recovery codes and ends all their sessions (an admin's
+/// reset, or the user turning it off).
+pub async fn remove_second_factor(tx: &mut Tx, id: i64) -> Result<bool, StoreError> {
+    const SQL: &str = "UPDATE users SET totp_secret = NULL, totp_last_step = NULL, \
+         totp_enrolled_at = NULL, session_epoch = session_epoch + 1 WHERE id = $1";
+    let n = on_tx!(tx, conn => sqlx::query(SQL).bind(id).execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+    replace_recovery_codes(tx, id, &[]).await?;
+    Ok(n == 1)
+}
+
+async fn replace_recovery_codes(tx: &mut Tx, id: i64, hashes: &[String]) -> Result<(), StoreError> {
+    const DELETE: &str = "DELETE FROM recovery_codes WHERE user_id = $1";
+    const INSERT: &str = "INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)";
+    on_tx!(tx, conn => sqlx::query(DELETE).bind(id).execute(&mut **conn).await.map(|_| ()))?;
+    for hash in hashes {
+        on_tx!(tx, conn => sqlx::query(INSERT).bind(id).bind(hash).execute(&mut **conn).await.map(|_| ()))?;
+    }
     Ok(())
 }

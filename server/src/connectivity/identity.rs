@@ -183,6 +183,8 @@ impl Identity {
                     let chain = read_certs(cert)?;
                     let key = read_key(key)?;
                     let ca_pem = read(ca)?;
+                    publishable_ca(&ca_pem)
+                        .with_context(|| format!("PORTAL_CLIENT_CA {}", ca.display()))?;
                     read_certs(ca)?;
                     (chain, key, ca_pem, None)
                 }
@@ -302,6 +304,17 @@ fn read(path: &Path) -> anyhow::Result<String> {
     fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))
 }
 
+/// The client CA is published at `/connectivity/client-ca.pem`: a file that also holds a private
+/// key (of any kind, encrypted or not) must never be served, so the portal refuses to start.
+pub fn publishable_ca(pem: &str) -> anyhow::Result<()> {
+    if pem.contains("PRIVATE KEY-----") {
+        bail!(
+            "holds a private key; give a file with the CA certificate only, since it is published"
+        );
+    }
+    Ok(())
+}
+
 pub fn read_certs(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
     let pem = read(path)?;
     parse_certs(&pem).with_context(|| format!("no certificate in {}", path.display()))
@@ -350,6 +363,33 @@ mod tests {
 
     fn settings(dir: &Path) -> IdentitySettings {
         IdentitySettings::generated(dir.to_path_buf(), Alg::Rs256)
+    }
+
+    #[test]
+    fn a_client_ca_file_holding_a_private_key_is_never_published() {
+        let dir = tempfile::tempdir().unwrap();
+        Identity::load(&settings(dir.path())).unwrap();
+        let given = |ca: &str| {
+            let mut s = settings(dir.path());
+            s.generate_missing = false;
+            s.client_cert = Some(dir.path().join("client.pem"));
+            s.client_key = Some(dir.path().join("client-key.pem"));
+            s.client_ca = Some(dir.path().join(ca));
+            s.signing_key = Some(dir.path().join(signing_file(Alg::Rs256)));
+            Identity::load(&s)
+        };
+        let ca = std::fs::read_to_string(dir.path().join("dev-ca.pem")).unwrap();
+        let key = std::fs::read_to_string(dir.path().join("dev-ca-key.pem")).unwrap();
+        std::fs::write(dir.path().join("ca-with-key.pem"), format!("{ca}{key}")).unwrap();
+        let Err(err) = given("ca-with-key.pem") else {
+            panic!("a CA file with a key must be refused");
+        };
+        assert!(
+            format!("{err:#}").contains("holds a private key"),
+            "{err:#}"
+        );
+        let ok = given("dev-ca.pem").expect("the certificate alone is fine");
+        assert_eq!(ok.client_ca_pem, ca);
     }
 
     #[test]

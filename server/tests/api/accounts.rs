@@ -387,6 +387,12 @@ async fn cross_site_posts_are_refused_and_change_nothing() {
             "Sec-Fetch-Site: same-site",
             vec![("sec-fetch-site", "same-site")],
         ),
+        // A navigation the user started (a bookmark, a typed address) is never one of our
+        // forms, even with our own Origin beside it.
+        (
+            "Sec-Fetch-Site: none",
+            vec![("sec-fetch-site", "none"), ("origin", app.address.as_str())],
+        ),
         ("foreign Origin", vec![("origin", "https://evil.example")]),
         ("neither header", vec![]),
     ];

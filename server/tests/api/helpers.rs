@@ -193,6 +193,8 @@ pub const STAFF: &str = "staff@pdp.example";
 pub const ADMIN: &str = "admin@pdp.example";
 /// A service manager in a second organisation.
 pub const OTHER_MANAGER: &str = "manager@other-pensions.example";
+/// A second member of programme staff (see [`TestApp::add_programme_staff`]).
+pub const OTHER_STAFF: &str = "kit@pdp.example";
 
 impl TestApp {
     /// Seeds the demo organisation and accounts, plus a second organisation with its own
@@ -267,6 +269,82 @@ impl TestApp {
             &[("email", email), ("password", password), ("next", "")],
         )
         .await
+    }
+
+    /// A programme staff member with [`PASSWORD`] and no second factor.
+    pub async fn add_programme_staff(&self, email: &str) {
+        use app::{
+            domain::{EmailAddress, PersonName, Role},
+            store::users,
+        };
+        let staff = users::credentials_by_email(&self.db, &EmailAddress::parse(STAFF).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let mut tx = self.db.begin_write().await.unwrap();
+        let id = users::insert(
+            &mut tx,
+            None,
+            &PersonName::parse("Kit Staff").unwrap(),
+            &EmailAddress::parse(email).unwrap(),
+            &[Role::ProgrammeStaff],
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+        users::set_password(&mut tx, id, staff.password_hash.as_deref().unwrap())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// Gives `email` a second factor with a new secret (as if set up in the app); returns it.
+    pub async fn enrol(&self, email: &str) -> app::domain::second_factor::TotpSecret {
+        use app::{domain::EmailAddress, store::users};
+        let user = users::credentials_by_email(&self.db, &EmailAddress::parse(email).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let secret = app::domain::second_factor::TotpSecret::generate();
+        let mut tx = self.db.begin_write().await.unwrap();
+        users::enrol_second_factor(
+            &mut tx,
+            user.id,
+            &secret.to_base32(),
+            0,
+            &[],
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        secret
+    }
+
+    /// A new client signed in as `email` with [`PASSWORD`] and then the code of the clock's
+    /// next time step (moved on first, so every sign-in has a code not used before).
+    pub async fn signed_in_with_code(
+        &self,
+        clock: &FixedClock,
+        email: &str,
+        secret: &app::domain::second_factor::TotpSecret,
+    ) -> reqwest::Client {
+        use app::domain::second_factor::{step_of, STEP_SECONDS};
+        clock.set(clock.now_for_tests() + chrono::Duration::seconds(STEP_SECONDS));
+        let c = client();
+        let r = self.sign_in_as(&c, email, PASSWORD).await;
+        assert_eq!(location(&r), "/sign-in/code", "{email}: the code page");
+        let code = secret.code_at_step(step_of(clock.now_for_tests().timestamp()));
+        let r = self
+            .post_form(&c, "/api/auth/code", &[("code", code.as_str())])
+            .await;
+        assert_eq!(r.status(), reqwest::StatusCode::FOUND);
+        assert_ne!(
+            location(&r),
+            "/sign-in/code",
+            "{email}: the code was accepted"
+        );
+        c
     }
 
     /// A new client signed in as `email` with [`PASSWORD`].

@@ -199,29 +199,31 @@ async fn oversized_request_bodies_are_refused_with_413() {
 }
 
 #[tokio::test]
-async fn request_ids_are_generated_or_propagated() {
-    let app = spawn_app().await;
-    let generated = app.get("/healthz").await;
-    let id = generated.headers()["x-request-id"].to_str().unwrap();
-    assert_eq!(id.len(), 36, "a UUID: {id}");
-    let given = app
-        .client
-        .get(app.url("/healthz"))
-        .header("x-request-id", "trace-me-123")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(given.headers()["x-request-id"], "trace-me-123");
-    let forged = app
-        .client
-        .get(app.url("/healthz"))
-        .header("x-request-id", "x".repeat(65))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        forged.headers()["x-request-id"].len(),
-        36,
-        "an over-long id is replaced"
-    );
+async fn every_request_gets_the_portals_own_id_whatever_the_client_sends() {
+    for trusted_proxy in [false, true] {
+        let app = spawn_app_with(
+            |c| c.trust_forwarded_for = trusted_proxy,
+            axum::Router::new(),
+        )
+        .await;
+        let generated = app.get("/healthz").await;
+        let id = generated.headers()["x-request-id"].to_str().unwrap();
+        assert_eq!(id.len(), 36, "a UUID: {id}");
+        for sent in ["trace-me-123".to_string(), "x".repeat(65)] {
+            let r = app
+                .client
+                .get(app.url("/healthz"))
+                .header("x-request-id", &sent)
+                .send()
+                .await
+                .unwrap();
+            let ours = r.headers()["x-request-id"].to_str().unwrap();
+            assert_eq!(
+                ours.len(),
+                36,
+                "{sent:?} replaced by a UUID (trusted proxy: {trusted_proxy})"
+            );
+            assert_ne!(ours, sent);
+        }
+    }
 }

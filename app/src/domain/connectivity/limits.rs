@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::{DRY_RUNS_PER_HOUR, DRY_RUN_MIN_GAP_SECS};
+use super::{DRY_RUNS_PER_HOUR, DRY_RUN_MIN_GAP_SECS, ENDPOINT_CHANGES_PER_HOUR};
 
 // ---------------------------------------------------------------------------
 // Dry-run rate limit
@@ -45,6 +45,26 @@ pub fn dry_run_allowed(
         Some(t) => Err(t),
         None => Ok(()),
     }
+}
+
+/// Whether an organisation may change its find endpoint now, given when it changed it before.
+/// `Err` holds the earliest time it may: when the oldest change in the hour leaves it.
+pub fn endpoint_change_allowed(
+    recent_changes: &[DateTime<Utc>],
+    now: DateTime<Utc>,
+) -> Result<(), DateTime<Utc>> {
+    let window_start = now - TimeDelta::hours(1);
+    let mut in_window: Vec<DateTime<Utc>> = recent_changes
+        .iter()
+        .copied()
+        .filter(|t| *t > window_start)
+        .collect();
+    if in_window.len() < ENDPOINT_CHANGES_PER_HOUR {
+        return Ok(());
+    }
+    in_window.sort_unstable();
+    let index = in_window.len() - ENDPOINT_CHANGES_PER_HOUR;
+    Err(in_window[index] + TimeDelta::hours(1))
 }
 
 // ---------------------------------------------------------------------------
@@ -95,6 +115,28 @@ mod tests {
     use crate::domain::connectivity::{test_support::at, EXCERPT_LIMIT};
 
     // --- dry-run rate limit ----------------------------------------------
+
+    #[test]
+    fn the_eleventh_endpoint_change_in_an_hour_waits_for_the_first_to_leave_it() {
+        let base = at(2026, 5, 1, 9, 0, 0);
+        let changes: Vec<_> = (0..10).map(|i| base + TimeDelta::minutes(i)).collect();
+        let now = base + TimeDelta::minutes(20);
+        assert_eq!(endpoint_change_allowed(&changes[..9], now), Ok(()));
+        assert_eq!(
+            endpoint_change_allowed(&changes, now),
+            Err(base + TimeDelta::hours(1))
+        );
+        // An hour after the first change, the tenth is the oldest of nine.
+        let later = base + TimeDelta::hours(1) + TimeDelta::seconds(1);
+        assert_eq!(endpoint_change_allowed(&changes, later), Ok(()));
+        // Order does not matter.
+        let mut shuffled = changes.clone();
+        shuffled.reverse();
+        assert_eq!(
+            endpoint_change_allowed(&shuffled, now),
+            Err(base + TimeDelta::hours(1))
+        );
+    }
 
     #[test]
     fn dry_run_first_is_allowed() {

@@ -17,7 +17,7 @@ mod test_support;
 mod verdict;
 
 pub use endpoint_url::{EndpointUrlError, FindEndpointUrl};
-pub use limits::{dry_run_allowed, excerpt};
+pub use limits::{dry_run_allowed, endpoint_change_allowed, excerpt};
 pub use readiness::{
     judge_readiness, readiness_passed, ReadinessCheck, ReadinessMode, TlsFacts, CHECK_CERTIFICATE,
     CHECK_NAME_RESOLVES, CHECK_TLS_VERSION,
@@ -39,3 +39,5 @@ pub const EXCERPT_LIMIT: usize = 4096;
 pub const DRY_RUNS_PER_HOUR: usize = 10;
 /// Minimum seconds between two dry runs of one organisation.
 pub const DRY_RUN_MIN_GAP_SECS: i64 = 10;
+/// Changes of its find endpoint one organisation may make in any hour (each queues new checks).
+pub const ENDPOINT_CHANGES_PER_HOUR: usize = 10;
