@@ -118,6 +118,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sign-in") view=pages::SignInPage ssr=SsrMode::Async />
                     <Route path=path!("/signed-out") view=pages::SignedOut ssr=SsrMode::Async />
                     <Route path=path!("/sign-in/code") view=pages::SignInCodePage ssr=SsrMode::Async />
+                    <Route path=path!("/account") view=pages::AccountPage ssr=SsrMode::Async />
+                    <Route path=path!("/account/password") view=pages::ChangePasswordPage ssr=SsrMode::Async />
                     <Route path=path!("/account/second-factor") view=pages::SecondFactorPage ssr=SsrMode::Async />
                     <Route path=path!("/account/second-factor/recovery-codes") view=pages::RecoveryCodesPage ssr=SsrMode::Async />
                     <Route path=path!("/account/second-factor/confirm") view=pages::ConfirmIdentityPage ssr=SsrMode::Async />

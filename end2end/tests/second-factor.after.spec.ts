@@ -56,7 +56,9 @@ test('new programme staff set up a second factor before anything else, then sign
     await page.getByLabel('Security code').fill(totp(secret));
     await page.getByRole('button', { name: 'Confirm and continue' }).click();
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Second factor set up');
-    await expect(page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem')).toHaveCount(10);
+    const recoveryCodes = page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem');
+    await expect(recoveryCodes).toHaveCount(10);
+    const recoveryCode = (await recoveryCodes.first().innerText()).trim();
     await axe();
     await page.getByRole('link', { name: 'I have saved my recovery codes' }).click();
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('OAT requests');
@@ -75,6 +77,22 @@ test('new programme staff set up a second factor before anything else, then sign
     await page.getByLabel('Security code').fill(totp(secret, 1));
     await page.getByRole('button', { name: 'Continue' }).click();
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('OAT requests');
+
+    // Changing the password takes the current one and a code: here a recovery code (the app's
+    // next code may be a step away).
+    await page.getByRole('link', { name: 'Your account' }).click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your account');
+    await expect(page.getByRole('main')).toContainText('Authenticator app set up');
+    await page.getByRole('link', { name: 'Change password' }).click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Change your password');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await expect(page.locator('.govuk-error-summary')).toContainText('Enter your current password');
+    await axe();
+    await page.getByLabel('Current password').fill(STAFF_PASSWORD);
+    await page.getByLabel('Security code').fill(recoveryCode);
+    await page.getByLabel('New password').fill('copper meadow violin');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await expect(page.getByRole('alert')).toContainText('Your password has been changed');
   } finally {
     portal.kill('SIGTERM');
   }

@@ -1,6 +1,7 @@
 //! Server functions, one file per area. Each one checks who is signed in, their role and their
 //! organisation before anything else (see `auth::require_*`).
 
+pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod connectivity;

@@ -196,6 +196,28 @@ pub mod ssr {
         .context("audit")
     }
 
+    /// Counts a wrong try at confirming who the user is (before changing the second factor or
+    /// the password); the fifth signs the session out (true).
+    pub async fn wrong_try(session: &PortalSession) -> Result<bool, AppError> {
+        let wrong: u32 = session
+            .0
+            .get::<u32>(CONFIRM_WRONG_KEY)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(0)
+            + 1;
+        if wrong >= MAX_WRONG_CODES {
+            session.sign_out().await.map_err(session_error)?;
+            return Ok(true);
+        }
+        session
+            .put(CONFIRM_WRONG_KEY, &wrong)
+            .await
+            .map_err(session_error)?;
+        Ok(false)
+    }
+
     pub async fn confirmed_until(session: &PortalSession) -> Option<DateTime<Utc>> {
         session
             .0
@@ -536,27 +558,14 @@ pub async fn confirm_identity(
     audit_own(&mut tx, now, &user, action, detail).await?;
     tx.commit().await.context("commit")?;
     if !accepted {
-        let wrong: u32 = session
-            .0
-            .get::<u32>(CONFIRM_WRONG_KEY)
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or(0)
-            + 1;
-        if wrong >= MAX_WRONG_CODES {
+        if wrong_try(&session).await? {
             tracing::warn!(
                 user_id = user.id,
                 "identity not confirmed 5 times: signed out"
             );
-            session.sign_out().await.map_err(session_error)?;
             leptos_axum::redirect("/signed-out");
             return Ok(());
         }
-        session
-            .put(CONFIRM_WRONG_KEY, &wrong)
-            .await
-            .map_err(session_error)?;
         let form = FormState::default().with_error(
             "password",
             "Enter your password and a code that is right now",

@@ -52,8 +52,8 @@ pub fn Layout(children: Children) -> impl IntoView {
                                                                 </a>
                                                             </li>
                                                             <li class="govuk-service-navigation__item">
-                                                                <a class="govuk-service-navigation__link" href="/account/second-factor">
-                                                                    "Second factor"
+                                                                <a class="govuk-service-navigation__link" href="/account">
+                                                                    "Your account"
                                                                 </a>
                                                             </li>
                                                             <li class="govuk-service-navigation__item">

@@ -5,6 +5,9 @@ use crate::{
     components::{ErrorSummary, PageTitle, TextInput},
 };
 
+/// The rules of a new password, where one is chosen.
+pub(crate) const NEW_PASSWORD_HINT: &str = "Use 8 characters or more. A good way to make a strong password is to use three random words. Do not use your name, email address or organisation name.";
+
 /// Set your password from an invitation link.
 #[component]
 pub fn InvitationPage() -> impl IntoView {
@@ -52,7 +55,7 @@ pub fn InvitationPage() -> impl IntoView {
                                                 label="Password"
                                                 input_type="password"
                                                 autocomplete="new-password"
-                                                hint="Use 8 characters or more. A good way to make a strong password is to use three random words. Do not use your name, email address or organisation name."
+                                                hint=NEW_PASSWORD_HINT
                                                 error=form.error("password")
                                             />
                                             <button type="submit" class="govuk-button">

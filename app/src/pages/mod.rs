@@ -5,7 +5,7 @@ mod admin;
 pub(crate) mod connectivity;
 mod home;
 mod info;
-mod invitation;
+pub(crate) mod invitation;
 mod not_found;
 pub(crate) mod oat;
 pub(crate) mod process;
@@ -31,7 +31,10 @@ pub use process::{
 };
 pub use review::{ChangeDatePage, StaffActionPage, StaffQueue, StaffRequestPage};
 pub use schemes::{AddSchemePage, StaffSchemePage, StaffSchemes, UploadSchemesPage};
-pub use second_factor::{ConfirmIdentityPage, RecoveryCodesPage, SecondFactorPage, SignInCodePage};
+pub use second_factor::{
+    AccountPage, ChangePasswordPage, ConfirmIdentityPage, RecoveryCodesPage, SecondFactorPage,
+    SignInCodePage,
+};
 pub use sign_in::{SignInPage, SignedOut};
 pub use staff::{AuditLog, Emails, StaffOrganisation, StaffOrganisations};
 

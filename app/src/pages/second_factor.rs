@@ -6,6 +6,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::{
+        account::{account_summary, ChangePassword},
         auth::take_flash,
         second_factor::{
             second_factor_info, sign_in_code_pending, take_recovery_codes, ConfirmIdentity,
@@ -320,6 +321,136 @@ pub fn ConfirmIdentityPage() -> impl IntoView {
                                     </ActionForm>
                                 </div>
                             </div>
+                        }
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+/// The signed-in user's account: their details, the password and the second factor.
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let data = Resource::new(
+        || (),
+        |_| async {
+            let summary = account_summary().await;
+            let flash = take_flash().await.ok().flatten();
+            (summary, flash)
+        },
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                data.get()
+                    .map(|(summary, flash)| match summary {
+                        Err(e) => view! { <crate::pages::ErrorPage error=e /> }.into_any(),
+                        Ok(a) => {
+                            let (factor, factor_link) = if a.second_factor {
+                                ("Authenticator app set up", "Change")
+                            } else {
+                                ("Not set up", "Set up")
+                            };
+                            view! {
+                                <PageTitle text="Your account" />
+                                <div class="govuk-grid-row">
+                                    <div class="govuk-grid-column-two-thirds">
+                                        {flash.map(|m| view! { <SuccessBanner message=m /> })}
+                                        <h1 class="govuk-heading-l">"Your account"</h1>
+                                        <dl class="govuk-summary-list">
+                                            <div class="govuk-summary-list__row">
+                                                <dt class="govuk-summary-list__key">"Name"</dt>
+                                                <dd class="govuk-summary-list__value">{a.name}</dd>
+                                            </div>
+                                            <div class="govuk-summary-list__row">
+                                                <dt class="govuk-summary-list__key">"Email address"</dt>
+                                                <dd class="govuk-summary-list__value">{a.email}</dd>
+                                            </div>
+                                            <div class="govuk-summary-list__row">
+                                                <dt class="govuk-summary-list__key">"Password"</dt>
+                                                <dd class="govuk-summary-list__value">"Set"</dd>
+                                                <dd class="govuk-summary-list__actions">
+                                                    <a class="govuk-link" href="/account/password">
+                                                        "Change"<span class="govuk-visually-hidden">" password"</span>
+                                                    </a>
+                                                </dd>
+                                            </div>
+                                            <div class="govuk-summary-list__row">
+                                                <dt class="govuk-summary-list__key">"Second factor"</dt>
+                                                <dd class="govuk-summary-list__value">{factor}</dd>
+                                                <dd class="govuk-summary-list__actions">
+                                                    <a class="govuk-link" href="/account/second-factor">
+                                                        {factor_link}<span class="govuk-visually-hidden">" second factor"</span>
+                                                    </a>
+                                                </dd>
+                                            </div>
+                                        </dl>
+                                        <p class="govuk-body">
+                                            "To change your name or email address, ask a programme admin."
+                                        </p>
+                                    </div>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+/// Changing the password: the current one (and a code, with a second factor) first.
+#[component]
+pub fn ChangePasswordPage() -> impl IntoView {
+    let action = ServerAction::<ChangePassword>::new();
+    let data = Resource::new(
+        move || action.version().get(),
+        |_| async {
+            let summary = account_summary().await;
+            (summary, crate::pages::form_state("change-password").await)
+        },
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                data.get()
+                    .map(|(summary, form)| match summary {
+                        Err(e) => view! { <crate::pages::ErrorPage error=e /> }.into_any(),
+                        Ok(a) => {
+                            let heading = "Change your password";
+                            view! {
+                                <PageTitle text=title(&form, heading) />
+                                <div class="govuk-grid-row">
+                                    <div class="govuk-grid-column-two-thirds">
+                                        <ErrorSummary form=form.clone() />
+                                        <a href="/account" class="govuk-back-link">"Back"</a>
+                                        <h1 class="govuk-heading-l">{heading}</h1>
+                                        <ActionForm action=action attr:novalidate=true>
+                                            <TextInput
+                                                id="current_password"
+                                                label="Current password"
+                                                input_type="password"
+                                                autocomplete="current-password"
+                                                error=form.error("current_password")
+                                            />
+                                            {a.second_factor.then(|| view! { <CodeInput hint=CODE_HINT error=form.error("code") /> })}
+                                            <TextInput
+                                                id="password"
+                                                label="New password"
+                                                hint=crate::pages::invitation::NEW_PASSWORD_HINT
+                                                input_type="password"
+                                                autocomplete="new-password"
+                                                error=form.error("password")
+                                            />
+                                            <p class="govuk-body">"Changing your password signs you out everywhere else."</p>
+                                            <button type="submit" class="govuk-button" data-module="govuk-button" data-prevent-double-click="true">
+                                                "Change password"
+                                            </button>
+                                        </ActionForm>
+                                    </div>
+                                </div>
+                            }
+                                .into_any()
                         }
                     })
             }}

@@ -49,6 +49,12 @@ const ALLOW: &[(&str, &str, &[Who])] = &[
     ("/api/auth/whoami", "", EVERYONE),
     ("/api/auth/code-pending", "", EVERYONE),
     ("/api/auth/code", "code=000000", EVERYONE),
+    ("/api/account/summary", "", SIGNED_IN),
+    (
+        "/api/account/password",
+        "current_password=x&password=short",
+        SIGNED_IN,
+    ),
     ("/api/account/second-factor/info", "", SIGNED_IN),
     (
         "/api/account/second-factor/confirm",

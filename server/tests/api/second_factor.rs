@@ -186,7 +186,13 @@ async fn a_recovery_code_signs_in_once_and_an_organisation_user_may_turn_it_off(
     let c = app.signed_in(MANAGER).await;
     let page = app.page_text(&c, "/organisation").await;
     assert!(
-        page.contains("/account/second-factor"),
+        page.contains("href=\"/account\""),
+        "their account, from every page"
+    );
+    let page = app.page_text(&c, "/account").await;
+    assert!(page.contains("Not set up"), "{page}");
+    assert!(
+        page.contains("href=\"/account/second-factor\""),
         "offered to organisation users"
     );
     let (secret, codes) = set_up(&app, &clock, &c).await;
@@ -351,4 +357,90 @@ async fn an_admin_resets_a_second_factor_and_the_user_sets_up_a_new_one() {
     let (_, r) = password(&app, STAFF).await;
     assert_eq!(location(&r), "/account/second-factor");
     assert_eq!(app.audit_count(AuditAction::SecondFactorReset).await, 1);
+}
+
+#[tokio::test]
+async fn changing_the_password_needs_the_current_one_and_a_code_and_ends_other_sessions() {
+    let (app, clock) = required().await;
+    let secret = app.enrol(STAFF).await;
+    let here = app.signed_in_with_code(&clock, STAFF, &secret).await;
+    let elsewhere = app.signed_in_with_code(&clock, STAFF, &secret).await;
+    let page = app.page_text(&here, "/account").await;
+    assert!(page.contains("Authenticator app set up"), "{page}");
+    let new = "copper meadow violin";
+    let code = secret.code_at_step(next_step(&clock));
+    for (current, code, message) in [
+        (
+            "not my password",
+            code.as_str(),
+            "Enter your current password and a code that is right now",
+        ),
+        (
+            PASSWORD,
+            "",
+            "Enter the 6-digit code your authenticator app shows now",
+        ),
+        (
+            PASSWORD,
+            "000000",
+            "Enter your current password and a code that is right now",
+        ),
+    ] {
+        let r = app
+            .post_form(
+                &here,
+                "/api/account/password",
+                &[
+                    ("current_password", current),
+                    ("code", code),
+                    ("password", new),
+                ],
+            )
+            .await;
+        assert_eq!(location(&r), "/account/password");
+        let page = app.page_text(&here, "/account/password").await;
+        assert!(page.contains(message), "{message}: {page}");
+    }
+    let (_, r) = password(&app, STAFF).await;
+    assert_eq!(
+        location(&r),
+        "/sign-in/code",
+        "the old password still works"
+    );
+    let r = app
+        .post_form(
+            &here,
+            "/api/account/password",
+            &[
+                ("current_password", PASSWORD),
+                ("code", &code),
+                ("password", new),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/account");
+    let page = app.page_text(&here, "/account").await;
+    assert!(page.contains("Your password has been changed"), "{page}");
+    assert_eq!(
+        here.get(app.url("/staff")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    let r = elsewhere.get(app.url("/staff")).send().await.unwrap();
+    assert!(location(&r).starts_with("/sign-in"), "signed out elsewhere");
+    let (_, r) = password(&app, STAFF).await;
+    assert_eq!(location(&r), "/sign-in", "the old password no longer works");
+    let c = client();
+    let r = app
+        .post_form(
+            &c,
+            "/api/auth/sign-in",
+            &[("email", STAFF), ("password", new), ("next", "")],
+        )
+        .await;
+    assert_eq!(location(&r), "/sign-in/code");
+    assert_eq!(app.audit_count(AuditAction::PasswordSet).await, 1);
+    let emails = app::store::outbox::recent(&app.db, 10).await.unwrap();
+    assert!(emails
+        .iter()
+        .any(|e| e.recipient == STAFF && e.subject.contains("password")));
 }
