@@ -72,26 +72,10 @@ pub async fn change_password(
             .await
             .map_err(session_error);
     };
-    let creds = users::credentials_by_id(&services.db, user.id)
-        .await
-        .context("loading credentials")?
-        .ok_or_else(AppError::unauthorized)?;
-    let current_ok = services
-        .hasher
-        .verify(&current_password, creds.password_hash.as_deref())
-        .await
-        .context("verifying a password")?;
     let mut tx = services.db.begin_write().await.context("begin")?;
-    let second_ok = if !current_ok {
-        false
-    } else if user.second_factor_enrolled {
-        matches!(
-            use_code(&services, &mut tx, user.id, &code, now).await?,
-            Outcome::Code | Outcome::RecoveryCode
-        )
-    } else {
-        true
-    };
+    let (current_ok, outcome) =
+        check_identity(&services, &mut tx, &user, &current_password, &code, now).await?;
+    let second_ok = outcome.accepted();
     if !(current_ok && second_ok) {
         let detail = if current_ok {
             "password not changed: wrong code"

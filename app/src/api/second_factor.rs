@@ -110,8 +110,45 @@ pub mod ssr {
     pub enum Outcome {
         Code,
         RecoveryCode,
+        /// The user has no second factor, so no code was asked for.
+        NotNeeded,
         Replayed,
         Wrong,
+    }
+
+    impl Outcome {
+        pub fn accepted(&self) -> bool {
+            matches!(self, Self::Code | Self::RecoveryCode | Self::NotNeeded)
+        }
+    }
+
+    /// Whether `password` is the user's and, when they have a second factor, `code` is right
+    /// now (and then used up in `tx`): `(password right, what the code was)`.
+    pub async fn check_identity(
+        services: &Services,
+        tx: &mut crate::store::Tx,
+        user: &crate::auth::CurrentUser,
+        password: &str,
+        code: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(bool, Outcome), AppError> {
+        let creds = users::credentials_by_id(&services.db, user.id)
+            .await
+            .context("loading credentials")?
+            .ok_or_else(AppError::unauthorized)?;
+        let password_ok = services
+            .hasher
+            .verify(password, creds.password_hash.as_deref())
+            .await
+            .context("verifying a password")?;
+        let outcome = if !password_ok {
+            Outcome::Wrong
+        } else if user.second_factor_enrolled {
+            use_code(services, tx, user.id, code, now).await?
+        } else {
+            Outcome::NotNeeded
+        };
+        Ok((password_ok, outcome))
     }
 
     pub async fn use_code(
@@ -288,12 +325,14 @@ pub async fn sign_in_code(code: String) -> Result<(), AppError> {
     let mut tx = services.db.begin_write().await.context("begin")?;
     let outcome = use_code(&services, &mut tx, creds.id, &code, now).await?;
     let (action, detail) = match outcome {
-        Outcome::Code => (AuditAction::SecondFactorPassed, "authenticator code"),
+        Outcome::Code | Outcome::NotNeeded => {
+            (AuditAction::SecondFactorPassed, "authenticator code")
+        }
         Outcome::RecoveryCode => (AuditAction::RecoveryCodeUsed, "recovery code at sign-in"),
         Outcome::Replayed => (AuditAction::SecondFactorFailed, "code already used"),
         Outcome::Wrong => (AuditAction::SecondFactorFailed, "wrong code"),
     };
-    let accepted = matches!(outcome, Outcome::Code | Outcome::RecoveryCode);
+    let accepted = outcome.accepted();
     pending.wrong_codes += u32::from(!accepted);
     let ended = !accepted && pending.wrong_codes >= MAX_WRONG_CODES;
     let detail = if ended {
@@ -527,24 +566,14 @@ pub async fn confirm_identity(
             .await
             .map_err(session_error);
     }
-    let creds = users::credentials_by_id(&services.db, user.id)
-        .await
-        .context("loading credentials")?
-        .ok_or_else(AppError::unauthorized)?;
-    let password_ok = services
-        .hasher
-        .verify(&password, creds.password_hash.as_deref())
-        .await
-        .context("verifying a password")?;
     let mut tx = services.db.begin_write().await.context("begin")?;
-    let outcome = if password_ok {
-        use_code(&services, &mut tx, user.id, &code, now).await?
-    } else {
-        Outcome::Wrong
-    };
-    let accepted = matches!(outcome, Outcome::Code | Outcome::RecoveryCode);
+    let (password_ok, outcome) =
+        check_identity(&services, &mut tx, &user, &password, &code, now).await?;
+    let accepted = outcome.accepted();
     let (action, detail) = match (&outcome, password_ok) {
-        (Outcome::Code, _) => (AuditAction::SecondFactorPassed, "identity confirmed"),
+        (Outcome::Code | Outcome::NotNeeded, _) => {
+            (AuditAction::SecondFactorPassed, "identity confirmed")
+        }
         (Outcome::RecoveryCode, _) => (AuditAction::RecoveryCodeUsed, "identity confirmed"),
         (_, false) => (
             AuditAction::SecondFactorFailed,
