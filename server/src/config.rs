@@ -29,6 +29,12 @@ pub enum Command {
     Serve,
     /// Apply database migrations, then exit.
     Migrate,
+    /// Copy the running portal's SQLite database to a new file (online, consistent), check the
+    /// copy's integrity, then exit. Postgres: use pg_dump (docs/operations.md).
+    Backup {
+        /// The file to write; it must not exist yet.
+        file: std::path::PathBuf,
+    },
     /// Check the configuration, print a summary without secrets, then exit.
     CheckConfig,
     /// Create a programme admin (the first account in production). The password is read from
@@ -110,6 +116,11 @@ pub struct Settings {
     /// whose shared fictional accounts are for trying the portal).
     #[arg(long, env = "PORTAL_STAFF_SECOND_FACTOR", value_enum)]
     pub staff_second_factor: Option<Requirement>,
+
+    /// A bearer token (16 characters or more) that lets a scraper read /metrics; without one,
+    /// /metrics is not served.
+    #[arg(long, env = "PORTAL_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 
     /// Run the portal's clock this many days ahead (or behind, if negative), to try what happens
     /// on a later date, such as a scheme going live. Refused in production mode.
@@ -307,6 +318,8 @@ pub struct Config {
     pub show_emails: bool,
     /// Programme staff and admins must sign in with a second factor.
     pub staff_second_factor: bool,
+    /// Lets a scraper read /metrics (bearer token); None: /metrics is not served.
+    pub metrics_token: Option<String>,
     /// Days the portal's clock runs ahead of the system clock (0 outside dev and demo use).
     pub clock_offset_days: i64,
     pub site_root: PathBuf,
@@ -363,6 +376,8 @@ pub enum ConfigError {
     ChooseMode(SocketAddr),
     #[error("production mode requires a second factor for programme staff: unset PORTAL_STAFF_SECOND_FACTOR")]
     OptionalSecondFactorInProduction,
+    #[error("PORTAL_METRICS_TOKEN must be 16 characters or more")]
+    MetricsToken,
     #[error("PORTAL_CLOCK_OFFSET_DAYS cannot be used in production mode")]
     ClockOffsetInProduction,
     #[error("production mode needs an https PORTAL_PUBLIC_URL (got {0:?}); set PORTAL_ALLOW_INSECURE_PUBLIC_URL=true only if TLS is handled in front of the portal")]
@@ -415,6 +430,9 @@ impl Config {
             if !https && !s.allow_insecure_public_url {
                 return Err(ConfigError::InsecurePublicUrl(public_origin));
             }
+        }
+        if s.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(ConfigError::MetricsToken);
         }
         if !(1024..=16 * 1024 * 1024).contains(&s.body_limit) {
             return Err(ConfigError::BodyLimit(s.body_limit));
@@ -562,6 +580,7 @@ impl Config {
             mode,
             // Email bodies hold invitation links: shown to staff only with fictional accounts.
             show_emails: s.demo,
+            metrics_token: s.metrics_token.clone(),
             staff_second_factor: match s.staff_second_factor {
                 Some(r) => r == Requirement::Required,
                 None => !s.demo,

@@ -117,8 +117,12 @@ pub async fn run_once(services: &Services) -> Result<usize, StoreError> {
 /// Runs until `stop` turns true, every `every`.
 pub async fn run(services: Services, every: Duration, mut stop: watch::Receiver<bool>) {
     loop {
-        if let Err(e) = run_once(&services).await {
-            tracing::error!(error = %e, "the go-live job failed; it will try again");
+        match run_once(&services).await {
+            Ok(_) => crate::metrics::GO_LIVE_LAST_SUCCESS.store(
+                services.clock.now().timestamp(),
+                std::sync::atomic::Ordering::Relaxed,
+            ),
+            Err(e) => tracing::error!(error = %e, "the go-live job failed; it will try again"),
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}

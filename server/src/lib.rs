@@ -11,6 +11,7 @@ pub mod error_page;
 pub mod export;
 pub mod go_live;
 pub mod health;
+pub mod metrics;
 pub mod middleware;
 pub mod outbox_worker;
 pub mod sessions;

@@ -67,6 +67,18 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::CreateAdmin { email, name } => {
             server::admin_cli::create_admin(&config, &email, &name).await
         }
+        Command::Backup { file } => {
+            let db = app::store::Db::connect(&config.database_url, &config.pool).await?;
+            let report = app::store::backup::backup(&db, &file).await;
+            db.close().await;
+            let report = report?;
+            println!(
+                "backup written to {} ({} bytes); integrity check: ok",
+                file.display(),
+                report.bytes
+            );
+            Ok(())
+        }
         Command::Migrate => {
             let db = app::store::Db::connect(&config.database_url, &config.pool).await?;
             db.migrate().await?;

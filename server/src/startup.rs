@@ -118,6 +118,8 @@ pub struct SharedState {
     pub worker_settings: WorkerSettings,
     /// Demo mode: the find-endpoint simulator the demo organisations' endpoints point at.
     pub demo_simulator: Option<Arc<simulator::RunningSimulator>>,
+    /// Served at `/metrics` to holders of the metrics token.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// The connectivity test's parts, built from the configuration.
@@ -321,6 +323,7 @@ impl Application {
             client_ca_pem: connectivity.settings.client_ca_pem.clone().into(),
             worker_settings: connectivity.worker,
             demo_simulator: demo_simulator.map(Arc::new),
+            metrics: Arc::new(crate::metrics::Metrics::new().context("registering metrics")?),
         }));
         let router = router(state.clone(), extra);
         Ok(Self {
@@ -522,6 +525,7 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/.well-known/jwks.json", get(jwks))
         .route("/connectivity/client-ca.pem", get(client_ca))
+        .route("/metrics", get(crate::metrics::metrics))
         .with_state(state.clone());
 
     let css_href = state.page_assets.css.clone();
@@ -539,6 +543,7 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
     // Each `layer` wraps everything before it: the last one added sees the request first.
     ops.merge(assets)
         .merge(pages)
+        .layer(from_fn_with_state(state.clone(), crate::metrics::record))
         .layer(CompressionLayer::new().quality(tower_http::CompressionLevel::Fastest))
         .layer(from_fn_with_state(
             config.body_limit,

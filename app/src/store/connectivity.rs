@@ -369,3 +369,11 @@ pub async fn renew(db: &Db, ids: &[i64], until: DateTime<Utc>) -> Result<(), Sto
     tx.commit().await?;
     Ok(())
 }
+
+/// How many runs there are in each status (queued, running and each verdict), for the
+/// operators' metrics.
+pub async fn counts_by_status(db: &Db) -> Result<Vec<(String, i64)>, StoreError> {
+    const SQL: &str =
+        "SELECT status, COUNT(*) FROM connectivity_runs GROUP BY status ORDER BY status";
+    Ok(on_db!(db, pool => sqlx::query_as(SQL).fetch_all(pool).await)?)
+}

@@ -306,6 +306,14 @@ impl Db {
     }
 }
 
+impl Db {
+    /// Connections the pool holds and how many of them are idle (for the operators' metrics).
+    /// On SQLite these are the readers; the one writer is not counted.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        on_db!(self, pool => (pool.size(), pool.num_idle()))
+    }
+}
+
 impl Tx {
     pub async fn commit(self) -> Result<(), StoreError> {
         on_tx!(self, tx => tx.commit().await)?;

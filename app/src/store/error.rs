@@ -17,6 +17,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("backup: {0}")]
+    Backup(String),
 }
 
 impl StoreError {

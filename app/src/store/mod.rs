@@ -9,6 +9,7 @@
 //! side by side in a `match` on [`Db`].
 
 pub mod audit;
+pub mod backup;
 pub mod connectivity;
 mod db;
 mod error;

@@ -120,3 +120,15 @@ pub async fn recent(db: &Db, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM outbox ORDER BY id DESC LIMIT $1");
     Ok(on_db!(db, pool => sqlx::query_as(&sql).bind(limit).fetch_all(pool).await)?)
 }
+
+/// Emails waiting to be sent, and when the oldest of them was queued (for the operators'
+/// metrics).
+pub async fn backlog(db: &Db) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
+    const COUNT: &str = "SELECT COUNT(*) FROM outbox WHERE status = 'pending'";
+    const OLDEST: &str =
+        "SELECT created_at FROM outbox WHERE status = 'pending' ORDER BY id LIMIT 1";
+    let count: i64 = on_db!(db, pool => sqlx::query_scalar(COUNT).fetch_one(pool).await)?;
+    let oldest: Option<DateTime<Utc>> =
+        on_db!(db, pool => sqlx::query_scalar(OLDEST).fetch_optional(pool).await)?;
+    Ok((count, oldest))
+}

@@ -14,6 +14,7 @@ mod hardening;
 mod health;
 mod helpers;
 mod oat;
+mod operations;
 mod pages;
 mod process;
 mod responses;
