@@ -11,7 +11,7 @@ use crate::helpers::{
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Who {
+pub(crate) enum Who {
     Anonymous,
     ManagerA,
     ContactA,
@@ -45,7 +45,7 @@ const SIGNED_IN: &[Who] = &[
 ];
 
 /// Path, a plausible form body, who may call it. Sign-out comes last (it ends the session).
-const ALLOW: &[(&str, &str, &[Who])] = &[
+pub(crate) const ALLOW: &[(&str, &str, &[Who])] = &[
     ("/api/auth/whoami", "", EVERYONE),
     ("/api/auth/code-pending", "", EVERYONE),
     ("/api/auth/code", "code=000000", EVERYONE),

@@ -10,6 +10,7 @@ mod authz;
 mod connectivity;
 mod database;
 mod email;
+mod fuzz;
 mod hardening;
 mod health;
 mod helpers;
