@@ -8,6 +8,7 @@ mod accounts;
 mod after_sending;
 mod authz;
 mod connectivity;
+mod crash;
 mod database;
 mod email;
 mod fuzz;
