@@ -11,6 +11,7 @@ mod connectivity;
 mod crash;
 mod database;
 mod email;
+mod faults;
 mod fuzz;
 mod hardening;
 mod health;
