@@ -23,11 +23,11 @@ use crate::{
     smtp_sink::SmtpSink,
 };
 
-const PASSWORD: &str = "crash test password 7";
+pub(crate) const PASSWORD: &str = "crash test password 7";
 
 /// The real `portal` binary on `database`, in demo mode (for the admin account); returns the
 /// process and its address once it says where it listens.
-async fn start(
+pub(crate) async fn start(
     database: &str,
     smtp: &str,
     keys: &std::path::Path,

@@ -16,6 +16,7 @@ mod fuzz;
 mod hardening;
 mod health;
 mod helpers;
+mod instances;
 mod oat;
 mod operations;
 mod pages;
