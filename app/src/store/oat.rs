@@ -193,10 +193,11 @@ pub async fn add_event(
     Ok(())
 }
 
+/// A request's timeline, newest first (as caseworking tools show it).
 pub async fn events(db: &Db, request_id: i64) -> Result<Vec<Event>, StoreError> {
     const SQL: &str =
         "SELECT e.occurred_at, e.event, e.detail, u.name AS actor_name FROM oat_request_events e \
-         LEFT JOIN users u ON u.id = e.actor_user_id WHERE e.request_id = $1 ORDER BY e.id";
+         LEFT JOIN users u ON u.id = e.actor_user_id WHERE e.request_id = $1 ORDER BY e.id DESC";
     Ok(on_db!(db, pool => sqlx::query_as(SQL).bind(request_id).fetch_all(pool).await)?)
 }
 

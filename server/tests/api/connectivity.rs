@@ -629,6 +629,17 @@ async fn staff_run_the_official_test_and_record_the_pass_from_its_result() {
         )
         .await;
     assert_eq!(location(&r), format!("/staff/requests/{request}/go-live"));
+    // The pass names the run it rests on.
+    let events = app::store::oat::events(&app.db, request).await.unwrap();
+    let pass = events
+        .iter()
+        .find(|e| e.event == "Connectivity test 1 passed")
+        .expect("the pass on the timeline");
+    assert!(
+        pass.detail.contains("202 Accepted in connectivity run "),
+        "{}",
+        pass.detail
+    );
     assert_eq!(
         app.audit_count(app::store::audit::AuditAction::OfficialTestStarted)
             .await,

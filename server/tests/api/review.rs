@@ -122,6 +122,37 @@ async fn staff_take_a_request_from_requested_to_live() {
     .await;
     assert_eq!(location(&r), format!("/staff/requests/{id}/go-live"));
     assert_eq!(request(&app, id).await.status.code(), "passed");
+    // Recorded without a run in the portal: nobody is told a 202 came back.
+    let page = app.page_text(&s, &format!("/staff/requests/{id}")).await;
+    assert!(
+        page.contains("Recorded as passed by ")
+            && page.contains("without a connectivity run in this portal"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("acknowledged the synthetic find request"),
+        "{page}"
+    );
+    let pass_email = app::store::outbox::recent(&app.db, 20)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| {
+            e.subject
+                .starts_with("Operational acceptance testing passed")
+        })
+        .expect("the pass is emailed");
+    assert!(
+        !pass_email.body_text.contains("202 Accepted"),
+        "{}",
+        pass_email.body_text
+    );
+    // The timeline is newest first.
+    let passed_at = page.find("Connectivity test 1 passed").expect("pass shown");
+    let scheduled_at = page
+        .find("Connectivity test 1 scheduled")
+        .expect("scheduling shown");
+    assert!(passed_at < scheduled_at, "newest first");
     let r = act(
         &app,
         &s,

@@ -136,13 +136,39 @@ pub async fn record_outcome(
     }
     let reference = r.reference.clone().unwrap_or_default();
     let link = request_link(&services, r.id);
+    // The pass rests on the request's latest official run when that run passed; otherwise
+    // staff record it on something outside the portal, and no page or email claims a 202.
+    let run = crate::store::connectivity::for_request(&services.db, r.id, 1)
+        .await
+        .context("loading the request's runs")?
+        .into_iter()
+        .next()
+        .filter(|run| run.status == "passed");
+    let (result, detail) = match &run {
+        Some(run) => (
+            ": your live find endpoint acknowledged our synthetic find request with 202 Accepted.",
+            format!(
+                "Your endpoint acknowledged the synthetic find request with 202 Accepted in connectivity run {} ({}). Recorded by {}.",
+                run.id,
+                crate::clock::london_long(run.created_at),
+                staff.name
+            ),
+        ),
+        None => (
+            ".",
+            format!(
+                "Recorded as passed by {} without a connectivity run in this portal.",
+                staff.name
+            ),
+        ),
+    };
     let letter = |name: &str| {
         Letter::new(
             format!("Operational acceptance testing passed ({reference})"),
             name,
         )
         .para(format!(
-            "{} has passed operational acceptance testing: your live find endpoint acknowledged our synthetic find request with 202 Accepted.",
+            "{} has passed operational acceptance testing{result}",
             r.scheme_name
         ))
         .facts(&[("Reference", reference.clone())])
@@ -158,7 +184,7 @@ pub async fn record_outcome(
         form_page: &form_page,
         audit: AuditAction::OatPassed,
         title: &title,
-        detail: "Your endpoint acknowledged the synthetic find request with 202 Accepted",
+        detail: &detail,
         notices: vec![Notice::managers("passed", &letter)],
     };
     if !apply_action(&services, &staff, &r, version, step).await? {
