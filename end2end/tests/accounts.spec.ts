@@ -1,18 +1,11 @@
 import { Page } from '@playwright/test';
 import { test, expect, settled } from './fixtures';
 import { demoPassword } from '../playwright.config';
+import { signIn } from './journeys';
 
 const MANAGER = 'manager@demo-pensions.example';
 const STAFF = 'staff@pdp.example';
 const ADMIN = 'admin@pdp.example';
-
-async function signIn(page: Page, js: boolean | undefined, email: string, password = demoPassword) {
-  await page.goto('/sign-in');
-  await settled(page, js);
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
 
 test('a service manager signs in and out', async ({ page, javaScriptEnabled }) => {
   await signIn(page, javaScriptEnabled, MANAGER);

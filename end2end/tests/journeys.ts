@@ -9,17 +9,22 @@ export const Q2 = 'Is your connection ready to be tested?';
 export const Q3 = 'Is your organisation ready to transition into the live environment?';
 export const MANAGER_PASSWORD = 'violet kettle marathon';
 
+/// Opens the sign-in page and signs in as `email` (the demo password unless given).
+export async function signIn(page: Page, js: boolean | undefined, email: string, password = demoPassword) {
+  await page.goto('/sign-in');
+  await settled(page, js);
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
 /// Makes a fresh organisation with a vouching scheme and a service manager (through the admin
 /// pages and the invitation email, as people would), and leaves the page signed in as that
 /// manager on their overview. Each test gets its own, so tests never share a request.
 export async function newOrganisationManager(page: Page, js: boolean | undefined): Promise<string> {
   const suffix = `${js === false ? 'nojs' : 'js'}${Date.now()}${Math.floor(Math.random() * 1000)}`;
   const email = `mo-${suffix}@oat-test.example`;
-  await page.goto('/sign-in');
-  await settled(page, js);
-  await page.getByLabel('Email address').fill('admin@pdp.example');
-  await page.getByLabel('Password').fill(demoPassword);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signIn(page, js, 'admin@pdp.example');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Organisations');
   await page.getByLabel('Organisation name').fill(`Org ${suffix}`);
   await page.getByLabel('Pension scheme').check();

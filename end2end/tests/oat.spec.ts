@@ -1,6 +1,6 @@
 import { test, expect, settled } from './fixtures';
 import { demoPassword } from '../playwright.config';
-import { newOrganisationManager, answerYes, expectNoAxeViolations, Q1, Q2, Q3 } from './journeys';
+import { newOrganisationManager, answerYes, expectNoAxeViolations, signIn, Q1, Q2, Q3 } from './journeys';
 
 // Each test first makes its own organisation and manager through the admin pages.
 test.describe.configure({ timeout: 90_000 });
@@ -49,11 +49,7 @@ test('a service manager requests OAT from start to finish', async ({ page, javaS
   // The double click made exactly one request: staff see one in the audit log.
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('You have been signed out');
-  await page.goto('/sign-in');
-  await settled(page, javaScriptEnabled);
-  await page.getByLabel('Email address').fill('staff@pdp.example');
-  await page.getByLabel('Password').fill(demoPassword);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signIn(page, javaScriptEnabled, 'staff@pdp.example');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('OAT requests');
   await page.goto(`/staff/audit?action=oat_requested&email=mo-${suffix}%40oat-test.example`);
   await expect(page.getByRole('table').locator('tbody tr')).toHaveCount(1);

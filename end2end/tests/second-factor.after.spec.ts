@@ -1,5 +1,5 @@
 import { test, expect, settled } from './fixtures';
-import { acceptInvitation, expectNoAxeViolations, demoPassword } from './journeys';
+import { acceptInvitation, expectNoAxeViolations, signIn } from './journeys';
 import { startSecondPortal, totp } from './second-portal';
 
 // The demo portal lets its shared staff accounts sign in with a password alone; this test
@@ -15,11 +15,7 @@ test('new programme staff set up a second factor before anything else, then sign
   const email = `kit-${js === false ? 'nojs' : 'js'}${Date.now()}@pdp.example`;
 
   // An admin invites them; they set a password (on the demo portal).
-  await page.goto('/sign-in');
-  await settled(page, js);
-  await page.getByLabel('Email address').fill('admin@pdp.example');
-  await page.getByLabel('Password').fill(demoPassword);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signIn(page, js, 'admin@pdp.example');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Organisations');
   await page.goto('/admin/organisations/programme');
   await page.getByLabel('Full name').fill('Kit Staff');
@@ -32,7 +28,7 @@ test('new programme staff set up a second factor before anything else, then sign
   const port = js === false ? 3120 : 3119;
   const portal = await startSecondPortal(port, { PORTAL_STAFF_SECOND_FACTOR: 'required' });
   const base = `http://127.0.0.1:${port}`;
-  const signIn = async () => {
+  const signInThere = async () => {
     await page.goto(`${base}/sign-in`);
     await settled(page, js);
     await page.getByLabel('Email address').fill(email);
@@ -41,7 +37,7 @@ test('new programme staff set up a second factor before anything else, then sign
   };
   try {
     // The password alone reaches only the set-up page.
-    await signIn();
+    await signInThere();
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Set up your second factor');
     await page.goto(`${base}/staff`);
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Set up your second factor');
@@ -66,7 +62,7 @@ test('new programme staff set up a second factor before anything else, then sign
     // Next time: the password, then a code; a wrong one is refused with a clear message.
     await page.getByRole('button', { name: 'Sign out' }).click();
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('You have been signed out');
-    await signIn();
+    await signInThere();
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Enter the code from your authenticator app');
     await axe();
     await page.getByLabel('Security code').fill('12345');

@@ -31,15 +31,35 @@ pub(crate) fn StaffNav() -> impl IntoView {
     let show_emails = crate::auth::services().is_ok_and(|s| s.show_emails);
     #[cfg(not(feature = "ssr"))]
     let show_emails = false;
+    let path = leptos_router::hooks::use_location()
+        .pathname
+        .get_untracked();
+    let mut links = vec![
+        ("/staff", "OAT requests"),
+        ("/staff/queries", "Queries"),
+        ("/staff/schemes", "Schemes waiting for approval"),
+        ("/staff/organisations", "Organisations"),
+        ("/staff/audit", "Audit log"),
+    ];
+    if show_emails {
+        links.push(("/staff/emails", "Emails"));
+    }
+    // The section the page belongs to: a request's pages belong to "OAT requests".
+    let current = |href: &str| {
+        if href == "/staff" {
+            path == "/staff" || path.starts_with("/staff/requests")
+        } else {
+            path == href || path.starts_with(&format!("{href}/"))
+        }
+    };
     view! {
-        <nav aria-label="Programme staff pages">
-            <ul class="govuk-list govuk-list--inline portal-inline-list">
-                <li><a class="govuk-link" href="/staff">"OAT requests"</a></li>
-                <li><a class="govuk-link" href="/staff/queries">"Queries"</a></li>
-                <li><a class="govuk-link" href="/staff/schemes">"Schemes waiting for approval"</a></li>
-                <li><a class="govuk-link" href="/staff/organisations">"Organisations"</a></li>
-                <li><a class="govuk-link" href="/staff/audit">"Audit log"</a></li>
-                {show_emails.then(|| view! { <li><a class="govuk-link" href="/staff/emails">"Emails"</a></li> })}
+        <nav class="portal-sub-navigation" aria-label="Programme staff pages">
+            <ul class="portal-sub-navigation__list">
+                {links.into_iter().map(|(href, text)| view! {
+                    <li class="portal-sub-navigation__item">
+                        <a class="portal-sub-navigation__link" href=href aria-current=current(href).then_some("page")>{text}</a>
+                    </li>
+                }).collect_view()}
             </ul>
         </nav>
     }
@@ -130,16 +150,29 @@ fn QueueView(page: QueuePage, flash: Option<String>) -> impl IntoView {
         <ErrorSummary form=form.clone() />
         <h1 class="govuk-heading-l">"OAT requests"</h1>
         <StaffNav />
-        <h2 class="govuk-heading-m">"Requests by status"</h2>
-        <ul class="govuk-list portal-counts">
-            {page.counts.iter().map(|(code, label, n)| {
-                let href = format!("/staff?status={code}");
-                view! { <li><a class="govuk-link" href=href>{format!("{label}: {n}")}</a></li> }
-            }).collect_view()}
-            <li>{format!("All requests: {}", page.total)}</li>
-        </ul>
-        <form method="get" action="/staff" novalidate class="portal-filters">
-            <h2 class="govuk-heading-m">"Filter requests"</h2>
+        <nav aria-label="Request counts">
+            <ul class="portal-count-row">
+                <li>
+                    <a class="govuk-link" href="/staff" aria-current=page.status.is_empty().then_some("true")>
+                        "All " <span class="portal-count-row__number">{page.total.to_string()}</span>
+                    </a>
+                </li>
+                {page.counts.iter().map(|(code, label, n)| {
+                    let href = format!("/staff?status={code}");
+                    let chosen = *code == page.status;
+                    view! {
+                        <li>
+                            <a class="govuk-link" href=href aria-current=chosen.then_some("true")>
+                                {label.clone()} " " <span class="portal-count-row__number">{n.to_string()}</span>
+                            </a>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </nav>
+        <div class="portal-filter-layout">
+        <form method="get" action="/staff" novalidate class="portal-filter-layout__filter">
+            <h2 class="govuk-heading-s">"Filter requests"</h2>
             <div class=if form.error("status").is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" }>
                 <label class="govuk-label govuk-label--s" for="status">"Status"</label>
                 {form.error("status").map(|e| view! { <p id="status-error" class="govuk-error-message"><span class="govuk-visually-hidden">"Error: "</span>{e}</p> })}
@@ -157,6 +190,7 @@ fn QueueView(page: QueuePage, flash: Option<String>) -> impl IntoView {
                 <a class="govuk-link" href="/staff">"Clear filters"</a>
             </div>
         </form>
+        <section class="portal-filter-layout__content" aria-label="Requests">
         {if page.items.is_empty() {
             view! { <p class="govuk-body">"No requests match these filters."</p> }.into_any()
         } else {
@@ -213,6 +247,8 @@ fn QueueView(page: QueuePage, flash: Option<String>) -> impl IntoView {
             </nav>
         })}
         <p class="govuk-body"><a class="govuk-link" href=csv rel="external" download>"Download these requests as CSV"</a></p>
+        </section>
+        </div>
     }
 }
 

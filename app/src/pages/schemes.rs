@@ -293,8 +293,8 @@ pub fn StaffSchemes() -> impl IntoView {
                 Err(e) => view! { <crate::pages::ErrorPage error=e /> }.into_any(),
                 Ok(list) => view! {
                     {flash.map(|m| view! { <SuccessBanner message=m /> })}
-                    <crate::pages::review::StaffNav />
                     <h1 class="govuk-heading-l">"Schemes waiting for approval"</h1>
+                    <crate::pages::review::StaffNav />
                     <p class="govuk-body">"Further pension providers and schemes that organisations added after their vouching scheme passed operational acceptance testing. Once approved, each goes live on its connection date."</p>
                     {if list.schemes.is_empty() {
                         view! { <p class="govuk-body">"No schemes are waiting for approval."</p> }.into_any()

@@ -61,6 +61,7 @@ pub fn AuditLog() -> impl IntoView {
                             <PageTitle text=title />
                             <ErrorSummary form=form.clone() />
                             <h1 class="govuk-heading-l">"Audit log"</h1>
+                            <crate::pages::review::StaffNav />
                             <form method="get" action="/staff/audit" novalidate>
                                 <div class="govuk-grid-row">
                                     <div class="govuk-grid-column-one-quarter">
@@ -144,7 +145,8 @@ pub fn Emails() -> impl IntoView {
     view! {
         <PageTitle text="Emails" />
         <h1 class="govuk-heading-l">"Emails"</h1>
-        <p class="govuk-body">"In dev and demo mode the portal writes emails to its log and lists them here instead of sending them."</p>
+        <crate::pages::review::StaffNav />
+        <p class="govuk-body">"In demo mode, whose people are fictional, the portal lists here the emails it sends."</p>
         <Suspense fallback=|| ()>
             {move || {
                 data.get()
@@ -191,6 +193,7 @@ pub fn StaffOrganisations() -> impl IntoView {
     view! {
         <PageTitle text="Organisations" />
         <h1 class="govuk-heading-l">"Organisations"</h1>
+        <crate::pages::review::StaffNav />
         <Suspense fallback=|| ()>
             {move || data.get().map(|orgs| match orgs {
                 Err(e) => view! { <crate::pages::ErrorPage error=e /> }.into_any(),
