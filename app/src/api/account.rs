@@ -72,37 +72,32 @@ pub async fn change_password(
             .await
             .map_err(session_error);
     };
-    let mut tx = services.db.begin_write().await.context("begin")?;
-    let (current_ok, outcome) =
-        check_identity(&services, &mut tx, &user, &current_password, &code, now).await?;
-    let second_ok = outcome.accepted();
-    if !(current_ok && second_ok) {
-        let detail = if current_ok {
-            "password not changed: wrong code"
-        } else {
-            "password not changed: wrong current password"
-        };
-        audit_own(&mut tx, now, &user, AuditAction::SecondFactorFailed, detail).await?;
-        tx.commit().await.context("commit")?;
-        if wrong_try(&session).await? {
-            tracing::warn!(
-                user_id = user.id,
-                "5 wrong tries at changing the password: signed out"
-            );
-            leptos_axum::redirect("/signed-out");
-            return Ok(());
-        }
-        let message = if user.second_factor_enrolled {
-            "Enter your current password and a code that is right now"
-        } else {
-            "Enter your current password correctly"
-        };
-        let form = FormState::default().with_error("current_password", message);
-        return session
-            .back_to_form("change-password", &form, PAGE)
-            .await
-            .map_err(session_error);
-    }
+    let message = if user.second_factor_enrolled {
+        "Enter your current password and a code that is right now"
+    } else {
+        "Enter your current password correctly"
+    };
+    let refusal = Refusal {
+        form: "change-password",
+        page: PAGE,
+        field: "current_password",
+        message,
+        wrong_password: "password not changed: wrong current password",
+        wrong_code: "password not changed: wrong code",
+    };
+    let Some((mut tx, _)) = confirm_identity_first(
+        &services,
+        &session,
+        &user,
+        &current_password,
+        &code,
+        now,
+        refusal,
+    )
+    .await?
+    else {
+        return Ok(());
+    };
     let hash = services
         .hasher
         .hash(&new_password)

@@ -181,11 +181,7 @@ pub async fn sign_in(
         return fail("wrong password").await;
     }
 
-    let enrolled = users::second_factor(&services.db, creds.id)
-        .await
-        .context("loading the second factor")?
-        .is_some_and(|f| f.totp_secret.is_some());
-    if enrolled {
+    if creds.second_factor {
         // The password was right: the count of failures starts again, but nobody is signed in
         // until the code page has a code (see `second_factor::sign_in_code`).
         let mut tx = services.db.begin_write().await.context("begin")?;

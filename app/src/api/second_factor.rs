@@ -122,16 +122,31 @@ pub mod ssr {
         }
     }
 
-    /// Whether `password` is the user's and, when they have a second factor, `code` is right
-    /// now (and then used up in `tx`): `(password right, what the code was)`.
-    pub async fn check_identity(
+    /// How a failed confirmation of who the user is gets answered: the form it came from, the
+    /// field and message shown there, and the audit detail for each way it failed.
+    pub struct Refusal<'a> {
+        pub form: &'a str,
+        pub page: &'a str,
+        pub field: &'a str,
+        pub message: &'a str,
+        pub wrong_password: &'a str,
+        pub wrong_code: &'a str,
+    }
+
+    /// Confirms who the user is before a change: `password` must be theirs and, when they have
+    /// a second factor, `code` right now. Confirmed: the open write transaction (any code is used
+    /// up in it) and what the code was, for the caller to finish. Not: the failure is audited,
+    /// the try counted (the fifth signs the session out) and the user sent back to `refusal`'s
+    /// form; `None`.
+    pub async fn confirm_identity_first(
         services: &Services,
-        tx: &mut crate::store::Tx,
+        session: &PortalSession,
         user: &crate::auth::CurrentUser,
         password: &str,
         code: &str,
         now: DateTime<Utc>,
-    ) -> Result<(bool, Outcome), AppError> {
+        refusal: Refusal<'_>,
+    ) -> Result<Option<(crate::store::Tx, Outcome)>, AppError> {
         let creds = users::credentials_by_id(&services.db, user.id)
             .await
             .context("loading credentials")?
@@ -141,14 +156,39 @@ pub mod ssr {
             .verify(password, creds.password_hash.as_deref())
             .await
             .context("verifying a password")?;
+        let mut tx = services.db.begin_write().await.context("begin")?;
         let outcome = if !password_ok {
             Outcome::Wrong
         } else if user.second_factor_enrolled {
-            use_code(services, tx, user.id, code, now).await?
+            use_code(services, &mut tx, user.id, code, now).await?
         } else {
             Outcome::NotNeeded
         };
-        Ok((password_ok, outcome))
+        if outcome.accepted() {
+            return Ok(Some((tx, outcome)));
+        }
+        let detail = if password_ok {
+            refusal.wrong_code
+        } else {
+            refusal.wrong_password
+        };
+        audit_own(&mut tx, now, user, AuditAction::SecondFactorFailed, detail).await?;
+        tx.commit().await.context("commit")?;
+        if wrong_try(session).await? {
+            tracing::warn!(
+                user_id = user.id,
+                form = refusal.form,
+                "5 wrong tries: signed out"
+            );
+            leptos_axum::redirect("/signed-out");
+            return Ok(None);
+        }
+        let form = FormState::default().with_error(refusal.field, refusal.message);
+        session
+            .back_to_form(refusal.form, &form, refusal.page)
+            .await
+            .map_err(session_error)?;
+        Ok(None)
     }
 
     pub async fn use_code(
@@ -255,13 +295,16 @@ pub mod ssr {
         Ok(false)
     }
 
-    pub async fn confirmed_until(session: &PortalSession) -> Option<DateTime<Utc>> {
+    /// Whether the user confirmed who they are (password and code) in the last few minutes, and
+    /// may now change their second factor.
+    pub async fn may_change(session: &PortalSession, now: DateTime<Utc>) -> bool {
         session
             .0
             .get::<DateTime<Utc>>(CONFIRMED_KEY)
             .await
             .ok()
             .flatten()
+            .is_some_and(|until| until > now)
     }
 }
 
@@ -400,10 +443,7 @@ pub async fn second_factor_info() -> Result<FactorStatus, AppError> {
         f.totp_enrolled_at
     });
     let enrolled = factor.is_some_and(|f| f.totp_secret.is_some());
-    let may_change = confirmed_until(&session)
-        .await
-        .is_some_and(|until| until > now);
-    let setup = if !enrolled || may_change {
+    let setup = if !enrolled || may_change(&session, now).await {
         let secret = match session
             .enrolment_secret()
             .await
@@ -454,10 +494,7 @@ pub async fn confirm_second_factor(code: String) -> Result<(), AppError> {
     let session = session().await?;
     let now = services.clock.now();
     let enrolled = user.second_factor_enrolled;
-    let may_change = confirmed_until(&session)
-        .await
-        .is_some_and(|until| until > now);
-    if enrolled && !may_change {
+    if enrolled && !may_change(&session, now).await {
         let form = FormState::default().with_error(
             "code",
             "Confirm your password and a code before you change your second factor",
@@ -566,44 +603,25 @@ pub async fn confirm_identity(
             .await
             .map_err(session_error);
     }
-    let mut tx = services.db.begin_write().await.context("begin")?;
-    let (password_ok, outcome) =
-        check_identity(&services, &mut tx, &user, &password, &code, now).await?;
-    let accepted = outcome.accepted();
-    let (action, detail) = match (&outcome, password_ok) {
-        (Outcome::Code | Outcome::NotNeeded, _) => {
-            (AuditAction::SecondFactorPassed, "identity confirmed")
-        }
-        (Outcome::RecoveryCode, _) => (AuditAction::RecoveryCodeUsed, "identity confirmed"),
-        (_, false) => (
-            AuditAction::SecondFactorFailed,
-            "identity not confirmed: wrong password",
-        ),
-        (_, true) => (
-            AuditAction::SecondFactorFailed,
-            "identity not confirmed: wrong code",
-        ),
+    let refusal = Refusal {
+        form: "second-factor-confirm",
+        page: &page,
+        field: "password",
+        message: "Enter your password and a code that is right now",
+        wrong_password: "identity not confirmed: wrong password",
+        wrong_code: "identity not confirmed: wrong code",
     };
-    audit_own(&mut tx, now, &user, action, detail).await?;
+    let Some((mut tx, outcome)) =
+        confirm_identity_first(&services, &session, &user, &password, &code, now, refusal).await?
+    else {
+        return Ok(());
+    };
+    let action = match outcome {
+        Outcome::RecoveryCode => AuditAction::RecoveryCodeUsed,
+        _ => AuditAction::SecondFactorPassed,
+    };
+    audit_own(&mut tx, now, &user, action, "identity confirmed").await?;
     tx.commit().await.context("commit")?;
-    if !accepted {
-        if wrong_try(&session).await? {
-            tracing::warn!(
-                user_id = user.id,
-                "identity not confirmed 5 times: signed out"
-            );
-            leptos_axum::redirect("/signed-out");
-            return Ok(());
-        }
-        let form = FormState::default().with_error(
-            "password",
-            "Enter your password and a code that is right now",
-        );
-        return session
-            .back_to_form("second-factor-confirm", &form, &page)
-            .await
-            .map_err(session_error);
-    }
     let _ = session.take::<u32>(CONFIRM_WRONG_KEY).await;
     match purpose {
         Purpose::Change => {

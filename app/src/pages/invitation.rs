@@ -5,8 +5,20 @@ use crate::{
     components::{ErrorSummary, PageTitle, TextInput},
 };
 
-/// The rules of a new password, where one is chosen.
-pub(crate) const NEW_PASSWORD_HINT: &str = "Use 8 characters or more. A good way to make a strong password is to use three random words. Do not use your name, email address or organisation name.";
+/// The field where a new password is chosen (field `password`), with the rules as its hint.
+#[component]
+pub(crate) fn NewPasswordInput(label: &'static str, error: Option<String>) -> impl IntoView {
+    view! {
+        <TextInput
+            id="password"
+            label=label
+            input_type="password"
+            autocomplete="new-password"
+            hint="Use 8 characters or more. A good way to make a strong password is to use three random words. Do not use your name, email address or organisation name."
+            error=error
+        />
+    }
+}
 
 /// Set your password from an invitation link.
 #[component]
@@ -50,14 +62,7 @@ pub fn InvitationPage() -> impl IntoView {
                                         <p class="govuk-body">"Your account: " <strong>{email}</strong></p>
                                         <ActionForm action=action attr:novalidate=true>
                                             <input type="hidden" name="token" value=token() />
-                                            <TextInput
-                                                id="password"
-                                                label="Password"
-                                                input_type="password"
-                                                autocomplete="new-password"
-                                                hint=NEW_PASSWORD_HINT
-                                                error=form.error("password")
-                                            />
+                                            <NewPasswordInput label="Password" error=form.error("password") />
                                             <button type="submit" class="govuk-button">
                                                 "Set password"
                                             </button>

@@ -434,14 +434,7 @@ pub fn ChangePasswordPage() -> impl IntoView {
                                                 error=form.error("current_password")
                                             />
                                             {a.second_factor.then(|| view! { <CodeInput hint=CODE_HINT error=form.error("code") /> })}
-                                            <TextInput
-                                                id="password"
-                                                label="New password"
-                                                hint=crate::pages::invitation::NEW_PASSWORD_HINT
-                                                input_type="password"
-                                                autocomplete="new-password"
-                                                error=form.error("password")
-                                            />
+                                            <crate::pages::invitation::NewPasswordInput label="New password" error=form.error("password") />
                                             <p class="govuk-body">"Changing your password signs you out everywhere else."</p>
                                             <button type="submit" class="govuk-button" data-module="govuk-button" data-prevent-double-click="true">
                                                 "Change password"

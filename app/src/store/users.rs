@@ -21,6 +21,8 @@ pub struct Credentials {
     pub failed_attempts: i32,
     pub locked_until: Option<DateTime<Utc>>,
     pub session_epoch: i64,
+    /// Has set up a second factor (so the password alone does not sign in).
+    pub second_factor: bool,
 }
 
 /// A user as listed on admin pages.
@@ -173,14 +175,16 @@ pub async fn credentials_by_email(
 ) -> Result<Option<Credentials>, StoreError> {
     const SQL: &str =
         "SELECT id, organisation_id, name, email, password_hash, active, failed_attempts, \
-         locked_until, session_epoch FROM users WHERE lower(email) = $1";
+         locked_until, session_epoch, (totp_secret IS NOT NULL) AS second_factor \
+         FROM users WHERE lower(email) = $1";
     Ok(on_db!(db, pool => sqlx::query_as(SQL).bind(email.normalized()).fetch_optional(pool).await)?)
 }
 
 pub async fn credentials_by_id(db: &Db, id: i64) -> Result<Option<Credentials>, StoreError> {
     const SQL: &str =
         "SELECT id, organisation_id, name, email, password_hash, active, failed_attempts, \
-         locked_until, session_epoch FROM users WHERE id = $1";
+         locked_until, session_epoch, (totp_secret IS NOT NULL) AS second_factor \
+         FROM users WHERE id = $1";
     Ok(on_db!(db, pool => sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)?)
 }
 

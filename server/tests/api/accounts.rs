@@ -222,12 +222,7 @@ async fn set_session_user(app: &crate::helpers::TestApp, id: &str, user_id: Opti
 }
 
 async fn user_id(app: &crate::helpers::TestApp, email: &str) -> i64 {
-    let email = app::domain::EmailAddress::parse(email).unwrap();
-    app::store::users::credentials_by_email(&app.db, &email)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
+    app.credentials(email).await.id
 }
 
 #[tokio::test]

@@ -9,11 +9,11 @@ use std::{
 
 use app::{
     api::connectivity::ssr::{queue, Gate, Queued},
-    domain::{EmailAddress, OrganisationKind, OrganisationName},
+    domain::{OrganisationKind, OrganisationName},
     store::{
         audit::{AuditAction, AuditFilter},
         connectivity::{self as runs, NewRun, RunKind},
-        organisations, users, Db,
+        organisations, Db,
     },
 };
 use reqwest::StatusCode;
@@ -72,11 +72,9 @@ async fn invitation_tokens_never_reach_the_logs() {
 }
 
 async fn manager_organisation(app: &TestApp) -> i64 {
-    let email = EmailAddress::parse(MANAGER).unwrap();
-    users::credentials_by_email(&app.db, &email)
+    app.credentials(MANAGER)
         .await
-        .unwrap()
-        .and_then(|c| c.organisation_id)
+        .organisation_id
         .expect("the manager's organisation")
 }
 

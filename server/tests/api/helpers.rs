@@ -201,34 +201,61 @@ impl TestApp {
     /// service manager, all with [`PASSWORD`].
     pub async fn seed_accounts(&self) {
         use app::{
-            domain::{EmailAddress, OrganisationKind, OrganisationName, PersonName, Role},
-            store::{organisations, users},
+            domain::{OrganisationKind, OrganisationName, Role},
+            store::organisations,
         };
         server::demo::seed_with_password(&self.state.services, PASSWORD)
             .await
             .expect("seed demo accounts");
-        let db = &self.db;
-        let manager = users::credentials_by_email(db, &EmailAddress::parse(MANAGER).unwrap())
-            .await
-            .unwrap()
-            .unwrap();
-        let now = chrono::Utc::now();
-        let mut tx = db.begin_write().await.unwrap();
+        let mut tx = self.db.begin_write().await.unwrap();
         let org = organisations::insert(
             &mut tx,
             &OrganisationName::parse("Other Pensions Ltd").unwrap(),
             OrganisationKind::PensionScheme,
-            now,
+            chrono::Utc::now(),
         )
         .await
         .unwrap();
+        tx.commit().await.unwrap();
+        self.add_user(
+            Some(org),
+            "Olu Other",
+            OTHER_MANAGER,
+            &[Role::ServiceManager],
+        )
+        .await;
+    }
+
+    /// What sign-in knows of the account with this email address (it must exist).
+    pub async fn credentials(&self, email: &str) -> app::store::users::Credentials {
+        let address = app::domain::EmailAddress::parse(email).unwrap();
+        app::store::users::credentials_by_email(&self.db, &address)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("no account for {email}"))
+    }
+
+    /// Adds an active user with [`PASSWORD`] (the seeded manager's hash, so no hashing here).
+    pub async fn add_user(
+        &self,
+        organisation: Option<i64>,
+        name: &str,
+        email: &str,
+        roles: &[app::domain::Role],
+    ) {
+        use app::{
+            domain::{EmailAddress, PersonName},
+            store::users,
+        };
+        let manager = self.credentials(MANAGER).await;
+        let mut tx = self.db.begin_write().await.unwrap();
         let id = users::insert(
             &mut tx,
-            Some(org),
-            &PersonName::parse("Olu Other").unwrap(),
-            &EmailAddress::parse(OTHER_MANAGER).unwrap(),
-            &[Role::ServiceManager],
-            now,
+            organisation,
+            &PersonName::parse(name).unwrap(),
+            &EmailAddress::parse(email).unwrap(),
+            roles,
+            chrono::Utc::now(),
         )
         .await
         .unwrap();
@@ -273,41 +300,21 @@ impl TestApp {
 
     /// A programme staff member with [`PASSWORD`] and no second factor.
     pub async fn add_programme_staff(&self, email: &str) {
-        use app::{
-            domain::{EmailAddress, PersonName, Role},
-            store::users,
-        };
-        let staff = users::credentials_by_email(&self.db, &EmailAddress::parse(STAFF).unwrap())
-            .await
-            .unwrap()
-            .unwrap();
-        let mut tx = self.db.begin_write().await.unwrap();
-        let id = users::insert(
-            &mut tx,
+        self.add_user(
             None,
-            &PersonName::parse("Kit Staff").unwrap(),
-            &EmailAddress::parse(email).unwrap(),
-            &[Role::ProgrammeStaff],
-            chrono::Utc::now(),
+            "Kit Staff",
+            email,
+            &[app::domain::Role::ProgrammeStaff],
         )
-        .await
-        .unwrap();
-        users::set_password(&mut tx, id, staff.password_hash.as_deref().unwrap())
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
+        .await;
     }
 
     /// Gives `email` a second factor with a new secret (as if set up in the app); returns it.
     pub async fn enrol(&self, email: &str) -> app::domain::second_factor::TotpSecret {
-        use app::{domain::EmailAddress, store::users};
-        let user = users::credentials_by_email(&self.db, &EmailAddress::parse(email).unwrap())
-            .await
-            .unwrap()
-            .unwrap();
+        let user = self.credentials(email).await;
         let secret = app::domain::second_factor::TotpSecret::generate();
         let mut tx = self.db.begin_write().await.unwrap();
-        users::enrol_second_factor(
+        app::store::users::enrol_second_factor(
             &mut tx,
             user.id,
             &secret.to_base32(),

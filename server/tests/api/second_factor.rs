@@ -323,14 +323,7 @@ async fn an_admin_resets_a_second_factor_and_the_user_sets_up_a_new_one() {
     let staff_secret = app.enrol(STAFF).await;
     let staff = app.signed_in_with_code(&clock, STAFF, &staff_secret).await;
     let admin = app.signed_in_with_code(&clock, ADMIN, &admin_secret).await;
-    let id = app::store::users::credentials_by_email(
-        &app.db,
-        &app::domain::EmailAddress::parse(STAFF).unwrap(),
-    )
-    .await
-    .unwrap()
-    .unwrap()
-    .id;
+    let id = app.credentials(STAFF).await.id;
     let page = app.page_text(&admin, &format!("/admin/users/{id}")).await;
     assert!(page.contains("Reset second factor"), "{page}");
     let r = app

@@ -9,41 +9,43 @@ use super::{DRY_RUNS_PER_HOUR, DRY_RUN_MIN_GAP_SECS, ENDPOINT_CHANGES_PER_HOUR};
 // Dry-run rate limit
 // ---------------------------------------------------------------------------
 
+/// The times of the last hour (after `now - 1 hour`), oldest first.
+fn last_hour(times: &[DateTime<Utc>], now: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+    let window_start = now - TimeDelta::hours(1);
+    let mut in_window: Vec<DateTime<Utc>> = times
+        .iter()
+        .copied()
+        .filter(|t| *t > window_start)
+        .collect();
+    in_window.sort_unstable();
+    in_window
+}
+
+/// When `per_hour` events in any hour would allow one more: `None` while fewer than that
+/// happened in the hour before `now`, otherwise the moment enough of them have left it.
+fn hourly_limit_frees_at(in_window: &[DateTime<Utc>], per_hour: usize) -> Option<DateTime<Utc>> {
+    let index = in_window.len().checked_sub(per_hour)?;
+    in_window.get(index).map(|t| *t + TimeDelta::hours(1))
+}
+
 /// Whether an organisation may start another dry run now. `Err` holds the
 /// earliest time it may.
 pub fn dry_run_allowed(
     recent_starts: &[DateTime<Utc>],
     now: DateTime<Utc>,
 ) -> Result<(), DateTime<Utc>> {
-    let window_start = now - TimeDelta::hours(1);
-    let mut in_window: Vec<DateTime<Utc>> = recent_starts
-        .iter()
-        .copied()
-        .filter(|t| *t > window_start)
-        .collect();
-    in_window.sort_unstable();
-
-    let mut earliest: Option<DateTime<Utc>> = None;
-
-    if let Some(latest) = in_window.last() {
-        let gap_ends = *latest + TimeDelta::seconds(DRY_RUN_MIN_GAP_SECS);
-        if now < gap_ends {
-            earliest = Some(gap_ends);
-        }
-    }
-
-    if in_window.len() >= DRY_RUNS_PER_HOUR {
-        // Once this start leaves the window, fewer than the limit remain.
-        let index = in_window.len() - DRY_RUNS_PER_HOUR;
-        if let Some(start) = in_window.get(index) {
-            let frees_at = *start + TimeDelta::hours(1);
-            earliest = Some(earliest.map_or(frees_at, |e| e.max(frees_at)));
-        }
-    }
-
-    match earliest {
-        Some(t) => Err(t),
-        None => Ok(()),
+    let in_window = last_hour(recent_starts, now);
+    let gap_ends = in_window
+        .last()
+        .map(|latest| *latest + TimeDelta::seconds(DRY_RUN_MIN_GAP_SECS))
+        .filter(|ends| now < *ends);
+    match (
+        gap_ends,
+        hourly_limit_frees_at(&in_window, DRY_RUNS_PER_HOUR),
+    ) {
+        (None, None) => Ok(()),
+        (Some(t), None) | (None, Some(t)) => Err(t),
+        (Some(a), Some(b)) => Err(a.max(b)),
     }
 }
 
@@ -53,18 +55,10 @@ pub fn endpoint_change_allowed(
     recent_changes: &[DateTime<Utc>],
     now: DateTime<Utc>,
 ) -> Result<(), DateTime<Utc>> {
-    let window_start = now - TimeDelta::hours(1);
-    let mut in_window: Vec<DateTime<Utc>> = recent_changes
-        .iter()
-        .copied()
-        .filter(|t| *t > window_start)
-        .collect();
-    if in_window.len() < ENDPOINT_CHANGES_PER_HOUR {
-        return Ok(());
+    match hourly_limit_frees_at(&last_hour(recent_changes, now), ENDPOINT_CHANGES_PER_HOUR) {
+        Some(t) => Err(t),
+        None => Ok(()),
     }
-    in_window.sort_unstable();
-    let index = in_window.len() - ENDPOINT_CHANGES_PER_HOUR;
-    Err(in_window[index] + TimeDelta::hours(1))
 }
 
 // ---------------------------------------------------------------------------
