@@ -88,6 +88,16 @@ ensure_chromium() {
   export CHROMIUM_PATH
 }
 
+# The command that checks a run's signed evidence (docs/operations.md) is run by the tests:
+# Debian's jose, with curl to fetch the portal's keys.
+ensure_jose() {
+  if ! command -v jose >/dev/null || ! command -v curl >/dev/null; then
+    say "Installing Debian's jose and curl (the tests check signed evidence with them)"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jose curl >/dev/null
+  fi
+}
+
 ensure_build_tools() {
   ensure_rust
   ensure_npm_packages

@@ -80,6 +80,7 @@ drop_leftover_test_databases() {
 say "Setting up tools"
 ensure_build_tools
 ensure_chromium
+ensure_jose
 
 check_step "cargo fmt --check" cargo fmt --all --check
 check_step "Build (cargo leptos build, dev profile; portal-tools)" build_dev_with_tools

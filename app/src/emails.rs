@@ -10,6 +10,7 @@ pub struct Letter {
     subject: String,
     greeting: String,
     blocks: Vec<Block>,
+    calendar: Option<crate::calendar::CalendarFile>,
 }
 
 #[derive(Debug, Clone)]
@@ -30,6 +31,7 @@ impl Letter {
             subject: subject.into(),
             greeting: format!("Dear {to_name},"),
             blocks: Vec::new(),
+            calendar: None,
         }
     }
 
@@ -46,6 +48,12 @@ impl Letter {
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
         self.blocks.push(Block::Facts(kept));
+        self
+    }
+
+    /// Attaches a calendar file.
+    pub fn calendar(mut self, file: crate::calendar::CalendarFile) -> Self {
+        self.calendar = Some(file);
         self
     }
 
@@ -106,6 +114,7 @@ impl Letter {
             subject: self.subject.clone(),
             body_text: self.text(),
             body_html: self.html(),
+            calendar: self.calendar.clone(),
         }
     }
 }

@@ -8,6 +8,8 @@
 
 pub mod api;
 pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod calendar;
 pub mod clock;
 pub mod components;
 pub mod domain;
@@ -128,6 +130,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/organisation/account") view=pages::OrganisationHome ssr=SsrMode::Async />
                     <Route path=path!("/organisation/endpoint") view=pages::EndpointPageView ssr=SsrMode::Async />
                     <Route path=path!("/connectivity/runs/:id") view=pages::RunPage ssr=SsrMode::Async />
+                    <Route path=path!("/connectivity/runs/:id/evidence") view=pages::EvidencePrintPage ssr=SsrMode::Async />
                     <Route path=path!("/organisation/schemes/add") view=pages::AddSchemePage ssr=SsrMode::Async />
                     <Route path=path!("/organisation/schemes/upload") view=pages::UploadSchemesPage ssr=SsrMode::Async />
                     <Route path=path!("/oat/:scheme") view=pages::OatStart ssr=SsrMode::Async />
@@ -145,6 +148,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/staff") view=pages::StaffQueue ssr=SsrMode::Async />
                     <Route path=path!("/staff/requests/:id") view=pages::StaffRequestPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/requests/:id/:action") view=pages::StaffActionPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/upcoming") view=pages::UpcomingWeeks ssr=SsrMode::Async />
                     <Route path=path!("/staff/schemes") view=pages::StaffSchemes ssr=SsrMode::Async />
                     <Route path=path!("/staff/schemes/:id") view=pages::StaffSchemePage ssr=SsrMode::Async />
                     <Route path=path!("/staff/audit") view=pages::AuditLog ssr=SsrMode::Async />

@@ -20,7 +20,7 @@ for (const path of pages) {
 const signedIn: { email: string; paths: string[] }[] = [
   { email: 'manager@demo-pensions.example', paths: ['/organisation', '/organisation/account', '/oat/1', '/oat/1/crypto-deployed', '/oat/1/connection-date', '/oat/1/check-answers', '/oat/1/cannot-request?question=crypto-deployed', '/organisation/schemes/add', '/queries', '/queries/new', '/account', '/account/password', '/account/second-factor'] },
   { email: 'manager@harbour-pensions.example', paths: ['/organisation', '/organisation/schemes/add', '/organisation/schemes/upload'] },
-  { email: 'staff@pdp.example', paths: ['/staff', '/staff/queries', '/staff/schemes', '/staff/audit', '/staff/emails', '/staff/organisations', '/staff/organisations/1'] },
+  { email: 'staff@pdp.example', paths: ['/staff', '/staff/upcoming', '/staff/queries', '/staff/schemes', '/staff/audit', '/staff/emails', '/staff/organisations', '/staff/organisations/1'] },
   { email: 'admin@pdp.example', paths: ['/admin/organisations', '/admin/organisations/programme', '/admin/organisations/1', '/admin/users/1'] },
 ];
 

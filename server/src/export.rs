@@ -1,5 +1,6 @@
-//! `GET /staff/requests.csv`: the staff queue, with the same filters as the page, as a CSV file
-//! (every matching request, not one page). The path guard lets only programme staff in.
+//! Staff's CSV files: `GET /staff/requests.csv`, the queue with the same filters as the page
+//! (every matching request, not one page), and `GET /staff/upcoming.csv`, the weeks ahead as the
+//! "Upcoming" page shows them. The path guard lets only programme staff in; each checks again.
 
 use app::{
     auth::Authenticated,
@@ -7,7 +8,7 @@ use app::{
     store::review,
 };
 use axum::{
-    extract::{Query, State},
+    extract::{Path, Query, State},
     http::{header, StatusCode},
     response::{IntoResponse, Response},
     Extension,
@@ -99,6 +100,102 @@ pub async fn requests_csv(
         out,
     )
         .into_response()
+}
+
+#[derive(serde::Deserialize)]
+pub struct WeeksQuery {
+    #[serde(default)]
+    weeks: String,
+}
+
+pub async fn upcoming_csv(
+    State(state): State<AppState>,
+    Extension(Authenticated(user)): Extension<Authenticated>,
+    Query(query): Query<WeeksQuery>,
+) -> Response {
+    if !user.as_ref().is_some_and(|u| u.is_staff()) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let page = match app::api::review::weeks_ahead(&state.services, &query.weeks).await {
+        Ok(page) => page,
+        Err(app::error::AppError::Invalid(message)) => {
+            return (StatusCode::BAD_REQUEST, message).into_response()
+        }
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    let mut out =
+        String::from("Week starting,Date,Time (UK),What,Reference,Organisation,Scheme\r\n");
+    let mut written = 0usize;
+    for week in &page.list {
+        for e in &week.entries {
+            let line = [
+                week.starts.to_string(),
+                e.date.to_string(),
+                e.time
+                    .map(|t| t.format("%H:%M").to_string())
+                    .unwrap_or_default(),
+                cell(&e.booking.words()),
+                cell(&e.reference),
+                cell(&e.organisation),
+                cell(&e.scheme),
+            ]
+            .join(",");
+            out.push_str(&line);
+            out.push_str("\r\n");
+            written += 1;
+        }
+    }
+    tracing::info!(
+        rows = written,
+        weeks = page.weeks,
+        "upcoming bookings exported as CSV"
+    );
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"oat-upcoming.csv\"",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        out,
+    )
+        .into_response()
+}
+
+/// `GET /requests/{id}/calendar/{file}` and `/staff/requests/{id}/calendar/{file}`: the booked
+/// test (`test.ics`) or the confirmed go-live date (`go-live.ics`) as a calendar file. The path
+/// guard admits organisation users to the first and staff to the second; the request must be
+/// the user's organisation's unless they are staff, and the event must exist (404 otherwise).
+pub async fn request_calendar(
+    State(state): State<AppState>,
+    Extension(Authenticated(user)): Extension<Authenticated>,
+    Path((id, file)): Path<(String, String)>,
+) -> Response {
+    let Some(user) = user else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    match app::api::review::calendar::request_file(&state.services, &user, &id, &file).await {
+        Ok(f) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "text/calendar; charset=utf-8".to_string(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{}\"", f.name),
+                ),
+                (header::CACHE_CONTROL, "no-store".to_string()),
+            ],
+            f.ics,
+        )
+            .into_response(),
+        Err(e) => StatusCode::from_u16(e.status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            .into_response(),
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod config;
 pub mod connectivity;
 pub mod demo;
 pub mod error_page;
+pub mod evidence;
 pub mod export;
 pub mod go_live;
 pub mod health;

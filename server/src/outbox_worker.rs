@@ -22,7 +22,7 @@ use app::{
 };
 use chrono::{DateTime, Utc};
 use lettre::{
-    message::{header::ContentType, Mailbox, MultiPart, SinglePart},
+    message::{header::ContentType, Attachment, Mailbox, MultiPart, SinglePart},
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
 };
 use tokio::sync::watch;
@@ -46,6 +46,12 @@ pub fn retry_delay(attempts: i32) -> Option<chrono::Duration> {
 
 /// The Message-ID of an outbox message: the same for every attempt, so a repeat after a crash
 /// can be recognised.
+/// The type of an attached calendar file: a published event (not an invitation to reply to).
+fn calendar_type() -> ContentType {
+    ContentType::parse("text/calendar; charset=utf-8; method=PUBLISH")
+        .unwrap_or(ContentType::TEXT_PLAIN)
+}
+
 pub fn message_id(idempotency_key: &str, domain: &str) -> String {
     use sha2::Digest;
     let digest = hex::encode(sha2::Sha256::digest(idempotency_key.as_bytes()));
@@ -109,24 +115,30 @@ impl SmtpMailer {
             permanent: true,
             message: format!("the recipient address cannot be used: {e}"),
         })?;
+        let body = MultiPart::alternative()
+            .singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(email.body_text.clone()),
+            )
+            .singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_HTML)
+                    .body(email.body_html.clone()),
+            );
+        // A calendar file goes beside the words, as an attachment calendars recognise.
+        let body = match (&email.calendar_name, &email.calendar_ics) {
+            (Some(name), Some(ics)) => MultiPart::mixed()
+                .multipart(body)
+                .singlepart(Attachment::new(name.clone()).body(ics.clone(), calendar_type())),
+            _ => body,
+        };
         Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(email.subject.clone())
             .message_id(Some(message_id(&email.idempotency_key, &self.domain)))
-            .multipart(
-                MultiPart::alternative()
-                    .singlepart(
-                        SinglePart::builder()
-                            .header(ContentType::TEXT_PLAIN)
-                            .body(email.body_text.clone()),
-                    )
-                    .singlepart(
-                        SinglePart::builder()
-                            .header(ContentType::TEXT_HTML)
-                            .body(email.body_html.clone()),
-                    ),
-            )
+            .multipart(body)
             .map_err(|e| SendFailure {
                 permanent: true,
                 message: format!("the message could not be built: {e}"),

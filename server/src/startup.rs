@@ -485,6 +485,19 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
             move || shell(page_assets.clone())
         })
         .route("/staff/requests.csv", get(export::requests_csv))
+        .route("/staff/upcoming.csv", get(export::upcoming_csv))
+        .route(
+            "/staff/requests/{id}/calendar/{file}",
+            get(export::request_calendar),
+        )
+        .route(
+            "/requests/{id}/calendar/{file}",
+            get(export::request_calendar),
+        )
+        .route(
+            "/connectivity/runs/{id}/evidence.jws",
+            get(crate::evidence::signed_evidence),
+        )
         .route(
             app::api::schemes::ssr::UPLOAD_PAGE,
             axum::routing::post(upload::upload_schemes),

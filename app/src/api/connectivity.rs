@@ -47,7 +47,11 @@ pub struct AttemptView {
     pub http_status: Option<i32>,
     pub latency_ms: i64,
     pub tls_protocol: Option<String>,
+    pub tls_cipher: Option<String>,
+    /// The address connected to.
+    pub address: Option<String>,
     pub server_subject: Option<String>,
+    pub server_issuer: Option<String>,
     pub server_not_after: Option<String>,
     pub passed: bool,
     pub cause: String,
@@ -77,6 +81,8 @@ pub struct RunInfo {
     pub request_version: Option<i32>,
     pub may_record_outcome: bool,
     pub viewer_is_staff: bool,
+    /// The run is finished and has evidence to sign and print.
+    pub has_evidence: bool,
 }
 
 /// The readiness checks of the organisation's endpoint, for the "check your answers" page.
@@ -644,7 +650,9 @@ pub async fn run_details(id: String) -> Result<RunInfo, AppError> {
         }
         _ => (None, false),
     };
+    let has_evidence = crate::domain::connectivity::Evidence::exists_for(&run.kind, &run.status);
     Ok(RunInfo {
+        has_evidence,
         id: run.id,
         kind: run.kind,
         status: run.status,
@@ -668,7 +676,10 @@ pub async fn run_details(id: String) -> Result<RunInfo, AppError> {
                 http_status: a.http_status,
                 latency_ms: a.latency_ms,
                 tls_protocol: a.tls_protocol,
+                tls_cipher: a.tls_cipher,
+                address: a.peer_address,
                 server_subject: a.server_subject,
+                server_issuer: a.server_issuer,
                 server_not_after: a.server_not_after.map(crate::clock::london_long),
                 passed: a.verdict == "pass",
                 cause: a.cause,

@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod connectivity;
+pub mod evidence;
 pub mod invitations;
 pub mod oat;
 pub mod queries;

@@ -128,6 +128,8 @@ pub struct TimelineEntry {
     pub what: String,
     pub who: String,
     pub detail: String,
+    /// A page the entry points to: its address and the link's words.
+    pub link: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -143,6 +145,8 @@ pub struct RequestView {
     pub timeline: Vec<TimelineEntry>,
     pub scheme_id: i64,
     pub test_at: Option<String>,
+    /// Calendar files for what is booked: a link's words and the file's name.
+    pub calendar_files: Vec<(String, String)>,
     pub test_note: String,
     pub failure_reason: String,
     pub support_at: Option<String>,
@@ -296,18 +300,51 @@ pub(crate) mod ssr {
     }
 
     /// A request's timeline as pages show it: UK times, and who did it.
-    pub fn timeline(events: Vec<oat::Event>) -> Vec<super::TimelineEntry> {
-        events
+    /// A request's timeline, newest first: its events, and the official connectivity runs that
+    /// finished, each linking its evidence.
+    pub fn timeline(
+        events: Vec<oat::Event>,
+        runs: &[crate::store::connectivity::RunRow],
+    ) -> Vec<super::TimelineEntry> {
+        use crate::domain::connectivity::Evidence;
+        let pdp = || "Pensions Dashboards Programme".to_string();
+        let mut dated: Vec<(chrono::DateTime<chrono::Utc>, super::TimelineEntry)> = events
             .into_iter()
-            .map(|e| super::TimelineEntry {
-                when: crate::clock::london_long(e.occurred_at),
-                what: e.event,
-                who: e
-                    .actor_name
-                    .unwrap_or_else(|| "Pensions Dashboards Programme".into()),
-                detail: e.detail,
+            .map(|e| {
+                (
+                    e.occurred_at,
+                    super::TimelineEntry {
+                        when: crate::clock::london_long(e.occurred_at),
+                        what: e.event,
+                        who: e.actor_name.unwrap_or_else(pdp),
+                        detail: e.detail,
+                        link: None,
+                    },
+                )
             })
-            .collect()
+            .collect();
+        for run in runs
+            .iter()
+            .filter(|r| r.kind == "official" && Evidence::exists_for(&r.kind, &r.status))
+        {
+            let at = run.finished_at.unwrap_or(run.created_at);
+            dated.push((
+                at,
+                super::TimelineEntry {
+                    when: crate::clock::london_long(at),
+                    what: format!("Connectivity run {} {}", run.id, run.status),
+                    who: pdp(),
+                    detail: run.summary.clone(),
+                    link: Some((
+                        format!("/connectivity/runs/{}/evidence", run.id),
+                        format!("Evidence of connectivity run {}", run.id),
+                    )),
+                },
+            ));
+        }
+        // Newest first; the sort is stable, so events of the same moment keep their order.
+        dated.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+        dated.into_iter().map(|(_, e)| e).collect()
     }
 
     /// What the overview shows of a scheme's newest request.
@@ -775,9 +812,10 @@ pub async fn request_detail(id: String) -> Result<RequestView, AppError> {
         go_live_date: r.go_live_date,
         submitted_by: r.submitted_by_name.clone(),
         submitted_on: long_date(london_today(r.created_at)),
-        timeline: timeline(events),
+        timeline: timeline(events, &runs),
         scheme_id: r.scheme_id,
         test_at: r.test_at.map(london_long),
+        calendar_files: crate::api::review::calendar::files_of(&r),
         test_note: r.test_note.clone(),
         failure_reason: r.failure_reason.clone(),
         support_at: r.support_at.map(london_long),

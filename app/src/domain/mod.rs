@@ -11,6 +11,7 @@ pub mod schemes;
 #[cfg(feature = "ssr")]
 pub mod second_factor;
 pub mod status;
+pub mod upcoming;
 
 pub use account::{
     check_roles, EmailAddress, EmailError, NewPassword, PasswordContext, PasswordError, PersonName,

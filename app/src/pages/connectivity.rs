@@ -272,6 +272,7 @@ fn RunResult(r: RunInfo) -> impl IntoView {
             view! { <Outcome r=r.clone() /> }.into_any()
         }}
         {(!r.checks.is_empty()).then(|| view! { <Checks checks=r.checks.clone() /> })}
+        {r.has_evidence.then(|| view! { <EvidenceLinks id=r.id /> })}
         <ExchangeLog attempts=r.attempts.clone() />
     }
 }
@@ -331,6 +332,19 @@ fn Outcome(r: RunInfo) -> impl IntoView {
     }
 }
 
+/// Where a finished run's evidence is: signed, and on a page to print.
+#[component]
+fn EvidenceLinks(id: i64) -> impl IntoView {
+    view! {
+        <h2 class="govuk-heading-m">"Evidence"</h2>
+        <p class="govuk-body">"This run's evidence is signed by the portal, so anyone you give it to can check it has not been changed."</p>
+        <ul class="govuk-list">
+            <li><a class="govuk-link" href=format!("/connectivity/runs/{id}/evidence")>{format!("Evidence of connectivity run {id}, to read or print")}</a></li>
+            <li><a class="govuk-link" href=format!("/connectivity/runs/{id}/evidence.jws") rel="external" download=crate::domain::connectivity::Evidence::file_name(id)>{format!("Download the signed evidence of run {id} (JWS)")}</a></li>
+        </ul>
+    }
+}
+
 #[component]
 fn Checks(checks: Vec<ReadinessCheck>) -> impl IntoView {
     view! {
@@ -354,11 +368,16 @@ fn ExchangeLog(attempts: Vec<AttemptView>) -> impl IntoView {
         <h2 class="govuk-heading-m">"Exchange log"</h2>
         {attempts.into_iter().map(|a| {
             let status = a.http_status.map(|s| s.to_string()).unwrap_or_else(|| "No answer".into());
-            let tls = match (&a.tls_protocol, &a.server_subject, &a.server_not_after) {
-                (Some(p), Some(s), Some(exp)) => format!("{p}; server certificate {s}, valid until {exp}"),
-                (Some(p), _, _) => p.clone(),
+            let tls = match (&a.tls_protocol, &a.tls_cipher) {
+                (Some(p), Some(c)) => format!("{p}, {c}"),
+                (Some(p), None) => p.clone(),
                 _ => "No TLS session".to_string(),
             };
+            let certificate = a.server_subject.clone().map(|s| {
+                let issuer = a.server_issuer.clone().map(|i| format!(", issued by {i}")).unwrap_or_default();
+                let until = a.server_not_after.clone().map(|e| format!(", valid until {e}")).unwrap_or_default();
+                format!("{s}{issuer}{until}")
+            });
             let row = |k: &'static str, v: String| view! {
                 <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">{k}</dt><dd class="govuk-summary-list__value">{v}</dd></div>
             };
@@ -367,10 +386,12 @@ fn ExchangeLog(attempts: Vec<AttemptView>) -> impl IntoView {
                 <dl class="govuk-summary-list">
                     {row("Sent", a.sent.clone())}
                     {row("URL", a.target_url.clone())}
+                    {row("Address connected to", a.address.clone().unwrap_or_else(|| "No connection".into()))}
                     {row("Request ID", a.x_request_id.clone())}
                     {row("HTTP status", status)}
                     {row("Time taken", format!("{} ms", a.latency_ms))}
                     {row("TLS", tls)}
+                    {certificate.map(|c| row("Server certificate", c))}
                     {row("Verdict", if a.passed { "Pass".to_string() } else { "Fail".to_string() })}
                     {row("What happened", a.cause.clone())}
                 </dl>

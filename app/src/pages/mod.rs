@@ -3,6 +3,7 @@
 mod account;
 mod admin;
 pub(crate) mod connectivity;
+mod evidence;
 mod home;
 mod info;
 pub(crate) mod invitation;
@@ -14,10 +15,12 @@ mod schemes;
 mod second_factor;
 mod sign_in;
 mod staff;
+mod upcoming;
 
 pub use account::OrganisationHome;
 pub use admin::{AdminOrganisation, AdminOrganisations, AdminUser};
 pub use connectivity::{EndpointPageView, RunPage};
+pub use evidence::EvidencePrintPage;
 pub use home::Home;
 pub use info::{Accessibility, Cookies, Help, Privacy};
 pub use invitation::InvitationPage;
@@ -37,6 +40,7 @@ pub use second_factor::{
 };
 pub use sign_in::{SignInPage, SignedOut};
 pub use staff::{AuditLog, Emails, StaffOrganisation, StaffOrganisations};
+pub use upcoming::UpcomingWeeks;
 
 /// A parameter of the current route, e.g. the `id` of `/staff/requests/:id`.
 ///

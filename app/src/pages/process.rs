@@ -113,6 +113,7 @@ fn RequestBody(r: RequestView, flash: Option<String>) -> impl IntoView {
             {r.retest_of.clone().map(|(id, reference)| row("Re-test of", view! { <a class="govuk-link" href=format!("/requests/{id}")>{reference}</a> }))}
             {row("Sent by", format!("{} on {}", r.submitted_by, r.submitted_on))}
         </dl>
+        <crate::pages::review::CalendarLinks base=base.clone() files=r.calendar_files.clone() />
         {r.date_changes.iter().rev().find(|c| c.status == "pending").map(|c| view! {
             <div class="govuk-inset-text">{format!("You asked to change the connection date to {}. The Pensions Dashboards Programme has not decided yet.", long_date(c.new_date))}</div>
         })}

@@ -36,6 +36,7 @@ pub(crate) fn StaffNav() -> impl IntoView {
         .get_untracked();
     let mut links = vec![
         ("/staff", "OAT requests"),
+        ("/staff/upcoming", "Upcoming"),
         ("/staff/queries", "Queries"),
         ("/staff/schemes", "Schemes waiting for approval"),
         ("/staff/organisations", "Organisations"),
@@ -219,6 +220,7 @@ fn QueueView(page: QueuePage, flash: Option<String>) -> impl IntoView {
                                 </td>
                                 <td class="govuk-table__cell">
                                     <StatusTag status=r.status />
+                                    {r.waited.clone().map(|w| view! { <span class="govuk-body-s govuk-!-display-block govuk-!-margin-top-1 govuk-!-margin-bottom-0">{w}</span> })}
                                     {r.waiting.clone().into_iter().map(|w| view! { <span class="govuk-body-s govuk-!-display-block">{w}</span> }).collect_view()}
                                 </td>
                                 <td class="govuk-table__cell">{r.go_live_date.map(long_date).unwrap_or_else(|| "Not set".into())}</td>
@@ -250,6 +252,18 @@ fn QueueView(page: QueuePage, flash: Option<String>) -> impl IntoView {
         </section>
         </div>
     }
+}
+
+/// Links to a request's calendar files (downloads, so the router leaves them to the browser).
+#[component]
+pub(crate) fn CalendarLinks(base: String, files: Vec<(String, String)>) -> impl IntoView {
+    (!files.is_empty()).then(|| view! {
+        <ul class="govuk-list">
+            {files.into_iter().map(|(words, name)| view! {
+                <li><a class="govuk-link" href=format!("{base}/calendar/{name}") rel="external" download=name.clone()>{words}</a></li>
+            }).collect_view()}
+        </ul>
+    })
 }
 
 /// One row of a summary list: a key and its value.
@@ -364,6 +378,7 @@ fn StaffRequestView(
             {r.support_at.clone().map(|s| row("Support session", format!("{s}. {}", r.support_join)))}
             {r.retest_of.clone().map(|(id, reference)| row("Re-test of", view! { <a class="govuk-link" href=format!("/staff/requests/{id}")>{reference}</a> }))}
         </dl>
+        <CalendarLinks base=base.clone() files=r.calendar_files.clone() />
         <crate::pages::connectivity::OfficialRuns request_id=r.id can_run=r.status.awaiting_outcome() runs=r.runs.clone() />
         {(!r.queries.is_empty()).then(|| view! {
             <h2 class="govuk-heading-m">"Queries"</h2>
@@ -475,6 +490,7 @@ pub fn Timeline(entries: Vec<crate::api::oat::TimelineEntry>) -> impl IntoView {
                     <strong>{t.what}</strong>
                     <span class="govuk-body-s govuk-!-display-block">{format!("{} by {}", t.when, t.who)}</span>
                     {(!t.detail.is_empty()).then(|| view! { <span class="govuk-!-display-block">{t.detail.clone()}</span> })}
+                    {t.link.clone().map(|(href, words)| view! { <a class="govuk-link govuk-!-display-block" href=href>{words}</a> })}
                 </li>
             }).collect_view()}
         </ol>

@@ -81,6 +81,10 @@ pub struct AttemptRow {
     pub tls_protocol: Option<String>,
     pub server_subject: Option<String>,
     pub server_not_after: Option<DateTime<Utc>>,
+    /// The address connected to, like "203.0.113.7:443".
+    pub peer_address: Option<String>,
+    pub tls_cipher: Option<String>,
+    pub server_issuer: Option<String>,
     /// pass or fail.
     pub verdict: String,
     pub code: String,
@@ -90,7 +94,8 @@ pub struct AttemptRow {
 }
 
 const ATTEMPT_COLUMNS: &str = "run_id, attempt_no, sent_at, target_url, x_request_id, http_status, latency_ms, \
-     tls_protocol, server_subject, server_not_after, verdict, code, cause, response_headers, body_excerpt";
+     tls_protocol, server_subject, server_not_after, verdict, code, cause, response_headers, body_excerpt, \
+     peer_address, tls_cipher, server_issuer";
 
 /// The organisation's live find endpoint and when it was last changed.
 pub async fn endpoint(
@@ -279,7 +284,7 @@ pub async fn claim(
 pub async fn record_attempt(db: &Db, a: &AttemptRow) -> Result<(), StoreError> {
     let sql = format!(
         "INSERT INTO connectivity_attempts ({ATTEMPT_COLUMNS}) VALUES \
-         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
     );
     let mut tx = db.begin_write().await?;
     on_tx!(&mut tx, conn => sqlx::query(&sql)
@@ -298,6 +303,9 @@ pub async fn record_attempt(db: &Db, a: &AttemptRow) -> Result<(), StoreError> {
         .bind(&a.cause)
         .bind(&a.response_headers)
         .bind(&a.body_excerpt)
+        .bind(&a.peer_address)
+        .bind(&a.tls_cipher)
+        .bind(&a.server_issuer)
         .execute(&mut **conn)
         .await
         .map(|_| ()))?;

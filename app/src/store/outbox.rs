@@ -14,6 +14,8 @@ pub struct NewEmail {
     pub subject: String,
     pub body_text: String,
     pub body_html: String,
+    /// A calendar file to attach: its name and iCalendar text.
+    pub calendar: Option<crate::calendar::CalendarFile>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, sqlx::FromRow)]
@@ -30,15 +32,18 @@ pub struct OutboxRow {
     pub next_attempt_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    pub calendar_name: Option<String>,
+    pub calendar_ics: Option<String>,
 }
 
 const COLUMNS: &str =
     "id, created_at, idempotency_key, recipient, subject, body_text, body_html, status, \
-     attempts, next_attempt_at, sent_at, last_error";
+     attempts, next_attempt_at, sent_at, last_error, calendar_name, calendar_ics";
 
 pub async fn enqueue(tx: &mut Tx, email: &NewEmail, now: DateTime<Utc>) -> Result<(), StoreError> {
     const SQL: &str = "INSERT INTO outbox (created_at, idempotency_key, recipient, subject, body_text, body_html, \
-         next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $1) ON CONFLICT (idempotency_key) DO NOTHING";
+         next_attempt_at, calendar_name, calendar_ics) VALUES ($1, $2, $3, $4, $5, $6, $1, $7, $8) \
+         ON CONFLICT (idempotency_key) DO NOTHING";
     on_tx!(tx, conn => sqlx::query(SQL)
         .bind(now)
         .bind(&email.idempotency_key)
@@ -46,6 +51,8 @@ pub async fn enqueue(tx: &mut Tx, email: &NewEmail, now: DateTime<Utc>) -> Resul
         .bind(&email.subject)
         .bind(&email.body_text)
         .bind(&email.body_html)
+        .bind(email.calendar.as_ref().map(|c| c.name.as_str()))
+        .bind(email.calendar.as_ref().map(|c| c.ics.as_str()))
         .execute(&mut **conn)
         .await
         .map(|_| ()))?;

@@ -30,6 +30,7 @@ pub struct QueueRow {
     pub created_at: DateTime<Utc>,
     pub date_change_waiting: bool,
     pub retest_asked: bool,
+    pub retest_asked_at: Option<DateTime<Utc>>,
     pub support_asked: bool,
     pub query_open: bool,
 }
@@ -150,7 +151,7 @@ pub async fn queue(
         "{with_clause}SELECT r.id, r.reference, r.organisation_id, o.name AS organisation_name, s.name AS scheme_name, \
          r.status, r.connection_date, r.go_live_date, r.created_at, \
          {DATE_CHANGE_WAITING} AS date_change_waiting, \
-         r.retest_asked_at IS NOT NULL AS retest_asked, r.support_asked_at IS NOT NULL AS support_asked, \
+         r.retest_asked_at IS NOT NULL AS retest_asked, r.retest_asked_at, r.support_asked_at IS NOT NULL AS support_asked, \
          {QUERY_OPEN} AS query_open \
          FROM oat_requests r JOIN schemes s ON s.id = r.scheme_id \
          JOIN organisations o ON o.id = r.organisation_id \
@@ -173,6 +174,47 @@ pub async fn queue(
         rows.reverse();
     }
     Ok((rows, more))
+}
+
+/// A booking on the way, as the store keeps it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct UpcomingRow {
+    pub id: i64,
+    pub reference: Option<String>,
+    pub organisation_name: String,
+    pub scheme_name: String,
+    #[sqlx(try_from = "String")]
+    pub status: RequestStatus,
+    pub test_at: Option<DateTime<Utc>>,
+    pub test_round: i32,
+    pub go_live_date: Option<NaiveDate>,
+}
+
+/// Tests booked from `from` (inclusive) to `to` (exclusive), and go-live dates confirmed from
+/// `from_date` to `to_date` (exclusive), across organisations: the requests whose status holds
+/// such a booking now, at most `limit`.
+pub async fn upcoming(
+    db: &Db,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    (from_date, to_date): (NaiveDate, NaiveDate),
+    limit: i64,
+) -> Result<Vec<UpcomingRow>, StoreError> {
+    const SQL: &str =
+        "SELECT r.id, r.reference, o.name AS organisation_name, s.name AS scheme_name, \
+         r.status, r.test_at, r.test_round, r.go_live_date \
+         FROM oat_requests r JOIN schemes s ON s.id = r.scheme_id \
+         JOIN organisations o ON o.id = r.organisation_id \
+         WHERE (r.status = 'test_scheduled' AND r.test_at >= $1 AND r.test_at < $2) \
+         OR (r.status = 'go_live_confirmed' AND r.go_live_date >= $3 AND r.go_live_date < $4) \
+         ORDER BY r.id LIMIT $5";
+    Ok(on_db!(db, pool => sqlx::query_as(SQL)
+        .bind(from)
+        .bind(to)
+        .bind(from_date)
+        .bind(to_date)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)?)
 }
 
 /// How many requests are in each status, and how many wait for staff in each other way.

@@ -75,6 +75,8 @@ pub struct Attempt {
     pub x_request_id: String,
     pub status: Option<u16>,
     pub latency: Duration,
+    /// The address connected to (after resolving and checking), when a connection was made.
+    pub address: Option<String>,
     pub tls: Option<TlsFacts>,
     pub observation: Observation,
     pub judgement: Judgement,
@@ -143,6 +145,12 @@ impl Engine {
         })
     }
 
+    /// Signs a statement with the portal's token key, the key published at
+    /// `/.well-known/jwks.json` (the evidence of a run is one).
+    pub fn sign(&self, claims: &serde_json::Value) -> Result<String, jose::JoseError> {
+        self.signer.sign(claims)
+    }
+
     pub fn profile_name(&self) -> &str {
         &self.settings.profile.name
     }
@@ -151,7 +159,7 @@ impl Engine {
     pub async fn probe(&self, url: &str) -> Result<TlsFacts, Observation> {
         let target = Target::parse(url)?;
         let connect = async {
-            let (tls, facts) = self.connect(&target).await?;
+            let (tls, facts) = self.connect(&target, &mut None).await?;
             drop(tls);
             Ok(facts)
         };
@@ -188,9 +196,10 @@ impl Engine {
         let sent_at = Utc::now();
         let started = Instant::now();
         let mut tls_facts = None;
+        let mut address = None;
         let outcome = tokio::time::timeout(
             self.settings.total_timeout,
-            self.exchange(url, &x_request_id, &mut tls_facts),
+            self.exchange(url, &x_request_id, &mut address, &mut tls_facts),
         )
         .await
         .unwrap_or(Err(Observation::Timeout));
@@ -228,6 +237,7 @@ impl Engine {
             x_request_id,
             status,
             latency,
+            address,
             tls: tls_facts,
             observation,
             judgement,
@@ -240,10 +250,11 @@ impl Engine {
         &self,
         url: &str,
         x_request_id: &str,
+        address: &mut Option<String>,
         tls_facts: &mut Option<TlsFacts>,
     ) -> Result<Answer, Observation> {
         let target = Target::parse(url)?;
-        let (tls, facts) = self.connect(&target).await?;
+        let (tls, facts) = self.connect(&target, address).await?;
         *tls_facts = Some(facts);
         let body = self.body(x_request_id);
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
@@ -309,10 +320,12 @@ impl Engine {
         })
     }
 
-    /// Resolves, checks each address, connects and shakes hands.
+    /// Resolves, checks each address, connects and shakes hands. `address` is set to the
+    /// address connected to as soon as there is one, so a failed handshake still names it.
     async fn connect(
         &self,
         target: &Target,
+        address: &mut Option<String>,
     ) -> Result<(TlsStream<TcpStream>, TlsFacts), Observation> {
         let deadline = self.settings.connect_timeout;
         let addrs = match tokio::time::timeout(deadline, resolve(target)).await {
@@ -341,6 +354,7 @@ impl Engine {
         .await
         .map_err(|_| Observation::ConnectTimeout)??;
         let _ = tcp.set_nodelay(true);
+        *address = tcp.peer_addr().ok().map(|a| a.to_string());
         let name = ServerName::try_from(target.host.clone()).map_err(|_| {
             Observation::TlsHandshakeFailed {
                 detail: "the host name cannot be used for TLS".into(),
@@ -360,14 +374,20 @@ impl Engine {
                 Some(other) => format!("{other:?}"),
                 None => "unknown".to_string(),
             };
-            let (subject, not_after) = conn
+            let (subject, issuer, not_after) = conn
                 .peer_certificates()
                 .and_then(|c| c.first())
                 .and_then(|der| describe_certificate(der))
-                .unwrap_or_else(|| ("(none)".to_string(), Utc::now()));
+                .unwrap_or_else(|| ("(none)".to_string(), "(none)".to_string(), Utc::now()));
+            let cipher = conn
+                .negotiated_cipher_suite()
+                .map(|s| format!("{:?}", s.suite()))
+                .unwrap_or_else(|| "unknown".to_string());
             TlsFacts {
                 protocol,
+                cipher,
                 server_subject: subject,
+                server_issuer: issuer,
                 server_not_after: not_after,
             }
         };
@@ -471,12 +491,17 @@ async fn resolve(target: &Target) -> Result<Vec<SocketAddr>, Observation> {
 }
 
 /// Subject and expiry of a DER certificate.
-fn describe_certificate(der: &CertificateDer<'_>) -> Option<(String, DateTime<Utc>)> {
+/// The certificate's subject, issuer and expiry.
+fn describe_certificate(der: &CertificateDer<'_>) -> Option<(String, String, DateTime<Utc>)> {
     let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).ok()?;
     let not_after = Utc
         .timestamp_opt(cert.validity().not_after.timestamp(), 0)
         .single()?;
-    Some((cert.subject().to_string(), not_after))
+    Some((
+        cert.subject().to_string(),
+        cert.issuer().to_string(),
+        not_after,
+    ))
 }
 
 /// Response headers for the log: names and values, one per line, without cookies, at most 2 KiB.

@@ -218,6 +218,9 @@ async fn record(services: &Services, run_id: i64, a: Attempt) {
         tls_protocol: a.tls.as_ref().map(|t| t.protocol.clone()),
         server_subject: a.tls.as_ref().map(|t| t.server_subject.clone()),
         server_not_after: a.tls.as_ref().map(|t| t.server_not_after),
+        peer_address: a.address,
+        tls_cipher: a.tls.as_ref().map(|t| t.cipher.clone()),
+        server_issuer: a.tls.as_ref().map(|t| t.server_issuer.clone()),
         verdict: if a.judgement.verdict == Verdict::Pass {
             "pass".into()
         } else {

@@ -117,6 +117,7 @@ pub(crate) const ALLOW: &[(&str, &str, &[Who])] = &[
     ),
     ("/api/staff/organisations", "", STAFF_AND_ADMIN),
     ("/api/staff/queue", "", STAFF_AND_ADMIN),
+    ("/api/staff/upcoming", "", STAFF_AND_ADMIN),
     ("/api/staff/request", "id=999999", STAFF_AND_ADMIN),
     (
         "/api/staff/requests/schedule",

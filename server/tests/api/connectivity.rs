@@ -143,7 +143,7 @@ fn recording_sleeper(waits: Arc<Mutex<Vec<Duration>>>) -> Sleeper {
     })
 }
 
-fn url_of(sim: &RunningSimulator) -> String {
+pub(crate) fn url_of(sim: &RunningSimulator) -> String {
     format!("https://{}/find-requests", sim.local_addr())
 }
 
@@ -334,7 +334,10 @@ async fn the_ssrf_guard_refuses_loopback_in_production_but_dev_allows_it() {
 
 /// A simulator the test portal's engine trusts (issued by its dev CA), requiring the portal's
 /// client certificate and verifying tokens against the portal's JWKS.
-async fn simulator_for(app: &crate::helpers::TestApp, answer: Answer) -> RunningSimulator {
+pub(crate) async fn simulator_for(
+    app: &crate::helpers::TestApp,
+    answer: Answer,
+) -> RunningSimulator {
     let keys = std::env::temp_dir().join("pdp-portal-test-keys");
     let ca = DevCa::load(
         &std::fs::read_to_string(keys.join("dev-ca.pem")).unwrap(),
@@ -362,7 +365,7 @@ async fn simulator_for(app: &crate::helpers::TestApp, answer: Answer) -> Running
 }
 
 /// Polls a run page until the run has finished; returns its HTML.
-async fn finished_run(
+pub(crate) async fn finished_run(
     app: &crate::helpers::TestApp,
     c: &reqwest::Client,
     location: &str,
@@ -587,8 +590,20 @@ async fn readiness_checks_block_sending_until_the_endpoint_passes() {
     assert!(location(&r).ends_with("/sent"), "{}", location(&r));
 }
 
-#[tokio::test]
-async fn staff_run_the_official_test_and_record_the_pass_from_its_result() {
+/// An official run that finished: the demo organisation's endpoint is a simulator answering
+/// 202, its request is sent and booked, and staff ran the test.
+pub(crate) struct OfficialRun {
+    pub app: TestApp,
+    pub manager: reqwest::Client,
+    pub staff: reqwest::Client,
+    pub sim: RunningSimulator,
+    pub request: i64,
+    pub run_page: String,
+    /// The run's page once it finished.
+    pub html: String,
+}
+
+pub(crate) async fn official_run() -> OfficialRun {
     let app = spawn_app_with(|_| {}, Router::new()).await;
     app.seed_accounts().await;
     let manager = app.signed_in(MANAGER).await;
@@ -612,6 +627,28 @@ async fn staff_run_the_official_test_and_record_the_pass_from_its_result() {
     let run_page = location(&r);
     assert!(run_page.starts_with("/connectivity/runs/"), "{run_page}");
     let html = finished_run(&app, &staff, &run_page).await;
+    OfficialRun {
+        app,
+        manager,
+        staff,
+        sim,
+        request,
+        run_page,
+        html,
+    }
+}
+
+#[tokio::test]
+async fn staff_run_the_official_test_and_record_the_pass_from_its_result() {
+    let OfficialRun {
+        app,
+        manager,
+        staff,
+        request,
+        run_page,
+        html,
+        ..
+    } = official_run().await;
     assert!(html.contains("Record the test as passed"), "{html}");
     // The organisation sees the same exchange log.
     let html_org = app.page_text(&manager, &run_page).await;

@@ -26,6 +26,7 @@ async fn enqueue(app: &TestApp, key: &str, to: &str) {
             subject: format!("Test {key}"),
             body_text: "Dear Sam,\n\nPlain words.\n".into(),
             body_html: "<p>Dear Sam,</p><p>Plain <strong>words</strong>.</p>".into(),
+            calendar: None,
         },
         app.state.services.clock.now(),
     )

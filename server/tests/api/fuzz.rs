@@ -239,6 +239,8 @@ async fn hostile_path_parameters_and_uploads_never_give_a_5xx() {
         "/admin/organisations/{}",
         "/admin/users/{}",
         "/invitation/{}",
+        "/staff/upcoming?weeks={}",
+        "/staff/upcoming.csv?weeks={}",
     ];
     let harbour = "manager@harbour-pensions.example";
     let mut sent = 0;

@@ -7,10 +7,12 @@
 mod accounts;
 mod after_sending;
 mod authz;
+mod calendar;
 mod connectivity;
 mod crash;
 mod database;
 mod email;
+mod evidence;
 mod faults;
 mod fuzz;
 mod hardening;
@@ -26,3 +28,4 @@ mod review;
 mod schemes;
 mod second_factor;
 mod smtp_sink;
+mod upcoming;

@@ -40,6 +40,8 @@ pub async fn schedule_test(
     let when_text = london_long(at);
     let link = request_link(&services, r.id);
     let reference = r.reference.clone().unwrap_or_default();
+    let event = CalendarEvent::Test { at, round };
+    let calendar = super::calendar::for_event(&services, &r, event, r.version + 1);
     let letter = |name: &str| {
         let subject = if moved {
             format!("Your connectivity test has moved ({reference})")
@@ -66,7 +68,9 @@ pub async fn schedule_test(
                 ("Note", note.clone()),
             ])
             .para("At that time we will send a synthetic find request to your live find endpoint. Your endpoint must acknowledge it with HTTP 202 Accepted. Make sure your live cryptographic material is deployed and your endpoint is running.")
+            .para("The test is attached as a calendar file. If you added an earlier one, this one updates it.")
             .link("Follow your request", link.clone())
+            .calendar(calendar.clone())
     };
     let title = if moved {
         format!("Connectivity test {round} moved")
@@ -237,6 +241,8 @@ pub async fn confirm_go_live(
     };
     let reference = r.reference.clone().unwrap_or_default();
     let link = request_link(&services, r.id);
+    let calendar =
+        super::calendar::for_event(&services, &r, CalendarEvent::GoLive { date }, r.version + 1);
     let letter = |name: &str| {
         Letter::new(
             format!("Operational acceptance testing passed: go-live date {} ({reference})", long_date(date)),
@@ -252,7 +258,9 @@ pub async fn confirm_go_live(
             ("Why this date", reason_text.clone()),
         ])
         .para("Your vouching scheme will go live on that date. Your organisation has passed operational acceptance testing, so you can now add further pension providers and schemes in the portal.")
+        .para("The go-live date is attached as a calendar file.")
         .link("See your request", link.clone())
+        .calendar(calendar.clone())
     };
     let detail = if reason_text.is_empty() {
         format!("Go-live date {}", long_date(date))
@@ -502,6 +510,8 @@ pub async fn move_go_live(
     let was = r.go_live_date.map(long_date).unwrap_or_default();
     let reference = r.reference.clone().unwrap_or_default();
     let link = request_link(&services, r.id);
+    let calendar =
+        super::calendar::for_event(&services, &r, CalendarEvent::GoLive { date }, r.version + 1);
     let letter = |name: &str| {
         Letter::new(
             format!(
@@ -520,7 +530,9 @@ pub async fn move_go_live(
             ("Was", was.clone()),
             ("Why", reason.clone()),
         ])
+        .para("The new date is attached as a calendar file. If you added the earlier one, this one updates it.")
         .link("See your request", link.clone())
+        .calendar(calendar.clone())
     };
     let what = format!("go-live-moved-v{version}");
     let detail = format!("From {was} to {}: {reason}", long_date(date));
@@ -637,9 +649,18 @@ pub async fn decide_date_change(
     let reference = r.reference.clone().unwrap_or_default();
     let link = request_link(&services, r.id);
     let new_date = long_date(c.new_date);
+    // A confirmed go-live date moves with the connection date: its calendar entry too.
+    let calendar = (approved && r.status == RequestStatus::GoLiveConfirmed).then(|| {
+        super::calendar::for_event(
+            &services,
+            &r,
+            CalendarEvent::GoLive { date: c.new_date },
+            r.version + 1,
+        )
+    });
     let letter = |name: &str| {
         if approved {
-            Letter::new(
+            let letter = Letter::new(
                 format!("Your change of connection date is approved ({reference})"),
                 name,
             )
@@ -651,8 +672,14 @@ pub async fn decide_date_change(
                 ("Reference", reference.clone()),
                 ("New connection date", new_date.clone()),
                 ("Note", reason_text.clone()),
-            ])
-            .link("See your request", link.clone())
+            ]);
+            let letter = match &calendar {
+                Some(file) => letter
+                    .para("Your go-live date moves to the same day. The calendar file attached updates it.")
+                    .calendar(file.clone()),
+                None => letter,
+            };
+            letter.link("See your request", link.clone())
         } else {
             Letter::new(
                 format!("Your change of connection date was not approved ({reference})"),

@@ -14,9 +14,12 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 mod actions;
+#[cfg(feature = "ssr")]
+pub mod calendar;
 mod date_change;
 mod manager;
 mod queue;
+mod upcoming;
 
 pub use actions::{
     arrange_support, confirm_go_live, decide_date_change, move_go_live, record_failure,
@@ -29,6 +32,9 @@ pub use queue::{
     staff_queue, staff_request, EmailLine, QueueItem, QueuePage, StaffQueue, StaffRequest,
     StaffRequestView, QUEUE_PAGE_SIZE,
 };
+#[cfg(feature = "ssr")]
+pub use upcoming::ssr::weeks_ahead;
+pub use upcoming::{staff_upcoming, StaffUpcoming, UpcomingPage, MAX_BOOKINGS};
 
 /// A change of connection date, as shown on a request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,6 +58,7 @@ pub(crate) mod ssr {
             oat::ssr::timeline,
         },
         auth::{require_organisation_role, require_staff, services, CurrentUser},
+        calendar::CalendarEvent,
         clock::{london_long, london_to_utc, london_today},
         domain::{
             oat::{long_date, parse_iso_date, DateRule},

@@ -24,6 +24,8 @@ pub struct QueueItem {
     pub urgency: Option<String>,
     /// What waits for staff besides the status: "Ready for re-test", "Open query" and so on.
     pub waiting: Vec<String>,
+    /// How long it has waited for staff: "Waiting 3 days since sent".
+    pub waited: Option<String>,
 }
 
 /// One page of the queue, with the filters as understood and links to the pages either side.
@@ -75,6 +77,8 @@ pub struct StaffRequestView {
     pub go_live_date: Option<NaiveDate>,
     pub go_live_reason: String,
     pub test_at: Option<String>,
+    /// Calendar files for what is booked: a link's words and the file's name.
+    pub calendar_files: Vec<(String, String)>,
     pub test_date: String,
     pub test_time: String,
     pub test_note: String,
@@ -140,7 +144,8 @@ pub async fn staff_queue(
         .await
         .context("listing requests")?;
     let (by_status, waiting) = services.queue_counts().await.context("counting requests")?;
-    let today = london_today(services.clock.now());
+    let now = services.clock.now();
+    let today = london_today(now);
     let key = |r: &review::QueueRow| Cursor {
         connection_date: r.connection_date,
         id: r.id,
@@ -196,6 +201,13 @@ pub async fn staff_queue(
             .map(|(_, f)| f.label().to_string())
             .collect(),
             urgency: urgency(r.status, r.connection_date, today).words(),
+            waited: crate::domain::upcoming::waiting(
+                r.status,
+                r.created_at,
+                r.retest_asked_at,
+                now,
+            )
+            .map(|(_, words)| words),
             id: r.id,
             reference: r.reference.unwrap_or_default(),
             organisation: r.organisation_name,
@@ -320,6 +332,7 @@ pub async fn staff_request(id: String) -> Result<StaffRequestView, AppError> {
         go_live_date: r.go_live_date,
         go_live_reason: r.go_live_reason.clone(),
         test_at: r.test_at.map(london_long),
+        calendar_files: super::calendar::files_of(&r),
         test_date: local_test.map(|t| t.date().to_string()).unwrap_or_default(),
         test_time: local_test
             .map(|t| t.time().format("%H:%M").to_string())
@@ -340,7 +353,7 @@ pub async fn staff_request(id: String) -> Result<StaffRequestView, AppError> {
             .into_iter()
             .map(crate::api::queries::ssr::view)
             .collect(),
-        timeline: timeline(events),
+        timeline: timeline(events, &runs),
         emails: emails
             .into_iter()
             .map(|e| EmailLine {

@@ -9,6 +9,7 @@
 //! the body excerpt). Everything is used from here, as `connectivity::X`.
 
 mod endpoint_url;
+mod evidence;
 mod limits;
 mod readiness;
 mod retry;
@@ -17,6 +18,7 @@ mod test_support;
 mod verdict;
 
 pub use endpoint_url::{EndpointUrlError, FindEndpointUrl};
+pub use evidence::{first_bytes, AttemptEvidence, CertificateEvidence, Evidence, FIRST_BYTES};
 pub use limits::{dry_run_allowed, endpoint_change_allowed, excerpt};
 pub use readiness::{
     judge_readiness, readiness_passed, ReadinessCheck, ReadinessMode, TlsFacts, CHECK_CERTIFICATE,

@@ -11,7 +11,10 @@ use super::{judge, Observation, CERT_MIN_DAYS_LEFT};
 pub struct TlsFacts {
     /// For example "TLSv1.3".
     pub protocol: String,
+    /// The cipher suite agreed, for example "TLS13_AES_256_GCM_SHA384".
+    pub cipher: String,
     pub server_subject: String,
+    pub server_issuer: String,
     pub server_not_after: DateTime<Utc>,
 }
 
@@ -232,7 +235,9 @@ mod tests {
     fn facts(protocol: &str, not_after: DateTime<Utc>) -> TlsFacts {
         TlsFacts {
             protocol: protocol.into(),
+            cipher: "TLS13_AES_128_GCM_SHA256".into(),
             server_subject: "CN=pensions.example.com".into(),
+            server_issuer: "CN=Example CA".into(),
             server_not_after: not_after,
         }
     }
