@@ -202,6 +202,7 @@ pub(crate) const ALLOW: &[(&str, &str, &[Who])] = &[
     ),
     ("/api/connectivity/dry-run", "", SERVICE_MANAGERS),
     ("/api/connectivity/run", "id=999999", SIGNED_IN),
+    ("/api/connectivity/evidence", "id=999999", SIGNED_IN),
     ("/api/connectivity/readiness", "", ORGANISATION_USERS),
     ("/api/connectivity/run/result", "id=999999", SIGNED_IN),
     (

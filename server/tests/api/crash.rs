@@ -69,6 +69,30 @@ pub(crate) async fn start(
     (child, address)
 }
 
+/// After a SIGKILL: SQLite's integrity check, then the portal started again with its clock a
+/// day on, so any email claimed at the moment of the kill is past its claim (2 minutes) and goes
+/// again now rather than in 2 minutes.
+async fn restart_after_kill(
+    database: &TestDatabase,
+    sink: &SmtpSink,
+    keys: &std::path::Path,
+) -> Child {
+    if database.backend == Backend::Sqlite {
+        let path = database.url.trim_start_matches("sqlite://");
+        backup::check(std::path::Path::new(path))
+            .await
+            .expect("integrity_check ok after SIGKILL");
+    }
+    start(
+        &database.url,
+        &sink.url(),
+        keys,
+        &[("PORTAL_CLOCK_OFFSET_DAYS", "1")],
+    )
+    .await
+    .0
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_portal_killed_under_load_loses_and_doubles_nothing_it_acknowledged() {
     let database = TestDatabase::create().await;
@@ -155,21 +179,7 @@ async fn a_portal_killed_under_load_loses_and_doubles_nothing_it_acknowledged() 
     let orgs = acknowledged_orgs.lock().unwrap().clone();
     let invites = acknowledged_invites.lock().unwrap().clone();
 
-    if database.backend == Backend::Sqlite {
-        let path = database.url.trim_start_matches("sqlite://");
-        backup::check(std::path::Path::new(path))
-            .await
-            .expect("integrity_check ok after SIGKILL");
-    }
-    // Started again with its clock a day on, so any email claimed at the moment of the kill is
-    // past its claim (2 minutes) and goes again now rather than in 2 minutes.
-    let (_again, _) = start(
-        &database.url,
-        &sink.url(),
-        keys.path(),
-        &[("PORTAL_CLOCK_OFFSET_DAYS", "1")],
-    )
-    .await;
+    let _again = restart_after_kill(&database, &sink, keys.path()).await;
 
     let db = Db::connect(&database.url, &Default::default())
         .await
@@ -259,6 +269,313 @@ async fn a_portal_killed_under_load_loses_and_doubles_nothing_it_acknowledged() 
         rows.len(),
         emails.len(),
         repeats
+    );
+    db.close().await;
+}
+
+/// Organisations named "{prefix} N Pensions", each with a service manager
+/// (`{prefix-lowercase}-N@load.example`, with the demo manager's password, so no hashing here)
+/// and a vouching scheme "{prefix} N Scheme". Returns each manager's email and scheme.
+pub(crate) async fn seed_organisations(db: &Db, prefix: &str, n: usize) -> Vec<(String, i64)> {
+    use app::{
+        domain::{EmailAddress, OrganisationKind, OrganisationName, PersonName, Role},
+        store::{organisations, schemes as scheme_store, users},
+    };
+    let hash: String = app::on_db!(db, pool => sqlx::query_scalar(
+        "SELECT password_hash FROM users WHERE email = 'manager@demo-pensions.example'"
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    let now = chrono::Utc::now();
+    let mut out = Vec::new();
+    for i in 0..n {
+        let mut tx = db.begin_write().await.unwrap();
+        let org = organisations::insert(
+            &mut tx,
+            &OrganisationName::parse(&format!("{prefix} {i} Pensions")).unwrap(),
+            OrganisationKind::PensionScheme,
+            now,
+        )
+        .await
+        .unwrap();
+        let email = format!("{}-{i}@load.example", prefix.to_lowercase());
+        let user = users::insert(
+            &mut tx,
+            Some(org),
+            &PersonName::parse("Load Manager").unwrap(),
+            &EmailAddress::parse(&email).unwrap(),
+            &[Role::ServiceManager],
+            now,
+        )
+        .await
+        .unwrap();
+        users::set_password(&mut tx, user, &hash).await.unwrap();
+        let scheme = scheme_store::insert(
+            &mut tx,
+            org,
+            &format!("{prefix} {i} Scheme"),
+            "TPR",
+            &format!("9{i:07}"),
+            true,
+            now,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        out.push((email, scheme));
+    }
+    out
+}
+
+/// Sends an OAT request for `scheme` as the signed-in service manager `c`: the three answers,
+/// the connection date and the send. Returns the request's id once the portal acknowledged it
+/// (sent the browser to its confirmation page).
+pub(crate) async fn send_oat(
+    c: &reqwest::Client,
+    base: &str,
+    db: &Db,
+    scheme: i64,
+    date: &str,
+) -> Option<i64> {
+    let s = scheme.to_string();
+    for q in ["crypto-deployed", "connection-ready", "ready-for-live"] {
+        redirected(
+            post(
+                c,
+                base,
+                "/api/oat/answer",
+                &[("scheme", &s), ("question", q), ("answer", "yes")],
+            )
+            .await,
+        )?;
+    }
+    redirected(
+        post(
+            c,
+            base,
+            "/api/oat/connection-date",
+            &[("scheme", &s), ("connection_date", date)],
+        )
+        .await,
+    )?;
+    let draft = app::store::oat::draft(db, scheme).await.ok()??;
+    let to = redirected(
+        post(
+            c,
+            base,
+            "/api/oat/send",
+            &[("scheme", &s), ("submission_key", &draft.submission_key)],
+        )
+        .await,
+    )?;
+    to.strip_prefix("/requests/")?
+        .strip_suffix("/sent")?
+        .parse()
+        .ok()
+}
+
+/// A client signed in to the portal at `base` (a form post, as a browser without JavaScript),
+/// or none when the portal did not sign it in (it may have been killed).
+pub(crate) async fn sign_in_at(base: &str, email: &str) -> Option<reqwest::Client> {
+    let c = client();
+    let r = post(
+        &c,
+        base,
+        "/api/auth/sign-in",
+        &[("email", email), ("password", PASSWORD), ("next", "")],
+    )
+    .await;
+    redirected(r).map(|_| c)
+}
+
+pub(crate) async fn post(
+    c: &reqwest::Client,
+    base: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Result<reqwest::Response> {
+    c.post(format!("{base}{path}"))
+        .header("sec-fetch-site", "same-origin")
+        .header("accept", "text/html")
+        .form(form)
+        .send()
+        .await
+}
+
+/// Where a form post sent the browser, when it answered with a redirect.
+pub(crate) fn redirected(r: reqwest::Result<reqwest::Response>) -> Option<String> {
+    r.ok()
+        .filter(|r| r.status() == StatusCode::FOUND)
+        .map(|r| location(&r))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn oat_requests_and_staff_outcomes_killed_mid_load_are_each_there_once() {
+    const ORGANISATIONS: usize = 24;
+    let database = TestDatabase::create().await;
+    let sink = SmtpSink::start().await;
+    let keys = tempfile::tempdir().unwrap();
+    let (mut portal, address) = start(&database.url, &sink.url(), keys.path(), &[]).await;
+    let db = Db::connect(&database.url, &Default::default())
+        .await
+        .unwrap();
+
+    let schemes = seed_organisations(&db, "Kill", ORGANISATIONS).await;
+
+    // Three service-manager clients send OAT requests while a member of staff books and passes
+    // each one sent, until the portal dies.
+    let sent = Arc::new(Mutex::new(Vec::<(i64, i64)>::new())); // (scheme, request)
+    let passed = Arc::new(Mutex::new(Vec::<i64>::new()));
+    let date = (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string();
+    let test_date = (chrono::Utc::now().date_naive() + chrono::Duration::days(10)).to_string();
+    let managers: Vec<_> = (0..3)
+        .map(|w| {
+            let mine: Vec<(String, i64)> = schemes.iter().skip(w).step_by(3).cloned().collect();
+            let (base, sent, db, date) = (address.clone(), sent.clone(), db.clone(), date.clone());
+            tokio::spawn(async move {
+                for (email, scheme) in mine {
+                    let Some(c) = sign_in_at(&base, &email).await else {
+                        return;
+                    };
+                    let Some(id) = send_oat(&c, &base, &db, scheme, &date).await else {
+                        return;
+                    };
+                    sent.lock().unwrap().push((scheme, id));
+                }
+            })
+        })
+        .collect();
+    let staff = {
+        let (base, sent, passed) = (address.clone(), sent.clone(), passed.clone());
+        let test_date = test_date.clone();
+        tokio::spawn(async move {
+            let c = sign_in_at(&base, "staff@pdp.example")
+                .await
+                .expect("staff sign in before the kill");
+            let mut done = 0;
+            loop {
+                let next = sent.lock().unwrap().get(done).copied();
+                let Some((_, id)) = next else {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    continue;
+                };
+                done += 1;
+                let ids = id.to_string();
+                let booked = redirected(
+                    post(
+                        &c,
+                        &base,
+                        "/api/staff/requests/schedule",
+                        &[
+                            ("id", &ids),
+                            ("version", "1"),
+                            ("test_date", test_date.as_str()),
+                            ("test_time", "10am"),
+                            ("note", ""),
+                        ],
+                    )
+                    .await,
+                );
+                if booked.as_deref() != Some(&format!("/staff/requests/{id}")) {
+                    return;
+                }
+                let pass = redirected(
+                    post(
+                        &c,
+                        &base,
+                        "/api/staff/requests/outcome",
+                        &[("id", &ids), ("version", "2"), ("outcome", "passed")],
+                    )
+                    .await,
+                );
+                if pass.as_deref() != Some(&format!("/staff/requests/{id}/go-live")) {
+                    return;
+                }
+                passed.lock().unwrap().push(id);
+            }
+        })
+    };
+    let started = std::time::Instant::now();
+    while sent.lock().unwrap().len() < 10 || passed.lock().unwrap().len() < 3 {
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "load did not get going"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    portal.start_kill().expect("SIGKILL");
+    portal.wait().await.unwrap();
+    for m in managers {
+        m.await.unwrap();
+    }
+    staff.await.unwrap();
+    let sent = sent.lock().unwrap().clone();
+    let passed = passed.lock().unwrap().clone();
+
+    let _again = restart_after_kill(&database, &sink, keys.path()).await;
+
+    // Every request there is whole: its timeline entry, audit row and email; one per scheme.
+    let rows: Vec<(i64, i64, String, i64, i64, i64, i64)> = app::on_db!(&db, pool => sqlx::query_as(
+        "SELECT r.id, r.scheme_id, r.status, \
+         (SELECT COUNT(*) FROM oat_request_events e WHERE e.request_id = r.id AND e.event = 'Request sent'), \
+         (SELECT COUNT(*) FROM audit_events a WHERE a.organisation_id = r.organisation_id AND a.action = 'oat_requested'), \
+         (SELECT COUNT(*) FROM outbox m JOIN users u ON u.email = m.recipient WHERE u.organisation_id = r.organisation_id \
+          AND m.subject LIKE 'We have your request%'), \
+         (SELECT COUNT(*) FROM oat_requests o WHERE o.scheme_id = r.scheme_id) \
+         FROM oat_requests r JOIN schemes s ON s.id = r.scheme_id WHERE s.name LIKE 'Kill %'"
+    )
+    .fetch_all(pool)
+    .await)
+    .unwrap();
+    for (id, scheme, status, events, audits, emails, per_scheme) in &rows {
+        assert_eq!(
+            (*events, *audits, *emails, *per_scheme),
+            (1, 1, 1, 1),
+            "request {id} of scheme {scheme} ({status}): timeline, audit, email, requests of the scheme"
+        );
+    }
+    for (scheme, id) in &sent {
+        assert!(
+            rows.iter().any(|r| r.0 == *id && r.1 == *scheme),
+            "request {id} was acknowledged but is not there"
+        );
+    }
+    // Every acknowledged outcome stands, with its timeline entries, audit rows and email.
+    let outcomes: Vec<(i64, String, i64, i64, i64)> = app::on_db!(&db, pool => sqlx::query_as(
+        "SELECT r.id, r.status, \
+         (SELECT COUNT(*) FROM oat_request_events e WHERE e.request_id = r.id AND e.event = 'Connectivity test 1 passed'), \
+         (SELECT COUNT(*) FROM audit_events a WHERE a.organisation_id = r.organisation_id AND a.action = 'oat_passed'), \
+         (SELECT COUNT(*) FROM outbox m JOIN users u ON u.email = m.recipient WHERE u.organisation_id = r.organisation_id \
+          AND m.subject LIKE 'Operational acceptance testing passed (%') \
+         FROM oat_requests r JOIN schemes s ON s.id = r.scheme_id WHERE s.name LIKE 'Kill %'"
+    )
+    .fetch_all(pool)
+    .await)
+    .unwrap();
+    for (id, status, events, audits, emails) in &outcomes {
+        let expected = if status == "passed" { 1 } else { 0 };
+        assert_eq!(
+            (*events, *audits, *emails),
+            (expected, expected, expected),
+            "request {id} ({status}): the pass's timeline entry, audit row and email"
+        );
+    }
+    for id in &passed {
+        assert!(
+            outcomes
+                .iter()
+                .any(|(r, status, ..)| r == id && status == "passed"),
+            "the pass of request {id} was acknowledged but is not there"
+        );
+    }
+    println!(
+        "crash, OAT ({:?}): {} requests sent and {} passes acknowledged before SIGKILL; {} requests and {} passes in the database after, each whole",
+        database.backend,
+        sent.len(),
+        passed.len(),
+        rows.len(),
+        outcomes.iter().filter(|o| o.1 == "passed").count(),
     );
     db.close().await;
 }

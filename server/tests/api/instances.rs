@@ -8,7 +8,9 @@ use std::{collections::HashMap, time::Duration};
 use reqwest::StatusCode;
 
 use crate::{
-    crash::{start, PASSWORD},
+    crash::{
+        post as crash_post, redirected, seed_organisations, send_oat, sign_in_at, start, PASSWORD,
+    },
     helpers::{client, location, TestDatabase, ADMIN, MANAGER},
     smtp_sink::SmtpSink,
 };
@@ -138,4 +140,144 @@ async fn two_instances_share_sessions_the_lockout_and_send_each_email_once() {
         database.backend,
         invited.len()
     );
+}
+
+/// Schemes whose go-live date has come, with two instances started together (each runs the
+/// go-live job as it starts, and again every few seconds): each scheme goes live once, with one
+/// timeline entry, one audit row and one "is live" email to its service manager, delivered once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_make_each_scheme_live_once() {
+    const SCHEMES: usize = 12;
+    let database = TestDatabase::create().await;
+    let sink = SmtpSink::start().await;
+    let keys = tempfile::tempdir().unwrap();
+    let smtp = sink.url();
+    let db = app::store::Db::connect(&database.url, &Default::default())
+        .await
+        .unwrap();
+
+    // First, one portal: each organisation sends its request and staff pass it and confirm
+    // the requested connection date as the go-live date.
+    let (mut first, base) = start(&database.url, &smtp, keys.path(), &[]).await;
+    let managers = seed_organisations(&db, "Live", SCHEMES).await;
+    let date = (chrono::Utc::now().date_naive() + chrono::Duration::days(10)).to_string();
+    let staff = sign_in_at(&base, "staff@pdp.example")
+        .await
+        .expect("staff sign in");
+    let mut requests = Vec::new();
+    for (email, scheme) in &managers {
+        let c = sign_in_at(&base, email).await.expect("manager signs in");
+        let id = send_oat(&c, &base, &db, *scheme, &date)
+            .await
+            .expect("request sent");
+        let ids = id.to_string();
+        for (path, form) in [
+            (
+                "/api/staff/requests/schedule",
+                vec![
+                    ("version", "1"),
+                    ("test_date", date.as_str()),
+                    ("test_time", "10am"),
+                    ("note", ""),
+                ],
+            ),
+            (
+                "/api/staff/requests/outcome",
+                vec![("version", "2"), ("outcome", "passed")],
+            ),
+            (
+                "/api/staff/requests/go-live",
+                vec![("version", "3"), ("which", "requested")],
+            ),
+        ] {
+            let mut form = form;
+            form.push(("id", &ids));
+            assert!(
+                redirected(crash_post(&staff, &base, path, &form).await).is_some(),
+                "{path}"
+            );
+        }
+        requests.push(id);
+    }
+    first.start_kill().unwrap();
+    first.wait().await.unwrap();
+
+    // Then two, 60 days on, started together.
+    let ahead = [("PORTAL_CLOCK_OFFSET_DAYS", "60")];
+    let other = [
+        ("PORTAL_CLOCK_OFFSET_DAYS", "60"),
+        ("PORTAL_DEMO", "false"),
+        ("PORTAL_STAFF_SECOND_FACTOR", "optional"),
+    ];
+    let ((_a, _), (_b, _)) = tokio::join!(
+        start(&database.url, &smtp, keys.path(), &ahead),
+        start(&database.url, &smtp, keys.path(), &other),
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let live: i64 = app::on_db!(&db, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM schemes WHERE name LIKE 'Live %' AND status = 'live'"
+        )
+        .fetch_one(pool)
+        .await)
+        .unwrap();
+        if live == SCHEMES as i64 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{live} of {SCHEMES} live after 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let rows: Vec<(i64, String, i64, i64, i64)> = app::on_db!(&db, pool => sqlx::query_as(
+        "SELECT r.id, r.status, \
+         (SELECT COUNT(*) FROM oat_request_events e WHERE e.request_id = r.id AND e.event = 'Scheme live'), \
+         (SELECT COUNT(*) FROM audit_events a WHERE a.organisation_id = r.organisation_id AND a.action = 'scheme_went_live'), \
+         (SELECT COUNT(*) FROM outbox m JOIN users u ON u.email = m.recipient \
+          WHERE u.organisation_id = r.organisation_id AND m.subject LIKE '% is live') \
+         FROM oat_requests r JOIN schemes s ON s.id = r.scheme_id WHERE s.name LIKE 'Live %'"
+    )
+    .fetch_all(pool)
+    .await)
+    .unwrap();
+    assert_eq!(rows.len(), SCHEMES);
+    for (id, status, events, audits, emails) in &rows {
+        assert_eq!(
+            (status.as_str(), *events, *audits, *emails),
+            ("live", 1, 1, 1),
+            "request {id}: status, timeline entries, audit rows, emails"
+        );
+    }
+    // Each "is live" email reaches the SMTP server once.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let counts = loop {
+        let mut counts: HashMap<String, usize> = HashMap::new();
+        for m in sink.received() {
+            if m.data.contains(" is live") {
+                for to in m.to {
+                    *counts.entry(to).or_default() += 1;
+                }
+            }
+        }
+        if managers.iter().all(|(e, _)| counts.contains_key(e))
+            || std::time::Instant::now() > deadline
+        {
+            break counts;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    for (email, _) in &managers {
+        assert_eq!(
+            counts.get(email),
+            Some(&1),
+            "{email}: one \"is live\" email"
+        );
+    }
+    println!(
+        "instances ({:?}): {} schemes made live by two instances started together, each once (timeline, audit, email)",
+        database.backend,
+        rows.len()
+    );
+    db.close().await;
 }
