@@ -32,6 +32,7 @@ pub struct Metrics {
     latency: HistogramVec,
     pool_size: IntGauge,
     pool_idle: IntGauge,
+    pool_waiting: IntGauge,
     outbox_backlog: IntGauge,
     outbox_oldest_age: Gauge,
     runs: IntGaugeVec,
@@ -66,6 +67,10 @@ impl Metrics {
         )?;
         let pool_size = IntGauge::new("db_pool_connections", "Connections the pool holds")?;
         let pool_idle = IntGauge::new("db_pool_idle_connections", "Pool connections not in use")?;
+        let pool_waiting = IntGauge::new(
+            "db_pool_waiting",
+            "Database calls waiting for a pool connection (calls in flight beyond the connections in use)",
+        )?;
         let outbox_backlog = IntGauge::new("outbox_backlog", "Emails waiting to be sent")?;
         let outbox_oldest_age = Gauge::new(
             "outbox_oldest_age_seconds",
@@ -87,6 +92,7 @@ impl Metrics {
             Box::new(latency.clone()),
             Box::new(pool_size.clone()),
             Box::new(pool_idle.clone()),
+            Box::new(pool_waiting.clone()),
             Box::new(outbox_backlog.clone()),
             Box::new(outbox_oldest_age.clone()),
             Box::new(runs.clone()),
@@ -100,6 +106,7 @@ impl Metrics {
             latency,
             pool_size,
             pool_idle,
+            pool_waiting,
             outbox_backlog,
             outbox_oldest_age,
             runs,
@@ -168,6 +175,11 @@ pub async fn metrics(State(state): State<AppState>, request: Request) -> Respons
     let (size, idle) = db.pool_stats();
     m.pool_size.set(i64::from(size));
     m.pool_idle.set(i64::try_from(idle).unwrap_or(i64::MAX));
+    m.pool_waiting.set(app::store::waiting_for_connection(
+        app::store::calls_in_flight(),
+        size,
+        idle,
+    ));
     let now = state.services.clock.now();
     match app::store::outbox::backlog(db).await {
         Ok((count, oldest)) => {

@@ -352,18 +352,38 @@ pub async fn finish(
     Ok(n == 1)
 }
 
-/// Runs whose worker stopped (a crash or restart) before finishing: their claim ran out. They
-/// are marked interrupted, never silently re-sent, so nobody reads a half-made run as a result.
-pub async fn interrupt_abandoned(db: &Db, now: DateTime<Utc>) -> Result<u64, StoreError> {
-    const SQL: &str = "UPDATE connectivity_runs SET status = 'interrupted', code = 'interrupted', \
+/// Records that a claimed run's first find request is about to leave. Until then, a run whose
+/// worker stops has sent nothing and can safely be run again. False when the run is no longer
+/// this worker's (it is not running any more).
+pub async fn mark_sending(db: &Db, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    const SQL: &str = "UPDATE connectivity_runs SET sending_since = $1 \
+         WHERE id = $2 AND status = 'running' AND sending_since IS NULL";
+    let mut tx = db.begin_write().await?;
+    let n = on_tx!(&mut tx, conn => sqlx::query(SQL).bind(now).bind(id).execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    Ok(n == 1)
+}
+
+/// Runs whose worker stopped (a crash or restart) before finishing: their claim ran out. One
+/// that had sent nothing yet (readiness checks send no find request) is queued again, and the
+/// next worker runs it from the start. One whose find request may have left is marked
+/// interrupted, never sent again unasked, so nobody reads a half-made run as a result and the
+/// endpoint never gets a second request it was not asked about. Returns (queued again,
+/// interrupted).
+pub async fn release_abandoned(db: &Db, now: DateTime<Utc>) -> Result<(u64, u64), StoreError> {
+    const REQUEUE: &str = "UPDATE connectivity_runs SET status = 'queued', started_at = NULL, \
+         claimed_until = NULL WHERE status = 'running' AND claimed_until < $1 AND sending_since IS NULL";
+    const INTERRUPT: &str =
+        "UPDATE connectivity_runs SET status = 'interrupted', code = 'interrupted', \
          summary = 'The test was interrupted', \
          cause = 'The portal stopped while this test was running, so it has no result.', \
          fix = 'Run the test again.', finished_at = $1, claimed_until = NULL \
          WHERE status = 'running' AND claimed_until < $1";
     let mut tx = db.begin_write().await?;
-    let n = on_tx!(&mut tx, conn => sqlx::query(SQL).bind(now).execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+    let requeued = on_tx!(&mut tx, conn => sqlx::query(REQUEUE).bind(now).execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+    let interrupted = on_tx!(&mut tx, conn => sqlx::query(INTERRUPT).bind(now).execute(&mut **conn).await.map(|r| r.rows_affected()))?;
     tx.commit().await?;
-    Ok(n)
+    Ok((requeued, interrupted))
 }
 
 /// Extends the claims of runs this worker is still running.

@@ -16,14 +16,48 @@ static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
 
 /// Runs the same expression against whichever pool a [`Db`] holds: `on_db!(db, pool => query.fetch_all(pool).await)`.
+/// Each call is counted while it runs (see [`calls_in_flight`]).
 #[macro_export]
 macro_rules! on_db {
-    ($db:expr, $pool:ident => $body:expr) => {
+    ($db:expr, $pool:ident => $body:expr) => {{
+        let _in_flight = $crate::store::InFlight::start();
         match $db {
             $crate::store::Db::Sqlite($crate::store::SqliteDb { pool: $pool, .. }) => $body,
             $crate::store::Db::Postgres($pool) => $body,
         }
-    };
+    }};
+}
+
+/// Database calls running now in this process: each holds a pool connection or waits for one.
+static IN_FLIGHT: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// Counts one database call while it lives.
+#[must_use]
+pub struct InFlight(());
+
+impl InFlight {
+    pub fn start() -> Self {
+        IN_FLIGHT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self(())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        IN_FLIGHT.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Database calls running now in this process (reads, and on Postgres opening a transaction).
+pub fn calls_in_flight() -> i64 {
+    IN_FLIGHT.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Calls waiting for a pool connection: those running beyond the connections in use. sqlx does
+/// not count its waiters, so this is worked out from the calls this process has in flight.
+pub fn waiting_for_connection(in_flight: i64, size: u32, idle: usize) -> i64 {
+    let in_use = i64::from(size) - i64::try_from(idle).unwrap_or(i64::MAX);
+    (in_flight - in_use.max(0)).max(0)
 }
 
 /// Runs the same expression inside whichever transaction a [`Tx`] holds:
@@ -279,7 +313,10 @@ impl Db {
     pub async fn begin_write(&self) -> Result<Tx, StoreError> {
         Ok(match self {
             Self::Sqlite(db) => Tx::Sqlite(db.writer.begin().await?),
-            Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Self::Postgres(pool) => {
+                let _waiting = InFlight::start();
+                Tx::Postgres(pool.begin().await?)
+            }
         })
     }
 
@@ -352,6 +389,16 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waiting_is_the_calls_beyond_the_connections_in_use() {
+        // 5 connections, 1 idle: 4 in use.
+        assert_eq!(waiting_for_connection(4, 5, 1), 0);
+        assert_eq!(waiting_for_connection(7, 5, 1), 3);
+        // Never negative, whatever the counts.
+        assert_eq!(waiting_for_connection(0, 5, 5), 0);
+        assert_eq!(waiting_for_connection(1, 0, 3), 1);
+    }
 
     #[test]
     fn the_default_pool_is_four_per_cpu_between_8_and_32() {

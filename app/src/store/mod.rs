@@ -25,7 +25,8 @@ pub mod sessions;
 pub mod users;
 
 pub use db::{
-    default_pool_size, redact_url, Backend, Db, PoolSettings, SqliteDb, Tx, CHECK_AFTER_IDLE,
+    calls_in_flight, default_pool_size, redact_url, waiting_for_connection, Backend, Db, InFlight,
+    PoolSettings, SqliteDb, Tx, CHECK_AFTER_IDLE,
 };
 pub use error::StoreError;
 pub use group::{GroupWriter, WriteTx};

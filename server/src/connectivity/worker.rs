@@ -1,9 +1,10 @@
 //! Runs queued connectivity tests from the durable job table.
 //!
 //! A run is claimed for a short lease that the worker renews while it works, so a run whose
-//! worker died (a crash or restart) is found with its lease run out and marked interrupted:
-//! nobody reads a half-made run as a result. Queued runs simply wait for the next worker, so a
-//! restart resumes them.
+//! worker died (a crash or restart) is found with its lease run out. If its find request had
+//! not yet left, it is queued again and the next worker runs it; if it may have left, the run
+//! is marked interrupted: nobody reads a half-made run as a result, and no endpoint gets a
+//! request twice. Queued runs simply wait for the next worker, so a restart resumes them.
 
 use std::{collections::HashSet, sync::Arc, time::Duration};
 
@@ -48,11 +49,12 @@ pub async fn run(
     let mut last_renewal = tokio::time::Instant::now();
     loop {
         let now = services.clock.now();
-        match store::interrupt_abandoned(&services.db, now).await {
-            Ok(0) => {}
-            Ok(n) => tracing::warn!(
-                runs = n,
-                "connectivity runs interrupted by a stop were marked interrupted"
+        match store::release_abandoned(&services.db, now).await {
+            Ok((0, 0)) => {}
+            Ok((requeued, interrupted)) => tracing::warn!(
+                requeued,
+                interrupted,
+                "connectivity runs cut off by a stop: queued again when nothing had been sent, otherwise marked interrupted"
             ),
             Err(e) => {
                 tracing::error!(error = %e, "could not check for interrupted connectivity runs")
@@ -152,6 +154,20 @@ pub async fn execute(services: &Services, engine: &Engine, row: RunRow) {
             }
         }
         RunKind::DryRun | RunKind::Official => {
+            // Recorded before anything leaves: if this worker stops from here on, the run is
+            // marked interrupted rather than sent again.
+            match store::mark_sending(&services.db, row.id, services.clock.now()).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(run = row.id, "connectivity run is no longer ours: not sent");
+                    return;
+                }
+                Err(e) => {
+                    // Nothing sent: the claim runs out and the run is queued again.
+                    tracing::error!(run = row.id, error = %e, "could not mark a connectivity run as sending");
+                    return;
+                }
+            }
             let judgement = engine
                 .run(&row.target_url, |attempt| record(services, row.id, attempt))
                 .await;

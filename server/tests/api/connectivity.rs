@@ -759,6 +759,14 @@ async fn a_run_cut_off_by_a_restart_is_marked_interrupted() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // The find request has reached the endpoint (which is slow to answer).
+    for _ in 0..100 {
+        if !sim.requests().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!sim.requests().is_empty(), "the find request was sent");
     // The process stops without finishing the run (as a crash would).
     let url = first.database.url.clone();
     drop(c);
@@ -772,18 +780,64 @@ async fn a_run_cut_off_by_a_restart_is_marked_interrupted() {
         .unwrap()
         .unwrap();
     assert_eq!(run.status, "running", "still claimed after the stop");
-    // Past the lease, the next worker marks it interrupted.
-    clock.set(clock.now_for_tests() + chrono::Duration::seconds(10));
-    let n = app::store::connectivity::interrupt_abandoned(&db, clock.now_for_tests())
+    // A second run claimed by a worker that stopped before sending anything.
+    let unsent = {
+        use app::store::connectivity::{self as runs, NewRun, RunKind};
+        let mut tx = db.begin_write().await.unwrap();
+        let unsent = runs::insert(
+            &mut tx,
+            &NewRun {
+                organisation_id: run.organisation_id,
+                request_id: None,
+                kind: RunKind::DryRun,
+                target_url: &run.target_url,
+                profile: &run.profile,
+                requested_by: run.requested_by,
+            },
+            clock.now_for_tests(),
+        )
         .await
         .unwrap();
-    assert_eq!(n, 1);
+        tx.commit().await.unwrap();
+        let now = clock.now_for_tests();
+        assert!(
+            runs::claim(&db, unsent, now, now + chrono::Duration::seconds(5))
+                .await
+                .unwrap()
+        );
+        unsent
+    };
+    // Past the lease, the next worker marks the one that was sending interrupted (its request
+    // may have reached the endpoint), and queues the one that sent nothing again.
+    clock.set(clock.now_for_tests() + chrono::Duration::seconds(10));
+    let released = app::store::connectivity::release_abandoned(&db, clock.now_for_tests())
+        .await
+        .unwrap();
+    assert_eq!(released, (1, 1), "(queued again, interrupted)");
     let run = app::store::connectivity::get(&db, id)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(run.status, "interrupted");
     assert!(run.cause.contains("stopped while this test was running"));
+    let again = app::store::connectivity::get(&db, unsent)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((again.status.as_str(), again.started_at), ("queued", None));
+    let queued = app::store::connectivity::queued(&db, 10).await.unwrap();
+    assert_eq!(
+        queued.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [unsent],
+        "the next worker takes it"
+    );
+    // Nothing more to release: each run is released once.
+    assert_eq!(
+        app::store::connectivity::release_abandoned(&db, clock.now_for_tests())
+            .await
+            .unwrap(),
+        (0, 0)
+    );
 }
 
 async fn schedule(app: &crate::helpers::TestApp, staff: &reqwest::Client, request: i64) {

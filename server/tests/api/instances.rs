@@ -142,19 +142,41 @@ async fn two_instances_share_sessions_the_lockout_and_send_each_email_once() {
     );
 }
 
+/// A fresh database (with a pool of the test's own), a real SMTP server on loopback and a keys
+/// directory for the portals to share.
+struct Setting {
+    database: TestDatabase,
+    sink: SmtpSink,
+    keys: tempfile::TempDir,
+    db: app::store::Db,
+}
+
+async fn setting() -> Setting {
+    let database = TestDatabase::create().await;
+    let db = app::store::Db::connect(&database.url, &Default::default())
+        .await
+        .unwrap();
+    Setting {
+        database,
+        sink: SmtpSink::start().await,
+        keys: tempfile::tempdir().unwrap(),
+        db,
+    }
+}
+
 /// Schemes whose go-live date has come, with two instances started together (each runs the
 /// go-live job as it starts, and again every few seconds): each scheme goes live once, with one
 /// timeline entry, one audit row and one "is live" email to its service manager, delivered once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_make_each_scheme_live_once() {
     const SCHEMES: usize = 12;
-    let database = TestDatabase::create().await;
-    let sink = SmtpSink::start().await;
-    let keys = tempfile::tempdir().unwrap();
+    let Setting {
+        database,
+        sink,
+        keys,
+        db,
+    } = setting().await;
     let smtp = sink.url();
-    let db = app::store::Db::connect(&database.url, &Default::default())
-        .await
-        .unwrap();
 
     // First, one portal: each organisation sends its request and staff pass it and confirm
     // the requested connection date as the go-live date.
@@ -278,6 +300,155 @@ async fn two_instances_make_each_scheme_live_once() {
         "instances ({:?}): {} schemes made live by two instances started together, each once (timeline, audit, email)",
         database.backend,
         rows.len()
+    );
+    db.close().await;
+}
+
+/// Official connectivity runs started on either of two instances, whose workers both take runs
+/// from the one queue: each run is executed once (one attempt, one find request at the
+/// endpoint), whichever instance's worker claims it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_execute_each_connectivity_run_once() {
+    const RUNS: usize = 8;
+    let Setting {
+        database,
+        sink,
+        keys,
+        db,
+    } = setting().await;
+    let smtp = sink.url();
+    // A find endpoint with a certificate from a CA both portals are told to trust.
+    let ca = server::connectivity::identity::DevCa::generate("Instances test CA").unwrap();
+    let trust = keys.path().join("find-trust.pem");
+    std::fs::write(&trust, &ca.cert_pem).unwrap();
+    let issued = ca
+        .issue_server(&["127.0.0.1"], (2024, 1, 1), (2044, 1, 1))
+        .unwrap();
+    let sim = simulator::start(simulator::SimulatorOptions {
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        tls: simulator::ServerTls::Pem {
+            cert_chain_pem: issued.cert_pem,
+            key_pem: issued.key_pem,
+        },
+        answer: simulator::Answer::Accepted,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let endpoint = format!("https://{}", sim.local_addr());
+    let trust = trust.to_string_lossy().to_string();
+
+    let a_env = [("PORTAL_FIND_TRUST", trust.as_str())];
+    let (_a, a) = start(&database.url, &smtp, keys.path(), &a_env).await;
+    let b_env = [
+        ("PORTAL_FIND_TRUST", trust.as_str()),
+        ("PORTAL_DEMO", "false"),
+        ("PORTAL_STAFF_SECOND_FACTOR", "optional"),
+    ];
+    let (_b, b) = start(&database.url, &smtp, keys.path(), &b_env).await;
+
+    // Each organisation records its endpoint and sends its request; staff book the test.
+    let managers = seed_organisations(&db, "Run", RUNS).await;
+    let date = (chrono::Utc::now().date_naive() + chrono::Duration::days(10)).to_string();
+    let staff = sign_in_at(&a, "staff@pdp.example")
+        .await
+        .expect("staff sign in");
+    let mut requests = Vec::new();
+    for (i, (email, scheme)) in managers.iter().enumerate() {
+        let c = sign_in_at(&a, email).await.expect("manager signs in");
+        let url = format!("{endpoint}/run-{i}/find-requests");
+        let saved = redirected(
+            crash_post(&c, &a, "/api/connectivity/endpoint/save", &[("url", &url)]).await,
+        );
+        assert_eq!(saved.as_deref(), Some("/organisation/endpoint"));
+        let id = send_oat(&c, &a, &db, *scheme, &date)
+            .await
+            .expect("request sent");
+        let ids = id.to_string();
+        let booked = redirected(
+            crash_post(
+                &staff,
+                &a,
+                "/api/staff/requests/schedule",
+                &[
+                    ("id", &ids),
+                    ("version", "1"),
+                    ("test_date", &date),
+                    ("test_time", "10am"),
+                    ("note", ""),
+                ],
+            )
+            .await,
+        );
+        assert_eq!(booked, Some(format!("/staff/requests/{id}")));
+        requests.push(id);
+    }
+    // Staff start the runs, on one instance and then the other.
+    for (i, id) in requests.iter().enumerate() {
+        let base = if i % 2 == 0 { &a } else { &b };
+        let to = redirected(
+            crash_post(
+                &staff,
+                base,
+                "/api/staff/requests/connectivity-test",
+                &[("id", &id.to_string())],
+            )
+            .await,
+        );
+        assert!(
+            to.is_some_and(|p| p.starts_with("/connectivity/runs/")),
+            "run {i} started"
+        );
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let runs: Vec<(i64, String, i64)> = loop {
+        let runs: Vec<(i64, String, i64)> = app::on_db!(&db, pool => sqlx::query_as(
+            "SELECT r.id, r.status, (SELECT COUNT(*) FROM connectivity_attempts a WHERE a.run_id = r.id) \
+             FROM connectivity_runs r WHERE r.kind = 'official'"
+        )
+        .fetch_all(pool)
+        .await)
+        .unwrap();
+        if runs.len() == RUNS && runs.iter().all(|(_, s, _)| s != "queued" && s != "running") {
+            break runs;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "runs not finished after 60 s: {runs:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    for (id, status, attempts) in &runs {
+        assert_eq!(
+            (status.as_str(), *attempts),
+            ("passed", 1),
+            "run {id}: status and attempts"
+        );
+    }
+    // The endpoint saw one find request per run, each with that run's X-Request-ID.
+    let seen: Vec<String> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/find-requests"))
+        .filter_map(|r| r.request_id)
+        .collect();
+    let recorded: Vec<String> = app::on_db!(&db, pool => sqlx::query_scalar(
+        "SELECT x_request_id FROM connectivity_attempts ORDER BY x_request_id"
+    )
+    .fetch_all(pool)
+    .await)
+    .unwrap();
+    let mut seen_sorted = seen.clone();
+    seen_sorted.sort();
+    assert_eq!(
+        seen_sorted, recorded,
+        "one find request per run at the endpoint"
+    );
+    println!(
+        "instances ({:?}): {} official runs started on two instances, each executed once ({} find requests at the endpoint)",
+        database.backend,
+        runs.len(),
+        seen.len()
     );
     db.close().await;
 }

@@ -167,8 +167,65 @@ async fn metrics_are_served_only_to_the_token_holder_and_count_what_operators_wa
     for name in [
         "portal_db_pool_connections ",
         "portal_db_pool_idle_connections ",
+        "portal_db_pool_waiting ",
         "portal_go_live_last_success_timestamp_seconds ",
     ] {
         assert!(text.contains(name), "{name} in:\n{text}");
     }
+}
+
+/// A pool of one connection and four slow reads at once: three wait, and the "waiting" figure
+/// /metrics reports says so. (Other tests' calls in this process only add to the count, so the
+/// lower bound holds whatever else runs.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_pool_waiting_figure_counts_calls_waiting_for_a_connection() {
+    use app::store::{calls_in_flight, waiting_for_connection, Backend, Db, PoolSettings};
+    let database = crate::helpers::TestDatabase::create().await;
+    let db = Db::connect(
+        &database.url,
+        &PoolSettings {
+            max_connections: 1,
+            acquire_timeout: std::time::Duration::from_secs(30),
+        },
+    )
+    .await
+    .unwrap();
+    db.migrate().await.unwrap();
+    let slow = match database.backend {
+        Backend::Postgres => "SELECT 1 FROM pg_sleep(0.5)",
+        Backend::Sqlite => {
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) \
+             SELECT COUNT(*) > 0 FROM c"
+        }
+    };
+    let reads: Vec<_> = (0..4)
+        .map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let _: (i32,) =
+                    app::on_db!(&db, pool => sqlx::query_as(slow).fetch_one(pool).await).unwrap();
+            })
+        })
+        .collect();
+    let mut most = 0;
+    for _ in 0..100 {
+        let (size, idle) = db.pool_stats();
+        most = most.max(waiting_for_connection(calls_in_flight(), size, idle));
+        if most >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    for r in reads {
+        r.await.unwrap();
+    }
+    assert!(
+        most >= 3,
+        "at most {most} seen waiting for the one connection"
+    );
+    println!(
+        "pool waiting ({:?}): {most} calls seen waiting for a pool of one",
+        database.backend
+    );
+    db.close().await;
 }
