@@ -206,3 +206,52 @@ async fn the_test_and_the_go_live_date_come_as_calendar_files_that_update_when_m
         mail.data
     );
 }
+
+#[tokio::test]
+async fn withdrawing_a_request_with_a_booked_test_cancels_its_calendar_event() {
+    let app = spawn_app_with(|_| {}, axum::Router::new()).await;
+    app.seed_accounts().await;
+    let m = app.signed_in(MANAGER).await;
+    let s = app.signed_in(STAFF).await;
+    let id = send_request(&app, &m, "2026-12-01").await;
+    let ids = id.to_string();
+    crate::connectivity::schedule(&app, &s, id).await;
+    let (_, booked) = emailed(&app, "Your connectivity test is booked").await;
+    let r = app
+        .post_form(
+            &m,
+            "/api/oat/withdraw",
+            &[
+                ("id", &ids),
+                ("version", "2"),
+                ("reason", "Our supplier is late"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), format!("/requests/{id}"));
+    let (name, cancelled) = emailed(
+        &app,
+        "Your request for operational acceptance testing is withdrawn",
+    )
+    .await;
+    assert_eq!(name, "test.ics");
+    assert_eq!(
+        line(&cancelled, "UID:"),
+        line(&booked, "UID:"),
+        "the same event"
+    );
+    assert_eq!(line(&cancelled, "SEQUENCE:"), "SEQUENCE:3");
+    assert_eq!(line(&cancelled, "STATUS:"), "STATUS:CANCELLED");
+    // Staff's copy carries it too; and the request has no test to add any more.
+    let staff_copy = app::store::outbox::recent(&app.db, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.subject.starts_with("Request withdrawn") && e.recipient == STAFF)
+        .expect("staff are told");
+    assert!(staff_copy
+        .calendar_ics
+        .is_some_and(|ics| ics.contains("STATUS:CANCELLED")));
+    let r = get_ics(&app, &m, &format!("/requests/{id}/calendar/test.ics")).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}

@@ -840,7 +840,7 @@ async fn a_run_cut_off_by_a_restart_is_marked_interrupted() {
     );
 }
 
-async fn schedule(app: &crate::helpers::TestApp, staff: &reqwest::Client, request: i64) {
+pub(crate) async fn schedule(app: &crate::helpers::TestApp, staff: &reqwest::Client, request: i64) {
     let r = app
         .post_form(
             staff,

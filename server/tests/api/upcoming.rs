@@ -4,7 +4,7 @@
 use chrono::{Duration, TimeZone, Utc};
 use reqwest::StatusCode;
 
-use crate::helpers::{location, spawn_app_with_clock, MANAGER, STAFF};
+use crate::helpers::{spawn_app_with_clock, MANAGER, STAFF};
 use crate::review::{request, send_request};
 
 #[tokio::test]
@@ -24,20 +24,7 @@ async fn staff_see_the_weeks_ahead_by_week_and_as_csv() {
     assert!(page.contains("In all: nothing booked."), "{page}");
 
     // A test booked for Thursday at 2pm appears in this week.
-    let r = app
-        .post_form(
-            &s,
-            "/api/staff/requests/schedule",
-            &[
-                ("id", &ids),
-                ("version", "1"),
-                ("test_date", "2026-11-26"),
-                ("test_time", "2pm"),
-                ("note", ""),
-            ],
-        )
-        .await;
-    assert_eq!(location(&r), format!("/staff/requests/{id}"));
+    crate::connectivity::schedule(&app, &s, id).await;
     let page = app.page_text(&s, "/staff/upcoming").await;
     assert!(page.contains("In all: 1 test."), "{page}");
     assert!(page.contains("Week starting Monday 23 November 2026"));

@@ -50,6 +50,27 @@ pub fn for_event(
     event: CalendarEvent,
     version: i32,
 ) -> CalendarFile {
+    build(services, r, event, version, false)
+}
+
+/// The same event, cancelled: a calendar that holds it marks it so (the request was withdrawn
+/// with its test booked).
+pub fn cancelled(
+    services: &Services,
+    r: &StaffRequest,
+    event: CalendarEvent,
+    version: i32,
+) -> CalendarFile {
+    build(services, r, event, version, true)
+}
+
+fn build(
+    services: &Services,
+    r: &StaffRequest,
+    event: CalendarEvent,
+    version: i32,
+    cancelled: bool,
+) -> CalendarFile {
     file(
         event,
         &EventRequest {
@@ -57,7 +78,7 @@ pub fn for_event(
             reference: r.reference.as_deref().unwrap_or(""),
             scheme: &r.scheme_name,
             version,
-            cancelled: false,
+            cancelled,
         },
         &services.public_origin,
         services.clock.now(),

@@ -176,17 +176,30 @@ pub async fn withdraw(id: String, version: String, reason: Option<String>) -> Re
     let reference = r.reference.clone().unwrap_or_default();
     let staff_page = staff_link(&services, r.id);
     let link = request_link(&services, r.id);
+    // A booked test comes off calendars: the same event, cancelled.
+    let cancelled = super::calendar::event_of(&r, "test.ics")
+        .map(|event| super::calendar::cancelled(&services, &r, event, r.version + 1));
+    let with_cancelled = |letter: Letter| {
+        match &cancelled {
+        Some(file) => letter
+            .para("The booked connectivity test is cancelled: the calendar file attached removes it from calendars that have it.")
+            .calendar(file.clone()),
+        None => letter,
+    }
+    };
     let to_staff = |name: &str| {
-        Letter::new(format!("Request withdrawn: {reference}"), name)
-            .para(format!(
-                "{} of {} has withdrawn the request for operational acceptance testing of {}.",
-                user.name, r.organisation_name, r.scheme_name
-            ))
-            .facts(&[("Reference", reference.clone()), ("Why", reason.clone())])
-            .link("See the request", staff_page.clone())
+        with_cancelled(
+            Letter::new(format!("Request withdrawn: {reference}"), name)
+                .para(format!(
+                    "{} of {} has withdrawn the request for operational acceptance testing of {}.",
+                    user.name, r.organisation_name, r.scheme_name
+                ))
+                .facts(&[("Reference", reference.clone()), ("Why", reason.clone())]),
+        )
+        .link("See the request", staff_page.clone())
     };
     let to_managers = |name: &str| {
-        Letter::new(
+        let letter = Letter::new(
             format!("Your request for operational acceptance testing is withdrawn ({reference})"),
             name,
         )
@@ -194,9 +207,10 @@ pub async fn withdraw(id: String, version: String, reason: Option<String>) -> Re
             "{} withdrew the request for operational acceptance testing of {}.",
             user.name, r.scheme_name
         ))
-        .facts(&[("Reference", reference.clone()), ("Why", reason.clone())])
-        .para("You can send a new request for the scheme when you are ready.")
-        .link("See the request", link.clone())
+        .facts(&[("Reference", reference.clone()), ("Why", reason.clone())]);
+        with_cancelled(letter)
+            .para("You can send a new request for the scheme when you are ready.")
+            .link("See the request", link.clone())
     };
     let step = Step {
         action: Action::Withdraw,
