@@ -2,15 +2,18 @@
 //! with the portal's token key as a compact JWS. Anyone can check it against the keys published
 //! at `/.well-known/jwks.json` (the command is in `docs/operations.md` and on the evidence page).
 
-use app::{auth::Authenticated, domain::connectivity::Evidence, error::AppError};
+use app::{auth::Authenticated, domain::connectivity::Evidence};
 use axum::{
     extract::{Path, State},
-    http::{header, StatusCode},
+    http::StatusCode,
     response::{IntoResponse, Response},
     Extension,
 };
 
-use crate::startup::AppState;
+use crate::{
+    export::{download, status_of},
+    startup::AppState,
+};
 
 pub async fn signed_evidence(
     State(state): State<AppState>,
@@ -37,23 +40,9 @@ pub async fn signed_evidence(
         user_id = user.id,
         "signed evidence downloaded"
     );
-    (
-        [
-            (header::CONTENT_TYPE, "application/jose".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"{}\"",
-                    Evidence::file_name(evidence.run_id)
-                ),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
+    download(
+        "application/jose",
+        &Evidence::file_name(evidence.run_id),
         token,
     )
-        .into_response()
-}
-
-fn status_of(e: &AppError) -> StatusCode {
-    StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }

@@ -36,6 +36,29 @@ pub fn cell(raw: &str) -> String {
     }
 }
 
+const CSV: &str = "text/csv; charset=utf-8";
+
+/// A file to download: its type and name, never kept in a cache.
+pub fn download(content_type: &str, file_name: &str, body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The status a refusal or failure answers a download with.
+pub fn status_of(e: &app::error::AppError) -> StatusCode {
+    StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
 pub async fn requests_csv(
     State(state): State<AppState>,
     Extension(Authenticated(user)): Extension<Authenticated>,
@@ -88,18 +111,7 @@ pub async fn requests_csv(
         }
     }
     tracing::info!(rows = written, "requests exported as CSV");
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"oat-requests.csv\"",
-            ),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        out,
-    )
-        .into_response()
+    download(CSV, "oat-requests.csv", out)
 }
 
 #[derive(serde::Deserialize)]
@@ -150,18 +162,7 @@ pub async fn upcoming_csv(
         weeks = page.weeks,
         "upcoming bookings exported as CSV"
     );
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"oat-upcoming.csv\"",
-            ),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        out,
-    )
-        .into_response()
+    download(CSV, "oat-upcoming.csv", out)
 }
 
 /// `GET /requests/{id}/calendar/{file}` and `/staff/requests/{id}/calendar/{file}`: the booked
@@ -177,24 +178,8 @@ pub async fn request_calendar(
         return StatusCode::UNAUTHORIZED.into_response();
     };
     match app::api::review::calendar::request_file(&state.services, &user, &id, &file).await {
-        Ok(f) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    "text/calendar; charset=utf-8".to_string(),
-                ),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{}\"", f.name),
-                ),
-                (header::CACHE_CONTROL, "no-store".to_string()),
-            ],
-            f.ics,
-        )
-            .into_response(),
-        Err(e) => StatusCode::from_u16(e.status())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-            .into_response(),
+        Ok(f) => download("text/calendar; charset=utf-8", &f.name, f.ics),
+        Err(e) => status_of(&e).into_response(),
     }
 }
 
